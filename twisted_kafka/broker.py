@@ -1,0 +1,57 @@
+# -*- test-case-name: tests.apis.test_metadata -*-
+"""The broker: what every responder reaches through its request context.
+
+One L{Broker} per process holds the configuration, the stream-queue store,
+the reactor (for timers) and the registry of served APIs, and knows the
+broker-wide rules responders share, such as auto-creating topics.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.server.registry import ResponderRegistry
+
+if TYPE_CHECKING:
+    from twisted_kafka.config import BrokerConfig
+
+#: This broker's node id in Metadata and everywhere a node is named.
+NODE_ID = 0
+
+
+class Broker:
+    """The single node of a twisted-kafka cluster.
+
+    @ivar config: the loaded L{BrokerConfig}.
+    @ivar store: the L{twisted_kafka.store.service.StreamStore}.
+    @ivar reactor: the reactor used for every timer.
+    @ivar registry: the served APIs; ApiVersions answers from it.
+    @ivar node_id: this broker's node id.
+    """
+
+    def __init__(self, config: "BrokerConfig", store: Any, reactor: Any,
+                 registry: ResponderRegistry | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.reactor = reactor
+        self.node_id = NODE_ID
+        if registry is None:
+            from twisted_kafka.apis import build_registry
+
+            registry = build_registry()
+        self.registry = registry
+
+    def auto_create_topic(self, vhost: Any, name: str) -> Any:
+        """Create topic C{name} in C{vhost} as auto-creation does, or raise.
+
+        @raise KafkaError: UNKNOWN_TOPIC_OR_PARTITION when auto-creation is
+            off, INVALID_TOPIC_EXCEPTION when the name is not valid.
+        """
+        if not self.config.kafka.auto_create_topics:
+            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                             f"topic {name!r} does not exist")
+        existing = vhost.topic(name)
+        if existing is not None:
+            return existing
+        return vhost.create_topic(name, self.config.kafka.num_partitions)

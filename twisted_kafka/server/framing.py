@@ -1,0 +1,105 @@
+# -*- test-case-name: tests.server.test_framing -*-
+"""Incremental parser for Kafka's size-prefixed frames.
+
+Every Kafka request and response is a signed big-endian int32 size followed by
+that many bytes.  L{FrameParser} is fed whatever the transport read and hands
+back each complete frame as its own C{bytes}.  It never re-joins its whole
+buffer on each read (the flaw of Twisted's C{IntNStringReceiver}): a partial
+frame is kept in one C{bytearray} that only ever grows by the bytes read, and a
+size prefix that is negative or over the limit is rejected as soon as its four
+bytes are in, before any of the payload is buffered.
+"""
+
+from __future__ import annotations
+
+import struct
+
+_SIZE = struct.Struct(">i")
+
+
+class FrameError(Exception):
+    """The peer sent a size prefix this parser refuses; the connection must close.
+
+    @ivar size: the offending size prefix.
+    """
+
+    def __init__(self, size: int, reason: str) -> None:
+        super().__init__(f"{reason} (size prefix {size})")
+        self.size = size
+
+
+class FrameParser:
+    """Split a byte stream into Kafka frames.
+
+    @ivar max_size: the largest frame accepted, in bytes (the size prefix
+        itself not counted), like Kafka's C{socket.request.max.bytes}.
+    """
+
+    def __init__(self, max_size: int) -> None:
+        self.max_size = max_size
+        self._partial = bytearray()
+        # Size of the frame being collected in _partial, or -1 while the
+        # four-byte prefix itself is still incomplete.
+        self._expected = -1
+
+    def buffered(self) -> int:
+        """Return how many bytes of an incomplete frame are held."""
+        return len(self._partial)
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """Take the next bytes read from the peer and return the complete frames.
+
+        @raise FrameError: a size prefix is negative or larger than
+            C{max_size}; nothing of that frame has been buffered.
+        """
+        frames: list[bytes] = []
+        partial = self._partial
+        if partial or self._expected >= 0:
+            # Finish the frame in progress first, copying only what it needs.
+            if self._expected < 0:
+                need = 4 - len(partial)
+                partial += data[:need]
+                data = data[need:]
+                if len(partial) < 4:
+                    return frames
+                self._expected = self._check(_SIZE.unpack(partial)[0])
+                del partial[:]
+            need = self._expected - len(partial)
+            if len(data) < need:
+                partial += data
+                return frames
+            if partial:
+                partial += data[:need]
+                frames.append(bytes(partial))
+                del partial[:]
+            else:
+                frames.append(data[:need])
+            data = data[need:]
+            self._expected = -1
+        # Fast path: whole frames straight out of this read.
+        pos = 0
+        end = len(data)
+        max_size = self.max_size
+        unpack_from = _SIZE.unpack_from
+        while end - pos >= 4:
+            size = unpack_from(data, pos)[0]
+            if size < 0 or size > max_size:
+                self._check(size)
+            start = pos + 4
+            if end - start < size:
+                self._expected = size
+                partial += data[start:]
+                return frames
+            pos = start + size
+            frames.append(data[start:pos])
+        if pos < end:
+            partial += data[pos:]
+        return frames
+
+    def _check(self, size: int) -> int:
+        """Return C{size} if it is an acceptable frame size, else raise L{FrameError}."""
+        if size < 0:
+            raise FrameError(size, "negative frame size")
+        if size > self.max_size:
+            raise FrameError(size, f"frame larger than max_request_size {self.max_size}")
+        return size

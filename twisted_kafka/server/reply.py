@@ -1,0 +1,51 @@
+# -*- test-case-name: tests.server.test_connection -*-
+"""Markers a responder returns when its answer must wait.
+
+Responders are synchronous; when a reply cannot be written yet they return one
+of these and the connection (L{twisted_kafka.server.connection}) does the
+waiting with timers and callbacks, keeping responses in request order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+
+@dataclass
+class AfterSync:
+    """Write C{response} once the store has fsynced everything appended so far.
+
+    Used by acks=all produce: the store's group commit covers every append made
+    before the request was answered.
+    """
+
+    response: dict
+
+
+@dataclass
+class LongPoll:
+    """Wait for new data on C{partitions}, then ask C{retry} for the response.
+
+    @ivar partitions: objects with a C{watch(callback) -> unsubscribe} method
+        (stream-queue partitions).
+    @ivar timeout_ms: the longest the response may wait.
+    @ivar retry: called as C{retry(final)} after an append to any watched
+        partition (C{final=False}; it may return C{None} to keep waiting) and
+        when the timeout fires (C{final=True}; it must return the response).
+    """
+
+    partitions: Sequence[Any]
+    timeout_ms: int
+    retry: Callable[[bool], dict | None]
+
+
+@dataclass
+class CloseAfter:
+    """Send C{response} (or nothing when it is C{None}), then close the connection.
+
+    @ivar reason: logged with the peer when the connection is closed.
+    """
+
+    response: dict | None
+    reason: str
