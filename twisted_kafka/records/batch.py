@@ -1,0 +1,417 @@
+# -*- test-case-name: tests.records.test_batch -*-
+"""The RecordBatch v2 header: parsing, validation, and in-place rewrites.
+
+A v2 batch starts with a fixed 61-byte big-endian header::
+
+    offset  size  field
+         0     8  baseOffset            (rewritten by the broker; outside the CRC)
+         8     4  batchLength           (bytes after this field)
+        12     4  partitionLeaderEpoch  (outside the CRC)
+        16     1  magic                 (2)
+        17     4  crc                   (CRC-32C of bytes 21..end)
+        21     2  attributes            (bits 0-2 codec, 3 timestampType,
+                                         4 isTransactional, 5 isControl,
+                                         6 hasDeleteHorizonMs)
+        23     4  lastOffsetDelta
+        27     8  baseTimestamp
+        35     8  maxTimestamp
+        43     8  producerId
+        51     2  producerEpoch
+        53     4  baseSequence
+        57     4  recordCount
+        61        records (compressed as a whole when the codec is not 0)
+
+Everything here works on the header alone except
+L{validate_produce_records} with C{full=True}, which also decompresses and
+walks every record.
+
+Error codes follow Kafka 4 (``ProduceRequest.validateRecords``,
+``ByteBufferLogInputStream.nextBatchSize``, ``DefaultRecordBatch.ensureValid``,
+``UnifiedLog.analyzeAndValidateRecords`` and ``LogValidator.validateBatch``):
+
+    - magic 0 or 1: C{INVALID_RECORD} ("only allowed to contain record batches
+      with magic version 2"; Kafka 4 dropped message formats v0/v1 and answers
+      INVALID_RECORD, not UNSUPPORTED_FOR_MESSAGE_FORMAT); any other magic
+      than 0, 1, 2: C{CORRUPT_MESSAGE} ("Invalid magic found in record");
+    - batchLength smaller than the header, a CRC mismatch, or (in
+      L{split_batches}) a batch running past the end of the data:
+      C{CORRUPT_MESSAGE};
+    - recordCount / lastOffsetDelta inconsistent, empty batches, control
+      batches, a producer id without a sequence, a non-zero baseOffset, zero
+      or several batches in one produced partition: C{INVALID_RECORD};
+    - codec bits 5-7: C{UNSUPPORTED_COMPRESSION_TYPE} (Kafka itself fails with
+      an IllegalArgumentException, i.e. UNKNOWN_SERVER_ERROR);
+    - zstd in a Produce request older than v7: C{UNSUPPORTED_COMPRESSION_TYPE}.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import NamedTuple
+
+from crc32c import crc32c
+
+from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.records.compression import decompress
+from twisted_kafka.records.record_format import check_records
+
+HEADER = struct.Struct(">qiibIhiqqqhii")
+HEADER_SIZE = HEADER.size  # 61
+
+BASE_OFFSET_OFFSET = 0
+BATCH_LENGTH_OFFSET = 8
+PARTITION_LEADER_EPOCH_OFFSET = 12
+MAGIC_OFFSET = 16
+CRC_OFFSET = 17
+ATTRIBUTES_OFFSET = 21
+LAST_OFFSET_DELTA_OFFSET = 23
+BASE_TIMESTAMP_OFFSET = 27
+MAX_TIMESTAMP_OFFSET = 35
+PRODUCER_ID_OFFSET = 43
+PRODUCER_EPOCH_OFFSET = 51
+BASE_SEQUENCE_OFFSET = 53
+RECORD_COUNT_OFFSET = 57
+RECORDS_OFFSET = 61
+
+#: baseOffset + batchLength: the bytes not counted by batchLength.
+LOG_OVERHEAD = 12
+#: The smallest legal batchLength (a header and no records).
+MIN_BATCH_LENGTH = HEADER_SIZE - LOG_OVERHEAD
+
+MAGIC_V2 = 2
+
+CODEC_MASK = 0x07
+TIMESTAMP_TYPE_MASK = 0x08
+TRANSACTIONAL_MASK = 0x10
+CONTROL_MASK = 0x20
+DELETE_HORIZON_MASK = 0x40
+
+CODEC_NONE = 0
+CODEC_GZIP = 1
+CODEC_SNAPPY = 2
+CODEC_LZ4 = 3
+CODEC_ZSTD = 4
+#: The highest codec id Kafka knows.
+MAX_CODEC = CODEC_ZSTD
+
+TIMESTAMP_CREATE_TIME = 0
+TIMESTAMP_LOG_APPEND_TIME = 1
+
+NO_PRODUCER_ID = -1
+NO_TIMESTAMP = -1
+
+_INT16 = struct.Struct(">h")
+_INT32 = struct.Struct(">i")
+_UINT32 = struct.Struct(">I")
+_INT64 = struct.Struct(">q")
+_LENGTH_MAGIC = struct.Struct(">i4xb")  # batchLength, (epoch), magic
+
+
+class BatchHeader(NamedTuple):
+    """The 61-byte header of a RecordBatch v2, field by field."""
+
+    base_offset: int
+    batch_length: int
+    partition_leader_epoch: int
+    magic: int
+    crc: int
+    attributes: int
+    last_offset_delta: int
+    base_timestamp: int
+    max_timestamp: int
+    producer_id: int
+    producer_epoch: int
+    base_sequence: int
+    record_count: int
+
+    @property
+    def size(self) -> int:
+        """The whole batch's size in bytes, header included."""
+        return self.batch_length + LOG_OVERHEAD
+
+    @property
+    def codec(self) -> int:
+        """The compression codec id (attributes bits 0-2)."""
+        return self.attributes & CODEC_MASK
+
+    @property
+    def timestamp_type(self) -> int:
+        """0 for CreateTime, 1 for LogAppendTime."""
+        return (self.attributes & TIMESTAMP_TYPE_MASK) >> 3
+
+    @property
+    def is_transactional(self) -> bool:
+        """Whether the batch belongs to a transaction."""
+        return bool(self.attributes & TRANSACTIONAL_MASK)
+
+    @property
+    def is_control(self) -> bool:
+        """Whether the batch holds control records (transaction markers)."""
+        return bool(self.attributes & CONTROL_MASK)
+
+    @property
+    def has_delete_horizon(self) -> bool:
+        """Whether baseTimestamp holds a compaction delete horizon."""
+        return bool(self.attributes & DELETE_HORIZON_MASK)
+
+    @property
+    def last_offset(self) -> int:
+        """The offset of the batch's last record (as the header claims it)."""
+        return self.base_offset + self.last_offset_delta
+
+    @property
+    def next_offset(self) -> int:
+        """The offset following this batch."""
+        return self.base_offset + self.last_offset_delta + 1
+
+
+def parse_header(buf: bytes | bytearray | memoryview, pos: int = 0) -> BatchHeader:
+    """Read the 61-byte batch header at C{pos} of C{buf}, without checking it.
+
+    @raise KafkaError: C{CORRUPT_MESSAGE} if fewer than 61 bytes are left.
+    """
+    if len(buf) - pos < HEADER_SIZE:
+        raise KafkaError(
+            ErrorCode.CORRUPT_MESSAGE,
+            f"record batch at byte {pos} is truncated: {len(buf) - pos} bytes "
+            f"left, the v2 header needs {HEADER_SIZE}",
+        )
+    return BatchHeader._make(HEADER.unpack_from(buf, pos))
+
+
+def _check_magic(magic: int, pos: int) -> None:
+    """Refuse a batch whose magic byte is not 2, the way Kafka 4 does."""
+    if magic == MAGIC_V2:
+        return
+    if magic in (0, 1):
+        raise KafkaError(
+            ErrorCode.INVALID_RECORD,
+            f"record batch at byte {pos} has magic {magic}: only record "
+            f"batches with magic version 2 are supported",
+        )
+    raise KafkaError(
+        ErrorCode.CORRUPT_MESSAGE,
+        f"record batch at byte {pos} has invalid magic {magic}",
+    )
+
+
+def _check_batch(view: memoryview, pos: int, available: int) -> tuple[int, BatchHeader]:
+    """Check the batch at C{pos}; return its end and header.
+
+    C{available} is C{len(view)}. Checks, in this order: enough bytes for the
+    length and magic, magic, batchLength against the header size and the
+    bytes present, the CRC-32C, then the header's own consistency (codec,
+    recordCount, lastOffsetDelta).
+    """
+    left = available - pos
+    if left < MAGIC_OFFSET + 1:
+        raise KafkaError(
+            ErrorCode.CORRUPT_MESSAGE,
+            f"record batch at byte {pos} is truncated: {left} bytes left",
+        )
+    batch_length, magic = _LENGTH_MAGIC.unpack_from(view, pos + BATCH_LENGTH_OFFSET)
+    _check_magic(magic, pos)
+    if batch_length < MIN_BATCH_LENGTH:
+        raise KafkaError(
+            ErrorCode.CORRUPT_MESSAGE,
+            f"record batch at byte {pos} has batchLength {batch_length}, "
+            f"smaller than the header's {MIN_BATCH_LENGTH}",
+        )
+    end = pos + LOG_OVERHEAD + batch_length
+    if end > available:
+        raise KafkaError(
+            ErrorCode.CORRUPT_MESSAGE,
+            f"record batch at byte {pos} declares batchLength {batch_length} "
+            f"but only {left - LOG_OVERHEAD} bytes follow",
+        )
+    header = BatchHeader._make(HEADER.unpack_from(view, pos))
+    actual = crc32c(view[pos + ATTRIBUTES_OFFSET : end])
+    if actual != header.crc:
+        raise KafkaError(
+            ErrorCode.CORRUPT_MESSAGE,
+            f"record batch at byte {pos} is corrupt: stored CRC-32C "
+            f"{header.crc:#010x}, computed {actual:#010x}",
+        )
+    codec = header.attributes & CODEC_MASK
+    if codec > MAX_CODEC:
+        raise KafkaError(
+            ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
+            f"record batch at byte {pos} uses unknown compression codec {codec}",
+        )
+    count = header.record_count
+    if count < 0:
+        raise KafkaError(
+            ErrorCode.INVALID_RECORD,
+            f"record batch at byte {pos} has negative recordCount {count}",
+        )
+    if count and header.last_offset_delta != count - 1:
+        raise KafkaError(
+            ErrorCode.INVALID_RECORD,
+            f"record batch at byte {pos}: lastOffsetDelta "
+            f"{header.last_offset_delta} is inconsistent with recordCount {count}",
+        )
+    return end, header
+
+
+def split_batches(data: bytes | bytearray | memoryview) -> list[tuple[int, int, BatchHeader]]:
+    """Split a records blob into its batches, checking each header and CRC.
+
+    @return: C{(start, end, header)} for every batch, in order; C{data[start:end]}
+        is the whole batch.
+    @raise KafkaError: with the code given in the module docstring for the
+        first batch that is malformed; trailing bytes that do not form a whole
+        batch are C{CORRUPT_MESSAGE}.
+    """
+    view = memoryview(data)
+    available = len(view)
+    batches: list[tuple[int, int, BatchHeader]] = []
+    pos = 0
+    while pos < available:
+        end, header = _check_batch(view, pos, available)
+        batches.append((pos, end, header))
+        pos = end
+    return batches
+
+
+def validate_produce_records(
+    data: bytes | bytearray | memoryview,
+    *,
+    full: bool,
+    max_decompressed: int,
+    produce_version: int | None = None,
+) -> list[tuple[int, int, BatchHeader]]:
+    """Check the records of one partition of a Produce request (v3 and later).
+
+    Kafka 4 requires exactly one complete v2 batch per partition. A section
+    whose first batch is incomplete (including an empty section) is
+    C{INVALID_RECORD} "must have at least one record batch", as in Kafka; any
+    bytes after the first batch are C{INVALID_RECORD} "exactly one record
+    batch" (Kafka silently drops a trailing partial batch; we refuse it).
+
+    Then, as Kafka does for batches coming from clients: baseOffset must be 0,
+    recordCount must be positive and match lastOffsetDelta, control batches
+    are refused, and a producer id needs a non-negative baseSequence (all
+    C{INVALID_RECORD}); zstd needs Produce v7 (C{UNSUPPORTED_COMPRESSION_TYPE})
+    when C{produce_version} is given.
+
+    With C{full}, the records are also decompressed (at most
+    C{max_decompressed} bytes of output: a compression bomb is refused with
+    C{INVALID_RECORD} without inflating it) and every record is walked: its
+    length, varints, key, value and headers must fit exactly, offsetDeltas
+    must run 0..n-1, and no bytes may follow the last record.
+
+    @return: a one-element list C{[(0, end, header)]}, the shape of
+        L{split_batches}.
+    @raise KafkaError: on the first problem found.
+    """
+    view = memoryview(data)
+    available = len(view)
+    if available < MAGIC_OFFSET + 1 or (
+        LOG_OVERHEAD + _INT32.unpack_from(view, BATCH_LENGTH_OFFSET)[0] > available
+    ):
+        raise KafkaError(
+            ErrorCode.INVALID_RECORD,
+            f"Produce requests must have at least one record batch per partition "
+            f"(got {available} bytes, not a whole batch)",
+        )
+    end, header = _check_batch(view, 0, available)
+    if end != available:
+        raise KafkaError(
+            ErrorCode.INVALID_RECORD,
+            f"Produce requests are only allowed to contain exactly one record "
+            f"batch per partition ({available - end} bytes follow the first)",
+        )
+    _check_client_batch(header, produce_version)
+    if full:
+        _check_batch_records(view, 0, end, header, max_decompressed)
+    return [(0, end, header)]
+
+
+def _check_client_batch(header: BatchHeader, produce_version: int | None) -> None:
+    """Apply Kafka's checks for a batch appended by a client."""
+    if header.base_offset != 0:
+        raise KafkaError(
+            ErrorCode.INVALID_RECORD,
+            f"the baseOffset of a produced record batch should be 0, "
+            f"but it is {header.base_offset}",
+        )
+    if header.record_count <= 0:
+        raise KafkaError(
+            ErrorCode.INVALID_RECORD,
+            f"Invalid reported count for record batch: {header.record_count}",
+        )
+    if header.attributes & CONTROL_MASK:
+        raise KafkaError(
+            ErrorCode.INVALID_RECORD, "Clients are not allowed to write control records"
+        )
+    if header.producer_id >= 0 and header.base_sequence < 0:
+        raise KafkaError(
+            ErrorCode.INVALID_RECORD,
+            f"Invalid sequence number {header.base_sequence} in record batch "
+            f"with producerId {header.producer_id}",
+        )
+    if (
+        produce_version is not None
+        and produce_version < 7
+        and header.attributes & CODEC_MASK == CODEC_ZSTD
+    ):
+        raise KafkaError(
+            ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
+            f"Produce requests with version {produce_version} are not allowed "
+            f"to use ZStandard compression",
+        )
+
+
+def _check_batch_records(
+    view: memoryview, pos: int, end: int, header: BatchHeader, max_decompressed: int
+) -> None:
+    """Decompress (bounded) and walk every record of one batch."""
+    codec = header.attributes & CODEC_MASK
+    if codec == CODEC_NONE:
+        body: bytes | memoryview = view
+        start, stop = pos + RECORDS_OFFSET, end
+        if stop - start > max_decompressed:
+            raise KafkaError(
+                ErrorCode.INVALID_RECORD,
+                f"records section of {stop - start} bytes exceeds the "
+                f"limit of {max_decompressed}",
+            )
+    else:
+        body = decompress(codec, view[pos + RECORDS_OFFSET : end], max_decompressed)
+        start, stop = 0, len(body)
+    check_records(body, start, stop, header.record_count)
+
+
+def compute_crc(buf: bytes | bytearray | memoryview, pos: int = 0) -> int:
+    """The CRC-32C the batch at C{pos} of C{buf} should carry.
+
+    Uses the batchLength stored in the buffer; reads without copying.
+    """
+    (batch_length,) = _INT32.unpack_from(buf, pos + BATCH_LENGTH_OFFSET)
+    end = pos + LOG_OVERHEAD + batch_length
+    with memoryview(buf) as view:
+        return crc32c(view[pos + ATTRIBUTES_OFFSET : end])
+
+
+def set_base_offset(buf: bytearray, pos: int, base_offset: int) -> None:
+    """Rewrite the baseOffset of the batch at C{pos} (outside the CRC)."""
+    _INT64.pack_into(buf, pos + BASE_OFFSET_OFFSET, base_offset)
+
+
+def set_partition_leader_epoch(buf: bytearray, pos: int, epoch: int) -> None:
+    """Rewrite the partitionLeaderEpoch of the batch at C{pos} (outside the CRC)."""
+    _INT32.pack_into(buf, pos + PARTITION_LEADER_EPOCH_OFFSET, epoch)
+
+
+def set_log_append_time(buf: bytearray, pos: int, timestamp_ms: int) -> None:
+    """Stamp the batch at C{pos} with LogAppendTime C{timestamp_ms}.
+
+    Sets maxTimestamp and the timestampType attribute bit and recomputes the
+    CRC, like Kafka's C{DefaultRecordBatch.setMaxTimestamp}; baseTimestamp and
+    the records are left alone (readers take every record's timestamp from
+    maxTimestamp when the bit is set).
+    """
+    (attributes,) = _INT16.unpack_from(buf, pos + ATTRIBUTES_OFFSET)
+    _INT16.pack_into(buf, pos + ATTRIBUTES_OFFSET, attributes | TIMESTAMP_TYPE_MASK)
+    _INT64.pack_into(buf, pos + MAX_TIMESTAMP_OFFSET, timestamp_ms)
+    _UINT32.pack_into(buf, pos + CRC_OFFSET, compute_crc(buf, pos))
