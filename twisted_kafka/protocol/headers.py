@@ -1,0 +1,98 @@
+# -*- test-case-name: tests.protocol.test_headers -*-
+"""Request and response headers, and which header version each API version uses.
+
+Request header v1: ``api_key int16, api_version int16, correlation_id int32,
+client_id nullable string`` (int16 length, -1 for null).  v2 (flexible
+request versions) is the same followed by a tagged-field section; the
+client_id stays a *non-compact* string even there.
+
+Response header v0 is the correlation id alone; v1 (flexible response
+versions) adds an empty tagged-field section.  ApiVersions responses always
+use v0, whatever their version, because a client must be able to read one
+before it knows which versions the broker speaks.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import NamedTuple, Optional
+
+from twisted_kafka.protocol import messages
+from twisted_kafka.protocol.errors import DecodeError
+from twisted_kafka.protocol.primitives import INT32, read_tagged_fields
+
+API_VERSIONS_KEY = 18
+
+#: api_key, api_version, correlation_id and the client_id length.
+_FIXED_PART = struct.Struct(">hhih")
+_ID_PART = struct.Struct(">hhi")
+
+
+class RequestHeader(NamedTuple):
+    """The decoded header of a request."""
+
+    api_key: int
+    api_version: int
+    correlation_id: int
+    client_id: Optional[str]
+
+
+def request_header_version(api_key: int, api_version: int) -> int:
+    """2 for flexible request versions, else 1 (also for unknown API keys)."""
+    return 2 if messages.is_flexible_request(api_key, api_version) else 1
+
+
+def response_header_version(api_key: int, api_version: int) -> int:
+    """1 for flexible response versions, else 0; always 0 for ApiVersions."""
+    if api_key == API_VERSIONS_KEY:
+        return 0
+    schema = messages.RESPONSE_SCHEMAS.get(api_key)
+    return 1 if schema is not None and schema.is_flexible(api_version) else 0
+
+
+def decode_request_header(buf: bytes) -> tuple[RequestHeader, int]:
+    """Decode the header at the start of a request frame.
+
+    Returns the header and the offset where the body starts.  Raises
+    :class:`DecodeError` if the header is truncated or malformed.
+    """
+    if len(buf) < 10:
+        raise DecodeError(f"request header truncated: {len(buf)} bytes")
+    api_key, api_version, correlation_id, n = _FIXED_PART.unpack_from(buf, 0)
+    pos = 10
+    client_id: Optional[str]
+    if n < 0:
+        if n != -1:
+            raise DecodeError(f"request header: invalid client_id length {n}")
+        client_id = None
+    else:
+        end = pos + n
+        if end > len(buf):
+            raise DecodeError(f"request header: client_id of length {n} overruns the frame")
+        try:
+            client_id = str(buf[pos:end], "utf-8")
+        except UnicodeDecodeError as e:
+            raise DecodeError(f"request header: client_id is not UTF-8: {e}") from None
+        pos = end
+    if messages.is_flexible_request(api_key, api_version):
+        _, pos = read_tagged_fields(buf, pos)
+    return RequestHeader(api_key, api_version, correlation_id, client_id), pos
+
+
+def response_header(correlation_id: int, api_key: int, api_version: int) -> bytes:
+    """The encoded response header (v0 or v1 as the API version requires)."""
+    if response_header_version(api_key, api_version):
+        return INT32.pack(correlation_id) + b"\0"
+    return INT32.pack(correlation_id)
+
+
+def encode_request_header(header: RequestHeader) -> bytes:
+    """Encode a request header, v1 or v2 as its API version requires (tests, clients)."""
+    if header.client_id is None:
+        client = b"\xff\xff"
+    else:
+        raw = header.client_id.encode("utf-8")
+        client = len(raw).to_bytes(2, "big") + raw
+    head = _ID_PART.pack(header.api_key, header.api_version, header.correlation_id)
+    tags = b"\0" if request_header_version(header.api_key, header.api_version) == 2 else b""
+    return head + client + tags

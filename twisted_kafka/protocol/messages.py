@@ -1,0 +1,125 @@
+# -*- test-case-name: tests.protocol.test_roundtrip -*-
+"""The codec's public interface: encoders and decoders by API key and version.
+
+Request and response *bodies* only; headers are in
+:mod:`twisted_kafka.protocol.headers`.  Decoded messages are plain dicts keyed
+by the snake_case field names of :mod:`twisted_kafka.protocol.schema` (see
+:mod:`twisted_kafka.protocol.compiler` for what decoders and encoders accept
+and return).  Functions are compiled on first use and cached; the server
+calls :func:`compile_all` at start-up so that no request pays for it.
+
+Consumer-protocol *data* messages (``ConsumerProtocolSubscription``,
+``ConsumerProtocolAssignment``: the bytes inside JoinGroup/SyncGroup) start
+with their own int16 version: :func:`data_decoder`/:func:`data_encoder` work
+on the body after it, :func:`decode_data`/:func:`encode_data` include it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+from twisted_kafka.protocol import compiler, schema
+from twisted_kafka.protocol.errors import DecodeError, UnknownMessage
+from twisted_kafka.protocol.primitives import INT16
+from twisted_kafka.protocol.schema import Message
+
+#: Request schema of every API the codec knows, by API key (``.valid_versions``
+#: gives its version range).
+SCHEMAS: dict[int, Message] = schema.REQUESTS
+#: Response schema of every API the codec knows, by API key.
+RESPONSE_SCHEMAS: dict[int, Message] = schema.RESPONSES
+#: Data message schemas, by name.
+DATA_SCHEMAS: dict[str, Message] = schema.DATA
+
+
+def _lookup(table: Mapping[Any, Message], key: Any, version: int) -> Message:
+    """The schema for ``key`` if it has ``version``, else UnknownMessage."""
+    message = table.get(key)
+    if message is None:
+        raise UnknownMessage(f"no schema for {key!r}")
+    if version not in message.versions:
+        raise UnknownMessage(
+            f"{message.name} has no version {version} "
+            f"(known: {message.versions.low}-{message.versions.high})"
+        )
+    return message
+
+
+def request_decoder(api_key: int, version: int) -> Callable[[bytes, int], dict]:
+    """``decode(buf, offset) -> dict`` for a request body from ``offset`` to the end."""
+    return compiler.decoder(_lookup(SCHEMAS, api_key, version), version)
+
+
+def response_decoder(api_key: int, version: int) -> Callable[[bytes, int], dict]:
+    """``decode(buf, offset) -> dict`` for a response body (tests and clients)."""
+    return compiler.decoder(_lookup(RESPONSE_SCHEMAS, api_key, version), version)
+
+
+def response_encoder(api_key: int, version: int) -> Callable[[Mapping[str, Any]], list[bytes]]:
+    """``encode(dict) -> list[bytes]`` for a response body (big records are their own chunk)."""
+    return compiler.encoder(_lookup(RESPONSE_SCHEMAS, api_key, version), version)
+
+
+def request_encoder(api_key: int, version: int) -> Callable[[Mapping[str, Any]], bytes]:
+    """``encode(dict) -> bytes`` for a request body (tests, benchmarks, clients)."""
+    encode = compiler.encoder(_lookup(SCHEMAS, api_key, version), version)
+
+    def encode_request(message: Mapping[str, Any]) -> bytes:
+        chunks = encode(message)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    encode_request.__doc__ = encode.__doc__
+    return encode_request
+
+
+def is_flexible_request(api_key: int, version: int) -> bool:
+    """True if this request version uses the flexible encoding (request header v2)."""
+    message = SCHEMAS.get(api_key)
+    return message is not None and message.is_flexible(version)
+
+
+def data_decoder(name: str, version: int) -> Callable[[bytes, int], dict]:
+    """``decode(buf, offset) -> dict`` for a data message body (after its int16 version)."""
+    return compiler.decoder(_lookup(DATA_SCHEMAS, name, version), version)
+
+
+def data_encoder(name: str, version: int) -> Callable[[Mapping[str, Any]], bytes]:
+    """``encode(dict) -> bytes`` for a data message body (without its int16 version)."""
+    encode = compiler.encoder(_lookup(DATA_SCHEMAS, name, version), version)
+
+    def encode_data_body(message: Mapping[str, Any]) -> bytes:
+        return b"".join(encode(message))
+
+    return encode_data_body
+
+
+def decode_data(name: str, buf: bytes) -> tuple[int, dict]:
+    """Decode a whole data message (int16 version, then body) into ``(version, dict)``.
+
+    As Kafka does, a version newer than the newest known one is read with the
+    newest schema (new versions only append fields) and the bytes it does not
+    know at the end are ignored.
+    """
+    message = DATA_SCHEMAS.get(name)
+    if message is None:
+        raise UnknownMessage(f"no data message {name!r}")
+    if len(buf) < 2:
+        raise DecodeError(f"{name}: missing version")
+    version = INT16.unpack_from(buf, 0)[0]
+    if version < message.versions.low:
+        raise DecodeError(f"{name}: unsupported version {version}")
+    if version > message.versions.high:
+        return version, compiler.decoder(message, message.versions.high, True)(buf, 2)
+    return version, compiler.decoder(message, version)(buf, 2)
+
+
+def encode_data(name: str, version: int, message: Mapping[str, Any]) -> bytes:
+    """Encode a whole data message: int16 version, then body."""
+    return INT16.pack(version) + data_encoder(name, version)(message)
+
+
+def compile_all() -> int:
+    """Compile every encoder and decoder now; return how many functions were built."""
+    return compiler.compile_all(
+        list(SCHEMAS.values()) + list(RESPONSE_SCHEMAS.values()) + list(DATA_SCHEMAS.values())
+    )
