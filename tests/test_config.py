@@ -1,0 +1,284 @@
+# -*- test-case-name: tests.test_config -*-
+"""Tests for L{twisted_kafka.config}: INI loading, defaults and one-line errors."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from twisted.logger import Logger
+from twisted.trial.unittest import SynchronousTestCase
+
+from twisted_kafka import config
+from twisted_kafka.config import (
+    BrokerConfig,
+    ConfigError,
+    KafkaConfig,
+    MainConfig,
+    TlsConfig,
+    load_config,
+)
+from twisted_kafka.store.service import StoreConfig
+
+from tests.tlsutil import write_tls_files
+
+
+class ConfigTestMixin:
+    """Writes INI files under a fresh directory and loads them."""
+
+    def write_ini(self, text: str, name: str = "twisted-kafka.ini") -> str:
+        """Write C{text} to a new INI file and return its path."""
+        directory = self.mktemp()  # type: ignore[attr-defined]
+        os.makedirs(directory)
+        path = os.path.join(directory, name)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return path
+
+    def load_error(self, text: str) -> str:
+        """Return the text of the L{ConfigError} loading C{text} raises."""
+        path = self.write_ini(text)
+        error = self.assertRaises(ConfigError, load_config, path)  # type: ignore[attr-defined]
+        message = str(error)
+        self.assertNotIn("\n", message)  # type: ignore[attr-defined]
+        return message.replace(path, "FILE")
+
+
+class DefaultsTests(SynchronousTestCase):
+    """The configuration with no file is the documented defaults."""
+
+    def test_no_file(self) -> None:
+        """C{load_config(None)} gives every section's defaults."""
+        loaded = load_config(None)
+        self.assertEqual(loaded, BrokerConfig(
+            main=MainConfig(), kafka=KafkaConfig(), tls=TlsConfig(), store=StoreConfig(),
+            source="<defaults>"))
+        self.assertEqual((loaded.kafka.bind, loaded.kafka.port, loaded.main.data_dir),
+                         ("127.0.0.1", 9092, "./kafka-data"))
+
+    def test_empty_file(self) -> None:
+        """An empty file gives the defaults too, with the file as source."""
+        path = ConfigTestMixin.write_ini(self, "")  # type: ignore[arg-type]
+        loaded = load_config(path)
+        self.assertEqual((loaded.kafka, loaded.source), (KafkaConfig(), path))
+
+    def test_sample_file_loads_as_defaults(self) -> None:
+        """The shipped C{etc/twisted-kafka.ini} loads to exactly the defaults."""
+        sample = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                              "etc", "twisted-kafka.ini")
+        warnings: list[dict] = []
+        self.patch(config, "log", Logger(observer=warnings.append))
+        loaded = load_config(sample)
+        self.assertEqual(
+            (loaded.main, loaded.kafka, loaded.tls, loaded.store),
+            (MainConfig(), KafkaConfig(), TlsConfig(), StoreConfig()))
+        self.assertEqual(warnings, [])
+
+    def test_sample_file_documents_every_key(self) -> None:
+        """Every key appears commented out in the sample file with its true default:
+        uncommenting them all still loads exactly the defaults."""
+        sample = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                              "etc", "twisted-kafka.ini")
+        with open(sample, encoding="utf-8") as f:
+            text = f.read()
+        for section, keys in config._SECTION_KEYS.items():
+            self.assertIn(f"\n[{section}]\n", text)
+            for key in keys():
+                self.assertIn(f"\n# {key} =", text, f"[{section}] {key} undocumented")
+        uncommented = re.sub(r"(?m)^# (\w+ =)", r"\1", text)
+        path = ConfigTestMixin.write_ini(self, uncommented)  # type: ignore[arg-type]
+        loaded = load_config(path)
+        self.assertEqual(
+            (loaded.main, loaded.kafka, loaded.tls, loaded.store),
+            (MainConfig(), KafkaConfig(), TlsConfig(), StoreConfig()))
+
+
+class ValuesTests(ConfigTestMixin, SynchronousTestCase):
+    """Values in the file are parsed into typed fields."""
+
+    def test_every_section(self) -> None:
+        """Values of every type land in their dataclass fields."""
+        tls = write_tls_files(self.mktemp())
+        path = self.write_ini(f"""
+[main]
+data_dir = {self.mktemp()}
+log_level = DEBUG
+[kafka]
+bind = 0.0.0.0
+port = 19092
+tls_port = 19093
+unix_path = /tmp/k.sock
+default_vhost = prod
+auto_create_topics = off
+num_partitions = 3
+advertised_host = kafka.example.com
+advertised_port = 29092
+max_request_size = 2048
+idle_timeout = 0   # never
+listeners = tcp:1:interface=127.0.0.1, unix:/tmp/a.sock
+  tcp:2:interface=127.0.0.1
+record_validation = full
+max_decompressed_bytes = 4096
+[tls]
+cert = {tls.server_cert}
+key = {tls.server_key}
+ca = {tls.ca_cert}
+client_auth = required
+min_version = tlsv1.3
+""")
+        loaded = load_config(path)
+        self.assertEqual(loaded.main.log_level, "debug")
+        self.assertEqual(loaded.kafka, KafkaConfig(
+            bind="0.0.0.0", port=19092, tls_port=19093, unix_path="/tmp/k.sock",
+            default_vhost="prod", auto_create_topics=False, num_partitions=3,
+            advertised_host="kafka.example.com", advertised_port=29092, max_request_size=2048,
+            idle_timeout=0,
+            listeners=["tcp:1:interface=127.0.0.1", "unix:/tmp/a.sock", "tcp:2:interface=127.0.0.1"],
+            record_validation="full", max_decompressed_bytes=4096))
+        self.assertEqual(loaded.tls, TlsConfig(
+            cert=tls.server_cert, key=tls.server_key, ca=tls.ca_cert, client_auth="required",
+            min_version="TLSv1.3"))
+
+    def test_store_section(self) -> None:
+        """C{[store]} keys map onto L{StoreConfig} fields of the same names."""
+        path = self.write_ini("""
+[store]
+fsync = false
+segment_bytes = 1048576
+retention_ms = -1
+""")
+        loaded = load_config(path)
+        default = StoreConfig()
+        self.assertEqual(
+            (loaded.store.fsync, loaded.store.segment_bytes, loaded.store.retention_ms),
+            (False, 1048576, -1))
+        self.assertEqual(loaded.store.segment_ms, default.segment_ms)
+
+    def test_overrides(self) -> None:
+        """C{data_dir} and C{listen} arguments override and extend the file."""
+        path = self.write_ini("[main]\ndata_dir = elsewhere\n[kafka]\nlisteners = tcp:1\n")
+        data_dir = self.mktemp()
+        loaded = load_config(path, data_dir=data_dir, listen=["tcp:2", "unix:/x"])
+        self.assertEqual(loaded.main.data_dir, data_dir)
+        self.assertEqual(loaded.kafka.listeners, ["tcp:1", "tcp:2", "unix:/x"])
+
+    def test_ports_disabled(self) -> None:
+        """Port 0 and -1 both load; neither is a listening port."""
+        loaded = load_config(self.write_ini("[kafka]\nport = 0\ntls_port = -1\n"))
+        self.assertEqual((loaded.kafka.port, loaded.kafka.tls_port), (0, -1))
+
+    def test_unknown_keys_warn(self) -> None:
+        """An unknown section or key is a warning naming file, section and key."""
+        events: list[dict] = []
+        self.patch(config, "log", Logger(observer=events.append))
+        path = self.write_ini("[kafka]\nprot = 1\nport = 9\n[rabbit]\nx = 1\n")
+        loaded = load_config(path)
+        self.assertEqual(loaded.kafka.port, 9)
+        from twisted.logger import formatEvent
+
+        self.assertEqual(sorted(formatEvent(e) for e in events), [
+            f"{path}: [kafka] prot: unknown key ignored",
+            f"{path}: unknown section [rabbit] ignored",
+        ])
+        self.assertEqual({e["log_level"].name for e in events}, {"warn"})
+
+
+class ErrorTests(ConfigTestMixin, SynchronousTestCase):
+    """Every unusable configuration is one line naming file, section, key, value."""
+
+    def test_bad_integer(self) -> None:
+        """A port that is not a number."""
+        self.assertEqual(self.load_error("[kafka]\nport = abc\n"),
+                         "FILE: [kafka] port = abc: not an integer")
+
+    def test_out_of_range(self) -> None:
+        """A port above 65535 and a partition count of zero."""
+        self.assertEqual(self.load_error("[kafka]\nport = 70000\n"),
+                         "FILE: [kafka] port = 70000: out of range (must be between -1 and 65535)")
+        self.assertEqual(self.load_error("[kafka]\nnum_partitions = 0\n"),
+                         "FILE: [kafka] num_partitions = 0: out of range "
+                         "(must be between 1 and 100000)")
+
+    def test_bad_boolean(self) -> None:
+        """A boolean that is not one."""
+        self.assertEqual(self.load_error("[kafka]\nauto_create_topics = maybe\n"),
+                         "FILE: [kafka] auto_create_topics = maybe: not a boolean "
+                         "(use true or false)")
+
+    def test_bad_store_boolean(self) -> None:
+        """A C{[store]} boolean that is not one."""
+        self.assertEqual(self.load_error("[store]\nfsync = sometimes\n"),
+                         "FILE: [store] fsync = sometimes: not a boolean (use true or false)")
+
+    def test_bad_store_integer(self) -> None:
+        """A C{[store]} size that is not a positive number."""
+        self.assertEqual(self.load_error("[store]\nsegment_bytes = 0\n"),
+                         "FILE: [store] segment_bytes = 0: out of range (must be at least 1)")
+
+    def test_bad_enum(self) -> None:
+        """An enumerated value outside its choices."""
+        self.assertEqual(self.load_error("[tls]\nclient_auth = sometimes\n"),
+                         "FILE: [tls] client_auth = sometimes: must be one of none, optional, "
+                         "required")
+        self.assertEqual(self.load_error("[main]\nlog_level = loud\n"),
+                         "FILE: [main] log_level = loud: must be one of debug, info, warn, "
+                         "error, critical")
+
+    def test_bad_bind(self) -> None:
+        """A bind address that is not an IP address."""
+        self.assertEqual(self.load_error("[kafka]\nbind = my host\n"),
+                         "FILE: [kafka] bind = my host: not an IP address")
+
+    def test_missing_cert(self) -> None:
+        """A certificate file that does not exist."""
+        self.assertEqual(self.load_error("[tls]\ncert = /nonexistent/server.crt\n"),
+                         "FILE: [tls] cert = /nonexistent/server.crt: No such file or directory")
+
+    def test_tls_port_without_cert(self) -> None:
+        """A TLS port with no certificate and key to serve."""
+        self.assertEqual(self.load_error("[kafka]\ntls_port = 9093\n"),
+                         "FILE: [kafka] tls_port = 9093: needs [tls] cert and key")
+
+    def test_client_auth_without_ca(self) -> None:
+        """Client-certificate checks with no CA to check against."""
+        tls = write_tls_files(self.mktemp())
+        self.assertEqual(
+            self.load_error(f"[tls]\ncert = {tls.server_cert}\nkey = {tls.server_key}\n"
+                            "client_auth = optional\n"),
+            "FILE: [tls] client_auth = optional: needs [tls] ca (the CA client certificates "
+            "are checked against)")
+
+    def test_missing_file(self) -> None:
+        """A configuration file that does not exist."""
+        error = self.assertRaises(ConfigError, load_config, "/nonexistent/twisted-kafka.ini")
+        self.assertEqual(str(error), "/nonexistent/twisted-kafka.ini: cannot read configuration: "
+                                     "No such file or directory")
+
+    def test_unreadable_file(self) -> None:
+        """A configuration path that cannot be read (a directory, or not text)."""
+        directory = self.mktemp()
+        os.makedirs(directory)
+        error = self.assertRaises(ConfigError, load_config, directory)
+        self.assertEqual(str(error), f"{directory}: cannot read configuration: is a directory")
+        path = self.write_ini("")
+        with open(path, "wb") as f:
+            f.write(b"[kafka]\nport = \xff\n")
+        error = self.assertRaises(ConfigError, load_config, path)
+        self.assertEqual(str(error), f"{path}: cannot read configuration: not UTF-8 text")
+
+    def test_syntax_errors(self) -> None:
+        """Lines that are not INI, and keys given twice, name the line."""
+        self.assertEqual(self.load_error("port = 1\n"),
+                         "FILE: line 1: a key before any [section]")
+        self.assertEqual(self.load_error("[kafka]\nport 1\n"),
+                         "FILE: line 2: not 'key = value': port 1")
+        self.assertEqual(self.load_error("[kafka]\nport = 1\nport = 2\n"),
+                         "FILE: line 3: [kafka] port given twice")
+
+    def test_data_dir_unusable(self) -> None:
+        """A data directory that is a file, from the file or from C{--data-dir}."""
+        path = self.write_ini("")
+        self.assertEqual(self.load_error(f"[main]\ndata_dir = {path}\n"),
+                         f"FILE: [main] data_dir = {path}: not a directory")
+        error = self.assertRaises(ConfigError, load_config, None, data_dir=path)
+        self.assertEqual(str(error), f"--data-dir {path}: not a directory")

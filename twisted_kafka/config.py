@@ -1,0 +1,423 @@
+# -*- test-case-name: tests.test_config -*-
+"""The broker's configuration: one typed, validated dataclass per INI section.
+
+L{load_config} reads an INI file (``etc/twisted-kafka.ini`` documents every
+key) into a L{BrokerConfig}.  Every value is checked while loading, so a
+broker that starts has a configuration it can use: a bad value, an unreadable
+file or an unusable combination raises L{ConfigError}, whose text is a single
+line naming the file, the section, the key and the value.  An unknown section
+or key is only a warning (logged with the file, section and key), so a
+configuration written for a newer version still loads.
+
+Relative paths (the data directory, certificates, the unix socket) are
+relative to the broker's working directory, as for every twistd option.
+"""
+
+from __future__ import annotations
+
+import configparser
+import dataclasses
+import ipaddress
+import os
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from twisted.logger import Logger
+
+from twisted_kafka.store.service import StoreConfig
+
+log = Logger()
+
+#: The file name errors use when no configuration file was given.
+DEFAULTS_SOURCE = "<defaults>"
+
+LOG_LEVELS = ("debug", "info", "warn", "error", "critical")
+CLIENT_AUTH_MODES = ("none", "optional", "required")
+TLS_VERSIONS = ("TLSv1.2", "TLSv1.3")
+RECORD_VALIDATION_MODES = ("header", "full")
+TIMESTAMP_TYPES = ("CreateTime", "LogAppendTime")
+
+_TRUE = frozenset({"1", "yes", "true", "on"})
+_FALSE = frozenset({"0", "no", "false", "off"})
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; C{str()} of it is one line.
+
+    The line names where the problem is, for example
+    C{twisted-kafka.ini: [kafka] port = abc: not an integer}.
+    """
+
+
+@dataclass(frozen=True)
+class MainConfig:
+    """The C{[main]} section: process-wide settings.
+
+    @ivar data_dir: where the stream queues live on disk.
+    @ivar log_level: the lowest level of log event written (one of
+        L{LOG_LEVELS}).
+    """
+
+    data_dir: str = "./kafka-data"
+    log_level: str = "info"
+
+
+@dataclass(frozen=True)
+class KafkaConfig:
+    """The C{[kafka]} section: listeners and Kafka protocol behaviour.
+
+    @ivar bind: the IP address the TCP and TLS listeners bind to.
+    @ivar port: the plain TCP port; 0 or -1 disables it.
+    @ivar tls_port: the TLS port; 0 or -1 disables it.
+    @ivar unix_path: a unix socket path to listen on; empty disables it.
+    @ivar default_vhost: the vhost connections land in.
+    @ivar auto_create_topics: create a topic the first time a client names it.
+    @ivar num_partitions: partitions of an auto-created topic.
+    @ivar advertised_host: the host Metadata tells clients; empty means the
+        address the client connected to.
+    @ivar advertised_port: the port Metadata tells clients; 0 means the port
+        the client connected to.
+    @ivar max_request_size: the largest request frame accepted, in bytes
+        (Kafka's C{socket.request.max.bytes}).
+    @ivar idle_timeout: seconds after which an idle connection is closed
+        (Kafka's C{connections.max.idle.ms}); 0 never closes one.
+    @ivar listeners: extra listeners as Twisted server endpoint strings.
+    @ivar record_validation: C{header} checks each batch's header and CRC;
+        C{full} also decompresses and checks every record.
+    @ivar max_decompressed_bytes: the most bytes one batch may decompress to
+        when records are decompressed.
+    """
+
+    bind: str = "127.0.0.1"
+    port: int = 9092
+    tls_port: int = -1
+    unix_path: str = ""
+    default_vhost: str = "/"
+    auto_create_topics: bool = True
+    num_partitions: int = 1
+    advertised_host: str = ""
+    advertised_port: int = 0
+    max_request_size: int = 104857600
+    idle_timeout: int = 600
+    listeners: list[str] = field(default_factory=list)
+    record_validation: str = "header"
+    max_decompressed_bytes: int = 268435456
+
+
+@dataclass(frozen=True)
+class TlsConfig:
+    """The C{[tls]} section: the TLS listener's certificate and peer checks.
+
+    @ivar cert: PEM file with the server certificate, then any intermediates.
+    @ivar key: PEM file with the server's private key (not encrypted).
+    @ivar ca: PEM file with the CA certificates client certificates must
+        chain to; needed when C{client_auth} is not C{none}.
+    @ivar client_auth: C{none}, C{optional} (a certificate sent must be
+        valid) or C{required} (connections without a valid one are refused).
+    @ivar min_version: the lowest TLS version accepted.
+    """
+
+    cert: str = ""
+    key: str = ""
+    ca: str = ""
+    client_auth: str = "none"
+    min_version: str = "TLSv1.2"
+
+
+@dataclass(frozen=True)
+class BrokerConfig:
+    """The whole configuration of one broker.
+
+    @ivar source: the configuration file's path as given (or
+        L{DEFAULTS_SOURCE}), for messages about it.
+    """
+
+    main: MainConfig = field(default_factory=MainConfig)
+    kafka: KafkaConfig = field(default_factory=KafkaConfig)
+    tls: TlsConfig = field(default_factory=TlsConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
+    source: str = DEFAULTS_SOURCE
+
+
+class _Reader:
+    """Turns one section's raw strings into typed values, or L{ConfigError}s."""
+
+    def __init__(self, source: str, section: str, values: dict[str, str]) -> None:
+        self.source = source
+        self.section = section
+        self.values = values
+
+    def error(self, key: str, value: object, reason: str) -> ConfigError:
+        """Return the error for C{key = value} in this section."""
+        return ConfigError(f"{self.source}: [{self.section}] {key} = {value}: {reason}")
+
+    def string(self, key: str, default: str) -> str:
+        """Return C{key} as a string, C{default} when absent."""
+        return self.values.get(key, default)
+
+    def boolean(self, key: str, default: bool) -> bool:
+        """Return C{key} as a boolean (true/false, yes/no, on/off, 1/0)."""
+        raw = self.values.get(key)
+        if raw is None:
+            return default
+        if raw.lower() in _TRUE:
+            return True
+        if raw.lower() in _FALSE:
+            return False
+        raise self.error(key, raw, "not a boolean (use true or false)")
+
+    def integer(self, key: str, default: int, minimum: int, maximum: int | None = None) -> int:
+        """Return C{key} as an integer in C{[minimum, maximum]}."""
+        raw = self.values.get(key)
+        if raw is None:
+            return default
+        try:
+            value = int(raw, 10)
+        except ValueError:
+            raise self.error(key, raw, "not an integer") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bound = f"at least {minimum}" if maximum is None else f"between {minimum} and {maximum}"
+            raise self.error(key, raw, f"out of range (must be {bound})")
+        return value
+
+    def port(self, key: str, default: int) -> int:
+        """Return C{key} as a listening port number; 0 and -1 both mean "off"."""
+        return self.integer(key, default, -1, 65535)
+
+    def choice(self, key: str, default: str, choices: Iterable[str]) -> str:
+        """Return C{key} as one of C{choices} (matched case-insensitively)."""
+        raw = self.values.get(key)
+        if raw is None:
+            return default
+        for choice in choices:
+            if raw.lower() == choice.lower():
+                return choice
+        raise self.error(key, raw, f"must be one of {', '.join(choices)}")
+
+    def string_list(self, key: str) -> list[str]:
+        """Return C{key} split on commas and newlines, blanks dropped."""
+        raw = self.values.get(key, "")
+        return [item.strip() for item in raw.replace("\n", ",").split(",") if item.strip()]
+
+
+def _read_main(reader: _Reader, data_dir: str | None) -> MainConfig:
+    default = MainConfig()
+    if data_dir is None:
+        data_dir = reader.string("data_dir", default.data_dir)
+        if not data_dir:
+            raise reader.error("data_dir", "", "must not be empty")
+        problem = _unwritable_directory(data_dir)
+        if problem:
+            raise reader.error("data_dir", data_dir, problem)
+    else:
+        problem = _unwritable_directory(data_dir) if data_dir else "must not be empty"
+        if problem:
+            raise ConfigError(f"--data-dir {data_dir}: {problem}")
+    return MainConfig(
+        data_dir=data_dir,
+        log_level=reader.choice("log_level", default.log_level, LOG_LEVELS),
+    )
+
+
+def _unwritable_directory(path: str) -> str:
+    """Return why C{path} cannot be used as (or created as) a directory, or ''."""
+    if os.path.exists(path):
+        if not os.path.isdir(path):
+            return "not a directory"
+        if not os.access(path, os.W_OK | os.X_OK):
+            return "directory not writable"
+        return ""
+    parent = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
+        return f"cannot be created ({parent} is not a writable directory)"
+    return ""
+
+
+def _read_kafka(reader: _Reader, listen: Iterable[str]) -> KafkaConfig:
+    default = KafkaConfig()
+    bind = reader.string("bind", default.bind)
+    try:
+        ipaddress.ip_address(bind)
+    except ValueError:
+        raise reader.error("bind", bind, "not an IP address") from None
+    return KafkaConfig(
+        bind=bind,
+        port=reader.port("port", default.port),
+        tls_port=reader.port("tls_port", default.tls_port),
+        unix_path=reader.string("unix_path", default.unix_path),
+        default_vhost=reader.string("default_vhost", default.default_vhost) or default.default_vhost,
+        auto_create_topics=reader.boolean("auto_create_topics", default.auto_create_topics),
+        num_partitions=reader.integer("num_partitions", default.num_partitions, 1, 100000),
+        advertised_host=reader.string("advertised_host", default.advertised_host),
+        advertised_port=reader.integer("advertised_port", default.advertised_port, 0, 65535),
+        max_request_size=reader.integer("max_request_size", default.max_request_size, 1024, 2**31 - 1),
+        idle_timeout=reader.integer("idle_timeout", default.idle_timeout, 0),
+        listeners=reader.string_list("listeners") + list(listen),
+        record_validation=reader.choice(
+            "record_validation", default.record_validation, RECORD_VALIDATION_MODES),
+        max_decompressed_bytes=reader.integer(
+            "max_decompressed_bytes", default.max_decompressed_bytes, 1024, 2**31 - 1),
+    )
+
+
+def _read_tls(reader: _Reader) -> TlsConfig:
+    default = TlsConfig()
+    paths = {}
+    for key in ("cert", "key", "ca"):
+        path = reader.string(key, "")
+        if path:
+            problem = _unreadable_file(path)
+            if problem:
+                raise reader.error(key, path, problem)
+        paths[key] = path
+    tls = TlsConfig(
+        cert=paths["cert"],
+        key=paths["key"],
+        ca=paths["ca"],
+        client_auth=reader.choice("client_auth", default.client_auth, CLIENT_AUTH_MODES),
+        min_version=reader.choice("min_version", default.min_version, TLS_VERSIONS),
+    )
+    if tls.client_auth != "none" and not tls.ca:
+        raise reader.error("client_auth", tls.client_auth,
+                           "needs [tls] ca (the CA client certificates are checked against)")
+    return tls
+
+
+def _unreadable_file(path: str) -> str:
+    """Return why C{path} cannot be read as a file, or ''."""
+    try:
+        with open(path, "rb"):
+            pass
+    except IsADirectoryError:
+        return "is a directory"
+    except OSError as e:
+        return e.strerror or str(e)
+    return ""
+
+
+def _store_field_reader(reader: _Reader, name: str, kind: Any) -> Callable[[Any], Any]:
+    """Return a function parsing store key C{name} of type C{kind} given its default."""
+    if kind is bool:
+        return lambda default: reader.boolean(name, default)
+    if kind is int:
+        minimum = 1 if name in _POSITIVE_STORE_KEYS else -1
+        return lambda default: reader.integer(name, default, minimum)
+    if name == "message_timestamp_type":
+        return lambda default: reader.choice(name, default, TIMESTAMP_TYPES)
+    return lambda default: reader.string(name, default)
+
+
+#: [store] integer keys that must be positive; the others accept -1 ("no limit").
+_POSITIVE_STORE_KEYS = frozenset({
+    "segment_bytes", "segment_ms", "index_interval_bytes",
+    "retention_check_interval_ms", "max_message_bytes",
+})
+
+
+def _store_keys() -> dict[str, Any]:
+    """Return the [store] keys: L{StoreConfig}'s field names and types."""
+    hints = typing.get_type_hints(StoreConfig)
+    return {f.name: hints[f.name] for f in dataclasses.fields(StoreConfig) if f.init}
+
+
+def _read_store(reader: _Reader) -> StoreConfig:
+    default = StoreConfig()
+    values = {}
+    for name, kind in _store_keys().items():
+        if name in reader.values:
+            values[name] = _store_field_reader(reader, name, kind)(getattr(default, name))
+    try:
+        return StoreConfig(**values)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"{reader.source}: [store] {e}") from None
+
+
+_SECTION_KEYS: dict[str, Callable[[], Iterable[str]]] = {
+    "main": lambda: (f.name for f in dataclasses.fields(MainConfig)),
+    "kafka": lambda: (f.name for f in dataclasses.fields(KafkaConfig)),
+    "tls": lambda: (f.name for f in dataclasses.fields(TlsConfig)),
+    "store": lambda: _store_keys(),
+}
+
+
+def _parse_ini(path: str) -> dict[str, dict[str, str]]:
+    """Return the sections of the INI file at C{path}, or raise L{ConfigError}."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: cannot read configuration: is a directory") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read configuration: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: cannot read configuration: not UTF-8 text") from None
+    parser = configparser.ConfigParser(
+        interpolation=None,
+        default_section="\0no default section\0",
+        inline_comment_prefixes=("#", ";"),
+        strict=True,
+    )
+    try:
+        parser.read_string(text, source=path)
+    except configparser.MissingSectionHeaderError as e:
+        raise ConfigError(f"{path}: line {e.lineno}: a key before any [section]") from None
+    except configparser.ParsingError as e:
+        lineno = e.errors[0][0]
+        line = text.splitlines()[lineno - 1].strip()
+        raise ConfigError(f"{path}: line {lineno}: not 'key = value': {line}") from None
+    except configparser.DuplicateSectionError as e:
+        raise ConfigError(f"{path}: line {e.lineno}: section [{e.section}] given twice") from None
+    except configparser.DuplicateOptionError as e:
+        raise ConfigError(
+            f"{path}: line {e.lineno}: [{e.section}] {e.option} given twice") from None
+    except configparser.Error as e:
+        raise ConfigError(f"{path}: {e.message.splitlines()[0]}") from None
+    return {name: {k: v.strip() for k, v in parser[name].items()} for name in parser.sections()}
+
+
+def _warn_unknown(source: str, sections: dict[str, dict[str, str]]) -> None:
+    """Log a warning for every section and key this version does not know."""
+    for section, values in sections.items():
+        known = _SECTION_KEYS.get(section)
+        if known is None:
+            log.warn("{source}: unknown section [{section}] ignored", source=source, section=section)
+            continue
+        for key in sorted(set(values) - set(known())):
+            log.warn("{source}: [{section}] {key}: unknown key ignored",
+                     source=source, section=section, key=key)
+
+
+def load_config(path: str | None, *, data_dir: str | None = None,
+                listen: Iterable[str] = ()) -> BrokerConfig:
+    """Load and validate the configuration.
+
+    @param path: the INI file, or C{None} for the built-in defaults.
+    @param data_dir: overrides C{[main] data_dir} (the C{--data-dir} option).
+    @param listen: extra listener strings (C{--listen}), added after
+        C{[kafka] listeners}.
+    @raise ConfigError: when the file cannot be read or a value cannot be
+        used; its text is one line naming the file, section, key and value.
+    """
+    if path is None:
+        source, sections = DEFAULTS_SOURCE, {}
+    else:
+        source, sections = path, _parse_ini(path)
+        _warn_unknown(source, sections)
+
+    def reader(section: str) -> _Reader:
+        return _Reader(source, section, sections.get(section, {}))
+
+    kafka = _read_kafka(reader("kafka"), listen)
+    tls = _read_tls(reader("tls"))
+    if kafka.tls_port > 0 and not (tls.cert and tls.key):
+        raise reader("kafka").error("tls_port", kafka.tls_port, "needs [tls] cert and key")
+    return BrokerConfig(
+        main=_read_main(reader("main"), data_dir),
+        kafka=kafka,
+        tls=tls,
+        store=_read_store(reader("store")),
+        source=source,
+    )

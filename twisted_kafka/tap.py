@@ -1,0 +1,144 @@
+# -*- test-case-name: tests.test_tap -*-
+"""The twistd plugin's options and service: C{twistd -n kafka}.
+
+L{Options} parses C{--config}, C{--data-dir} and repeatable C{--listen},
+then loads and checks the whole configuration (including the TLS files and
+every listener string) so that nothing can fail later with a traceback.
+L{makeService} builds the broker: a L{MultiService} whose first child is the
+stream-queue store (so it starts first and stops last, after every listener
+has stopped accepting), followed by one L{ListenerService} per listener, all
+serving one L{KafkaServerFactory}.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.application import service
+from twisted.logger import (
+    FilteringLogObserver,
+    LogLevel,
+    LogLevelFilterPredicate,
+    LogPublisher,
+    globalLogPublisher,
+)
+from twisted.python import usage
+
+from twisted_kafka.config import BrokerConfig, ConfigError, load_config
+from twisted_kafka.server.listeners import Listener, ListenerService, build_listeners
+
+
+class Options(usage.Options):
+    """Command-line options of C{twistd kafka}."""
+
+    synopsis = "[--config PATH] [--data-dir PATH] [--listen STRPORT ...]"
+    longdesc = (
+        "Run a Kafka-protocol broker whose topic partitions are stream queues on "
+        "local disk. With no options it listens on tcp:9092:interface=127.0.0.1 and "
+        "keeps its data in ./kafka-data. See etc/twisted-kafka.ini for every setting."
+    )
+    optParameters = [
+        ["config", "c", None, "INI configuration file (see etc/twisted-kafka.ini)."],
+        ["data-dir", "d", None, "Data directory (overrides [main] data_dir)."],
+    ]
+
+    def __init__(self, reactor: Any = None) -> None:
+        """
+        @param reactor: the reactor listeners are built on; the global one
+            when C{None}.
+        """
+        super().__init__()
+        self["listen"] = []
+        self.reactor = reactor
+        self.config: BrokerConfig | None = None
+        self.listeners: list[Listener] = []
+
+    def opt_listen(self, description: str) -> None:
+        """Add a listener: any Twisted server endpoint string, e.g.
+        tcp:9093:interface=0.0.0.0 or unix:/run/kafka.sock (repeatable)."""
+        self["listen"].append(description)
+
+    opt_l = opt_listen
+
+    def postOptions(self) -> None:
+        """Load and check the configuration and build the listeners.
+
+        A configuration error exits with its one line (a L{SystemExit}): a
+        L{usage.UsageError} would make twistd print the whole option usage
+        above it, burying the line that says what is wrong.
+        """
+        if self.reactor is None:
+            from twisted.internet import reactor
+
+            self.reactor = reactor
+        try:
+            self.config = load_config(
+                self["config"], data_dir=self["data-dir"], listen=self["listen"])
+            self.listeners = build_listeners(self.config, self.reactor)
+        except ConfigError as e:
+            raise SystemExit(str(e)) from None
+
+
+class BrokerService(service.MultiService):
+    """The broker's root service; applies C{[main] log_level} while running.
+
+    @ivar config: the broker's configuration.
+    """
+
+    def __init__(self, config: BrokerConfig, publisher: LogPublisher = globalLogPublisher) -> None:
+        super().__init__()
+        self.config = config
+        self.publisher = publisher
+        self._filtered: list[tuple[Any, Any]] = []
+
+    def startService(self) -> None:
+        """Filter the log below C{log_level}, then start every child in order."""
+        self._filtered = filter_log_level(self.publisher, self.config.main.log_level)
+        super().startService()
+
+    def stopService(self) -> Any:
+        """Stop every child (in reverse order), then restore unfiltered logging."""
+        stopped = super().stopService()
+
+        def unfilter(result: Any) -> Any:
+            for original, filtered in self._filtered:
+                self.publisher.removeObserver(filtered)
+                self.publisher.addObserver(original)
+            self._filtered = []
+            return result
+
+        return stopped.addBoth(unfilter)
+
+
+def filter_log_level(publisher: LogPublisher, level: str) -> list[tuple[Any, Any]]:
+    """Wrap each observer of C{publisher} so that it sees nothing below C{level}.
+
+    twistd attaches its log observer before the services start and offers a
+    plugin no way to filter it, so the observers present are replaced by
+    filtered ones.  Returns (original, filtered) pairs to undo it.
+    """
+    predicate = LogLevelFilterPredicate(defaultLogLevel=LogLevel.levelWithName(level))
+    pairs = []
+    for observer in list(getattr(publisher, "_observers", ())):
+        filtered = FilteringLogObserver(observer, [predicate])
+        publisher.removeObserver(observer)
+        publisher.addObserver(filtered)
+        pairs.append((observer, filtered))
+    return pairs
+
+
+def makeService(options: Options) -> service.MultiService:
+    """Return the broker service described by C{options} (already parsed)."""
+    from twisted_kafka.broker import Broker
+    from twisted_kafka.server.factory import KafkaServerFactory
+    from twisted_kafka.store.service import StreamStore
+
+    config = options.config
+    assert config is not None, "makeService needs parsed options"
+    root = BrokerService(config)
+    store = StreamStore(config.main.data_dir, config.store, reactor=options.reactor)
+    store.setServiceParent(root)
+    factory = KafkaServerFactory(Broker(config, store, options.reactor))
+    for listener in options.listeners:
+        ListenerService(listener, factory, options.reactor).setServiceParent(root)
+    return root
