@@ -47,7 +47,38 @@ def _lookup(table: Mapping[Any, Message], key: Any, version: int) -> Message:
 
 def request_decoder(api_key: int, version: int) -> Callable[[bytes, int], dict]:
     """``decode(buf, offset) -> dict`` for a request body from ``offset`` to the end."""
-    return compiler.decoder(_lookup(SCHEMAS, api_key, version), version)
+    decode = compiler.decoder(_lookup(SCHEMAS, api_key, version), version)
+    if api_key == METADATA_KEY and SCHEMAS[api_key].is_flexible(version):
+        return _quirks.setdefault(version, _tolerate_librdkafka_null_topics(decode))
+    return decode
+
+
+METADATA_KEY = 3
+_quirks: dict[int, Callable[[bytes, int], dict]] = {}
+_FOUR_ZEROS = b"\0\0\0\0"
+
+
+def _tolerate_librdkafka_null_topics(
+    decode: Callable[[bytes, int], dict],
+) -> Callable[[bytes, int], dict]:
+    """Wrap a flexible Metadata request decoder to accept librdkafka's null topics.
+
+    librdkafka (up to at least 2.16, confluentinc/librdkafka#5049) writes the
+    null topics array of a flexible Metadata request ("all topics") as the
+    4-byte int32 placeholder ``00 00 00 00`` instead of the one-byte compact
+    null ``00``.  A correct body that starts with four zero bytes is exactly
+    four bytes long (null topics, two false booleans, no tagged fields), so a
+    longer body starting with four zero bytes can only be this bug: it is
+    decoded as if the placeholder were the single byte it stands for.
+    """
+
+    def decode_metadata(buf: bytes, pos: int = 0) -> dict:
+        if len(buf) - pos > 4 and buf[pos:pos + 4] == _FOUR_ZEROS:
+            return decode(b"".join((buf[:pos + 1], buf[pos + 4:])), pos)
+        return decode(buf, pos)
+
+    decode_metadata.__doc__ = decode.__doc__
+    return decode_metadata
 
 
 def response_decoder(api_key: int, version: int) -> Callable[[bytes, int], dict]:
