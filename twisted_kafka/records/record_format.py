@@ -201,7 +201,7 @@ def parse_records(buf: Buffer, pos: int, end: int, count: int) -> Iterator[RawRe
             key, pos = _read_bytes(buf, pos, record_end, f"record {index} key")
             value, pos = _read_bytes(buf, pos, record_end, f"record {index} value")
             header_count, pos = read_varint(buf, pos)
-            if header_count < 0 or header_count > (record_end - pos) // _MIN_HEADER_SIZE:
+            if header_count < 0 or header_count > max(0, (record_end - pos) // _MIN_HEADER_SIZE):
                 raise _invalid(f"record {index} has header count {header_count}")
             headers: list[Header] = []
             for _ in range(header_count):

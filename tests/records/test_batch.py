@@ -1,0 +1,345 @@
+# -*- test-case-name: tests.records.test_batch -*-
+"""Tests for L{twisted_kafka.records.batch}: header, checks and rewrites."""
+
+from __future__ import annotations
+
+import struct
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.records import batch as B
+from twisted_kafka.records.batch import (
+    HEADER,
+    BatchHeader,
+    compute_crc,
+    parse_header,
+    set_base_offset,
+    set_log_append_time,
+    set_partition_leader_epoch,
+    split_batches,
+    validate_produce_records,
+)
+from twisted_kafka.records.compression import compress
+
+from ._helpers import SAMPLE_RECORDS, error_code, patched, sample_batch, with_payload
+
+CAP = 1 << 20
+
+
+def produce(data: bytes, full: bool = False, **kwargs: object) -> list[tuple[int, int, BatchHeader]]:
+    """Call L{validate_produce_records} with a 1 MiB cap."""
+    return validate_produce_records(data, full=full, max_decompressed=CAP, **kwargs)  # type: ignore[arg-type]
+
+
+class HeaderLayoutTests(SynchronousTestCase):
+    """The header struct and the named offsets agree with the v2 layout."""
+
+    def test_size(self) -> None:
+        """The header is 61 bytes."""
+        self.assertEqual(HEADER.size, 61)
+        self.assertEqual(B.HEADER_SIZE, 61)
+        self.assertEqual(B.RECORDS_OFFSET, 61)
+
+    def test_offsets(self) -> None:
+        """Each named offset is where the struct puts its field."""
+        formats = "qiibIhiqqqhii"
+        offsets = [
+            B.BASE_OFFSET_OFFSET, B.BATCH_LENGTH_OFFSET,
+            B.PARTITION_LEADER_EPOCH_OFFSET, B.MAGIC_OFFSET, B.CRC_OFFSET,
+            B.ATTRIBUTES_OFFSET, B.LAST_OFFSET_DELTA_OFFSET,
+            B.BASE_TIMESTAMP_OFFSET, B.MAX_TIMESTAMP_OFFSET,
+            B.PRODUCER_ID_OFFSET, B.PRODUCER_EPOCH_OFFSET,
+            B.BASE_SEQUENCE_OFFSET, B.RECORD_COUNT_OFFSET,
+        ]
+        for index, offset in enumerate(offsets):
+            self.assertEqual(struct.calcsize(">" + formats[:index]), offset)
+
+    def test_parse_header(self) -> None:
+        """Every field of a built batch reads back, with the derived properties."""
+        data = sample_batch(
+            1, base_offset=42, producer_id=7, producer_epoch=3, base_sequence=9,
+            is_transactional=True, partition_leader_epoch=5,
+        )
+        header = parse_header(b"xx" + data, 2)
+        self.assertEqual(header.base_offset, 42)
+        self.assertEqual(header.size, len(data))
+        self.assertEqual(header.partition_leader_epoch, 5)
+        self.assertEqual(header.magic, 2)
+        self.assertEqual(header.crc, compute_crc(data))
+        self.assertEqual(header.codec, 1)
+        self.assertTrue(header.is_transactional)
+        self.assertFalse(header.is_control)
+        self.assertFalse(header.has_delete_horizon)
+        self.assertEqual(header.timestamp_type, 0)
+        self.assertEqual(header.last_offset_delta, 4)
+        self.assertEqual(header.record_count, 5)
+        self.assertEqual(header.last_offset, 46)
+        self.assertEqual(header.next_offset, 47)
+        self.assertEqual(header.base_timestamp, SAMPLE_RECORDS[0][3])
+        self.assertEqual(header.max_timestamp, SAMPLE_RECORDS[-1][3])
+        self.assertEqual((header.producer_id, header.producer_epoch, header.base_sequence), (7, 3, 9))
+
+    def test_parse_header_short(self) -> None:
+        """Fewer than 61 bytes is CORRUPT_MESSAGE."""
+        self.assertEqual(error_code(parse_header, sample_batch()[:60]), ErrorCode.CORRUPT_MESSAGE)
+        self.assertEqual(error_code(parse_header, sample_batch()[:61], 1), ErrorCode.CORRUPT_MESSAGE)
+
+
+class SplitBatchesTests(SynchronousTestCase):
+    """L{split_batches} finds and checks every batch of a blob."""
+
+    def test_several(self) -> None:
+        """Concatenated batches come back with their bounds, in order."""
+        parts = [sample_batch(codec, base_offset=i * 5) for i, codec in enumerate(range(5))]
+        data = b"".join(parts)
+        found = split_batches(data)
+        self.assertEqual([data[s:e] for s, e, _ in found], parts)
+        self.assertEqual([h.base_offset for _, _, h in found], [0, 5, 10, 15, 20])
+
+    def test_empty(self) -> None:
+        """No bytes, no batches."""
+        self.assertEqual(split_batches(b""), [])
+
+    def test_accepts_bytearray_and_memoryview(self) -> None:
+        """Any buffer works."""
+        data = sample_batch()
+        self.assertEqual(split_batches(bytearray(data)), split_batches(memoryview(data)))
+
+    def test_empty_batch(self) -> None:
+        """A batch with no records (as compaction leaves) is accepted."""
+        data = with_payload(sample_batch(), b"", record_count=0)
+        [(_, _, header)] = split_batches(data)
+        self.assertEqual(header.record_count, 0)
+
+    def test_crc_flips(self) -> None:
+        """Flipping any byte the CRC covers, or the CRC itself, is CORRUPT_MESSAGE."""
+        data = sample_batch()
+        for position in [17, 18, 20, 21, 22, 23, 30, 40, 57, 60, 61, 100, len(data) - 1]:
+            broken = bytearray(data)
+            broken[position] ^= 0x01
+            self.assertEqual(error_code(split_batches, bytes(broken)), ErrorCode.CORRUPT_MESSAGE, position)
+
+    def test_flips_outside_crc(self) -> None:
+        """baseOffset and partitionLeaderEpoch are outside the CRC."""
+        data = bytearray(sample_batch())
+        data[3] ^= 0xFF
+        data[14] ^= 0xFF
+        self.assertEqual(len(split_batches(bytes(data))), 1)
+
+    def test_truncated(self) -> None:
+        """A batch cut anywhere is CORRUPT_MESSAGE; so is a cut second batch."""
+        data = sample_batch(3)
+        for cut in range(1, len(data)):
+            self.assertEqual(error_code(split_batches, data[:cut]), ErrorCode.CORRUPT_MESSAGE, cut)
+            self.assertEqual(error_code(split_batches, data + data[:cut]), ErrorCode.CORRUPT_MESSAGE, cut)
+
+    def test_length_too_long(self) -> None:
+        """A batchLength claiming more bytes than present is CORRUPT_MESSAGE."""
+        data = sample_batch()
+        lying = patched(data, 8, "i", len(data) - 12 + 1)
+        self.assertEqual(error_code(split_batches, lying), ErrorCode.CORRUPT_MESSAGE)
+
+    def test_length_too_short(self) -> None:
+        """A batchLength cutting the batch short fails its CRC: CORRUPT_MESSAGE."""
+        data = sample_batch()
+        for length in (len(data) - 13, 49, 60):
+            lying = patched(data, 8, "i", length, crc=False)
+            self.assertEqual(error_code(split_batches, lying), ErrorCode.CORRUPT_MESSAGE, length)
+
+    def test_length_below_header(self) -> None:
+        """A batchLength smaller than the header (or negative) is CORRUPT_MESSAGE."""
+        data = sample_batch()
+        for length in (48, 0, -1, -(2**31)):
+            lying = patched(data, 8, "i", length, crc=False)
+            self.assertEqual(error_code(split_batches, lying), ErrorCode.CORRUPT_MESSAGE, length)
+
+    def test_last_offset_delta(self) -> None:
+        """lastOffsetDelta other than recordCount - 1 is INVALID_RECORD."""
+        data = sample_batch()
+        for delta in (3, 5, -1, 1000):
+            self.assertEqual(
+                error_code(split_batches, patched(data, 23, "i", delta)), ErrorCode.INVALID_RECORD
+            )
+
+    def test_negative_count(self) -> None:
+        """A negative recordCount is INVALID_RECORD."""
+        data = patched(patched(sample_batch(), 57, "i", -1), 23, "i", -2)
+        self.assertEqual(error_code(split_batches, data), ErrorCode.INVALID_RECORD)
+
+    def test_unknown_codec(self) -> None:
+        """Codec ids 5, 6 and 7 are UNSUPPORTED_COMPRESSION_TYPE."""
+        for codec in (5, 6, 7):
+            data = patched(sample_batch(), 21, "h", codec)
+            self.assertEqual(error_code(split_batches, data), ErrorCode.UNSUPPORTED_COMPRESSION_TYPE)
+
+    def test_old_magic(self) -> None:
+        """Magic 0 and 1 are INVALID_RECORD, as Kafka 4 answers them."""
+        for magic in (0, 1):
+            data = patched(sample_batch(), 16, "b", magic)
+            self.assertEqual(error_code(split_batches, data), ErrorCode.INVALID_RECORD)
+
+    def test_bad_magic(self) -> None:
+        """Any other magic but 2 is CORRUPT_MESSAGE ("Invalid magic found")."""
+        for magic in (3, 127, -1):
+            data = patched(sample_batch(), 16, "b", magic)
+            self.assertEqual(error_code(split_batches, data), ErrorCode.CORRUPT_MESSAGE)
+
+    def test_error_names_the_problem(self) -> None:
+        """The error message says what was wrong."""
+        data = bytearray(sample_batch())
+        data[-1] ^= 1
+        with self.assertRaises(KafkaError) as raised:
+            split_batches(bytes(data))
+        self.assertIn("CRC", str(raised.exception))
+
+
+class ValidateProduceRecordsTests(SynchronousTestCase):
+    """L{validate_produce_records} applies Kafka's rules for produced data."""
+
+    def test_valid(self) -> None:
+        """A valid batch of each codec passes, header-only and full."""
+        for codec in range(5):
+            data = sample_batch(codec)
+            for full in (False, True):
+                [(start, end, header)] = produce(data, full)
+                self.assertEqual((start, end, header.codec), (0, len(data), codec))
+
+    def test_no_batch(self) -> None:
+        """Empty or incomplete data is INVALID_RECORD ("at least one record batch")."""
+        data = sample_batch()
+        for cut in (0, 1, 11, 12, 16, 17, 60, 61, len(data) - 1):
+            self.assertEqual(error_code(produce, data[:cut]), ErrorCode.INVALID_RECORD, cut)
+
+    def test_length_too_long(self) -> None:
+        """A batch overrunning the section is not a batch: INVALID_RECORD, as in Kafka."""
+        data = sample_batch()
+        self.assertEqual(error_code(produce, patched(data, 8, "i", len(data))), ErrorCode.INVALID_RECORD)
+
+    def test_two_batches(self) -> None:
+        """More than one batch is INVALID_RECORD ("exactly one record batch")."""
+        data = sample_batch()
+        with self.assertRaises(KafkaError) as raised:
+            produce(data + data)
+        self.assertEqual(raised.exception.code, ErrorCode.INVALID_RECORD)
+        self.assertIn("exactly one", str(raised.exception))
+
+    def test_trailing_bytes(self) -> None:
+        """Bytes after the batch are INVALID_RECORD too."""
+        self.assertEqual(error_code(produce, sample_batch() + b"\x00"), ErrorCode.INVALID_RECORD)
+
+    def test_corrupt(self) -> None:
+        """A CRC mismatch is CORRUPT_MESSAGE."""
+        data = bytearray(sample_batch())
+        data[70] ^= 0x40
+        self.assertEqual(error_code(produce, bytes(data)), ErrorCode.CORRUPT_MESSAGE)
+
+    def test_base_offset(self) -> None:
+        """A produced batch must have baseOffset 0."""
+        self.assertEqual(error_code(produce, sample_batch(base_offset=3)), ErrorCode.INVALID_RECORD)
+
+    def test_empty_batch(self) -> None:
+        """Clients may not send a batch without records."""
+        data = with_payload(sample_batch(), b"", record_count=0)
+        self.assertEqual(error_code(produce, data), ErrorCode.INVALID_RECORD)
+
+    def test_control_batch(self) -> None:
+        """Clients may not write control batches, transactional or not."""
+        for transactional in (False, True):
+            data = sample_batch(
+                is_control=True, is_transactional=transactional, producer_id=1,
+                producer_epoch=0, base_sequence=0,
+            )
+            self.assertEqual(error_code(produce, data), ErrorCode.INVALID_RECORD)
+
+    def test_transactional_batch(self) -> None:
+        """A transactional (non-control) batch with a producer id passes."""
+        data = sample_batch(is_transactional=True, producer_id=1, producer_epoch=0, base_sequence=0)
+        self.assertEqual(len(produce(data, True)), 1)
+
+    def test_producer_without_sequence(self) -> None:
+        """A producer id needs a non-negative baseSequence."""
+        data = sample_batch(producer_id=5, producer_epoch=0, base_sequence=-1)
+        self.assertEqual(error_code(produce, data), ErrorCode.INVALID_RECORD)
+
+    def test_zstd_needs_v7(self) -> None:
+        """zstd in Produce v3-v6 is UNSUPPORTED_COMPRESSION_TYPE; v7 is fine."""
+        data = sample_batch(4)
+        self.assertEqual(
+            error_code(produce, data, produce_version=6), ErrorCode.UNSUPPORTED_COMPRESSION_TYPE
+        )
+        self.assertEqual(len(produce(data, produce_version=7)), 1)
+        self.assertEqual(len(produce(sample_batch(3), produce_version=3)), 1)
+
+    def test_full_checks_records(self) -> None:
+        """Broken records pass the header check but not the full one."""
+        body = sample_batch()[61:]
+        # The last record's last header value (null, length zigzag(-1) = 1)
+        # now claims one byte, past the record's end.
+        data = with_payload(sample_batch(), body[:-1] + b"\x02")
+        self.assertEqual(len(produce(data, False)), 1)
+        self.assertEqual(error_code(produce, data, True), ErrorCode.INVALID_RECORD)
+
+    def test_full_garbage_payload(self) -> None:
+        """A compressed batch whose payload does not decompress is INVALID_RECORD."""
+        for codec in (1, 2, 3, 4):
+            data = with_payload(sample_batch(codec), b"this is not compressed data at all")
+            self.assertEqual(len(produce(data, False)), 1)
+            self.assertEqual(error_code(produce, data, True), ErrorCode.INVALID_RECORD, codec)
+
+    def test_full_cap(self) -> None:
+        """Records larger than the cap are refused, compressed or not."""
+        for codec in range(5):
+            data = sample_batch(codec)
+            self.assertEqual(
+                error_code(validate_produce_records, data, full=True, max_decompressed=100),
+                ErrorCode.INVALID_RECORD,
+                codec,
+            )
+
+    def test_full_bomb(self) -> None:
+        """A batch decompressing to 1 GiB is refused under a 1 MiB cap."""
+        member = compress(1, bytes(1 << 20))
+        data = with_payload(sample_batch(1), member * 1024)
+        self.assertEqual(error_code(produce, data, True), ErrorCode.INVALID_RECORD)
+
+
+class RewriteTests(SynchronousTestCase):
+    """In-place rewrites keep the batch valid."""
+
+    def test_set_base_offset(self) -> None:
+        """baseOffset changes and the CRC still holds."""
+        data = bytearray(b"pad" + sample_batch(2))
+        set_base_offset(data, 3, 123456789012)
+        [(_, _, header)] = split_batches(bytes(data[3:]))
+        self.assertEqual(header.base_offset, 123456789012)
+
+    def test_set_partition_leader_epoch(self) -> None:
+        """partitionLeaderEpoch changes and the CRC still holds."""
+        data = bytearray(sample_batch())
+        set_partition_leader_epoch(data, 0, 17)
+        [(_, _, header)] = split_batches(data)
+        self.assertEqual(header.partition_leader_epoch, 17)
+
+    def test_set_log_append_time(self) -> None:
+        """Only maxTimestamp, the timestampType bit and the CRC change."""
+        original = b"pad" + sample_batch(3, producer_id=4, producer_epoch=1, base_sequence=8)
+        data = bytearray(original)
+        set_log_append_time(data, 3, 1_800_000_000_000)
+        [(_, _, after)] = split_batches(bytes(data[3:]))
+        before = parse_header(original, 3)
+        self.assertEqual(after.max_timestamp, 1_800_000_000_000)
+        self.assertEqual(after.timestamp_type, 1)
+        self.assertEqual(after.attributes, before.attributes | 0x08)
+        self.assertNotEqual(after.crc, before.crc)
+        self.assertEqual(
+            after._replace(max_timestamp=0, attributes=0, crc=0),
+            before._replace(max_timestamp=0, attributes=0, crc=0),
+        )
+        self.assertEqual(data[:3], original[:3])
+        self.assertEqual(data[3 + 61 :], original[3 + 61 :])
+
+    def test_compute_crc(self) -> None:
+        """compute_crc matches the stored CRC of a built batch."""
+        data = sample_batch(1)
+        self.assertEqual(compute_crc(b"xyz" + data, 3), parse_header(data).crc)
