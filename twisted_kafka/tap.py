@@ -15,9 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 from twisted.application import service
+from twisted.internet.defer import Deferred, maybeDeferred, succeed
 from twisted.logger import (
     FilteringLogObserver,
     LogLevel,
+    Logger,
     LogLevelFilterPredicate,
     LogPublisher,
     globalLogPublisher,
@@ -26,6 +28,8 @@ from twisted.python import usage
 
 from twisted_kafka.config import BrokerConfig, ConfigError, load_config
 from twisted_kafka.server.listeners import Listener, ListenerService, build_listeners
+
+log = Logger()
 
 
 class Options(usage.Options):
@@ -80,7 +84,12 @@ class Options(usage.Options):
 
 
 class BrokerService(service.MultiService):
-    """The broker's root service; applies C{[main] log_level} while running.
+    """The broker's root service.
+
+    Children stop one after another in reverse order, each once the one
+    before has finished: every listener has closed its port before the store
+    (the first child) is asked to stop.  (A plain L{MultiService} asks them all
+    at once.)  While running, log events below C{[main] log_level} are dropped.
 
     @ivar config: the broker's configuration.
     """
@@ -96,16 +105,20 @@ class BrokerService(service.MultiService):
         self._filtered = filter_log_level(self.publisher, self.config.main.log_level)
         super().startService()
 
-    def stopService(self) -> Any:
-        """Stop every child (in reverse order), then restore unfiltered logging."""
-        stopped = super().stopService()
+    def stopService(self) -> Deferred[None]:
+        """Stop the children in reverse order, one at a time, then unfilter the log."""
+        service.Service.stopService(self)
+        stopped: Deferred[Any] = succeed(None)
+        for child in reversed(list(self)):
+            stopped.addCallback(lambda _, child=child: maybeDeferred(child.stopService))
+            stopped.addErrback(lambda reason, child=child: log.failure(
+                "stopping {name} failed", reason, name=child.name or type(child).__name__))
 
-        def unfilter(result: Any) -> Any:
+        def unfilter(result: object) -> None:
             for original, filtered in self._filtered:
                 self.publisher.removeObserver(filtered)
                 self.publisher.addObserver(original)
             self._filtered = []
-            return result
 
         return stopped.addBoth(unfilter)
 
