@@ -18,7 +18,7 @@ from twisted_kafka.config import (
     TlsConfig,
     load_config,
 )
-from twisted_kafka.store.service import StoreConfig
+from twisted_kafka.store.config import StoreConfig
 
 from tests.tlsutil import write_tls_files
 
@@ -153,6 +153,15 @@ retention_ms = -1
             (loaded.store.fsync, loaded.store.segment_bytes, loaded.store.retention_ms),
             (False, 1048576, -1))
         self.assertEqual(loaded.store.segment_ms, default.segment_ms)
+
+    def test_partitions_reach_store(self) -> None:
+        """C{[kafka] num_partitions} is also the store's default partition count."""
+        loaded = load_config(self.write_ini("[kafka]\nnum_partitions = 4\n"))
+        self.assertEqual((loaded.kafka.num_partitions, loaded.store.num_partitions), (4, 4))
+        events: list[dict] = []
+        self.patch(config, "log", Logger(observer=events.append))
+        load_config(self.write_ini("[store]\nnum_partitions = 4\n"))
+        self.assertEqual(len(events), 1, "[store] num_partitions is not a key")
 
     def test_overrides(self) -> None:
         """C{data_dir} and C{listen} arguments override and extend the file."""

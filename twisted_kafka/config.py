@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable
 
 from twisted.logger import Logger
 
-from twisted_kafka.store.service import StoreConfig
+from twisted_kafka.store.config import StoreConfig
 
 log = Logger()
 
@@ -313,19 +313,23 @@ def _store_field_reader(reader: _Reader, name: str, kind: Any) -> Callable[[Any]
 #: [store] integer keys that must be positive; the others accept -1 ("no limit").
 _POSITIVE_STORE_KEYS = frozenset({
     "segment_bytes", "segment_ms", "index_interval_bytes",
-    "retention_check_interval_ms", "max_message_bytes",
+    "retention_check_interval_ms", "max_message_bytes", "producer_id_expiration_ms",
 })
+
+#: L{StoreConfig} fields set from another section, not from [store].
+_STORE_FIELDS_FROM_KAFKA = frozenset({"num_partitions"})
 
 
 def _store_keys() -> dict[str, Any]:
     """Return the [store] keys: L{StoreConfig}'s field names and types."""
     hints = typing.get_type_hints(StoreConfig)
-    return {f.name: hints[f.name] for f in dataclasses.fields(StoreConfig) if f.init}
+    return {f.name: hints[f.name] for f in dataclasses.fields(StoreConfig)
+            if f.init and f.name not in _STORE_FIELDS_FROM_KAFKA}
 
 
-def _read_store(reader: _Reader) -> StoreConfig:
+def _read_store(reader: _Reader, kafka: KafkaConfig) -> StoreConfig:
     default = StoreConfig()
-    values = {}
+    values: dict[str, Any] = {"num_partitions": kafka.num_partitions}
     for name, kind in _store_keys().items():
         if name in reader.values:
             values[name] = _store_field_reader(reader, name, kind)(getattr(default, name))
@@ -418,6 +422,6 @@ def load_config(path: str | None, *, data_dir: str | None = None,
         main=_read_main(reader("main"), data_dir),
         kafka=kafka,
         tls=tls,
-        store=_read_store(reader("store")),
+        store=_read_store(reader("store"), kafka),
         source=source,
     )
