@@ -8,6 +8,7 @@ under test is the one that fires.
 
 from __future__ import annotations
 
+import random
 import struct
 
 from twisted_kafka.errors import ErrorCode, KafkaError
@@ -84,3 +85,17 @@ def error_code(call: object, *args: object, **kwargs: object) -> ErrorCode:
     except KafkaError as e:
         return e.code
     raise AssertionError(f"{call!r} raised no KafkaError")
+
+
+def mutate(rng: random.Random, data: bytes) -> bytes:
+    """C{data} with one byte flipped, dropped or inserted at a place C{rng} picks."""
+    out = bytearray(data)
+    at = rng.randrange(len(out))
+    action = rng.randrange(3)
+    if action == 0:
+        out[at] ^= 1 << rng.randrange(8)
+    elif action == 1:
+        del out[at]
+    else:
+        out.insert(at, rng.randrange(256))
+    return bytes(out)

@@ -13,7 +13,7 @@ import lz4.frame
 import zstandard
 from twisted.trial.unittest import SynchronousTestCase
 
-from twisted_kafka.errors import ErrorCode
+from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.records.compression import (
     CODEC_GZIP,
     CODEC_LZ4,
@@ -25,7 +25,7 @@ from twisted_kafka.records.compression import (
     decompress,
 )
 
-from ._helpers import error_code
+from ._helpers import error_code, mutate
 
 CODECS = (CODEC_GZIP, CODEC_SNAPPY, CODEC_LZ4, CODEC_ZSTD)
 #: Compressible and incompressible parts, several xerial/lz4 blocks long.
@@ -206,3 +206,22 @@ class BombTests(SynchronousTestCase):
         block = bytes(cramjam.snappy.compress_raw(bytes(32 * 1024)))
         framed = XERIAL_HEADER + (struct.pack(">i", len(block)) + block) * (GIB // (32 * 1024))
         self.assertRefusedSmall(CODEC_SNAPPY, framed)
+
+
+class MutationTests(SynchronousTestCase):
+    """Randomly damaged compressed data gives output or a KafkaError, nothing else."""
+
+    def test_mutations(self) -> None:
+        """Flip, drop and insert bytes at seeded random places, for every codec
+        (and LZ4 frames with a broken header checksum, read block by block)."""
+        rng = random.Random(7)
+        originals = {codec: compress(codec, DATA[:20000] + DATA[-3000:]) for codec in CODECS}
+        frame = bytearray(originals[CODEC_LZ4])
+        frame[6] ^= 0xFF
+        for codec, original in list(originals.items()) + [(CODEC_LZ4, bytes(frame))]:
+            for _ in range(150):
+                data = mutate(rng, original)
+                try:
+                    decompress(codec, data, 1 << 16)
+                except KafkaError as e:
+                    self.assertIn(e.code, (ErrorCode.INVALID_RECORD,))

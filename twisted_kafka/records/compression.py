@@ -99,7 +99,7 @@ def decompress(codec: int, data: Buffer, max_size: int) -> bytes:
     except KafkaError:
         raise
     except (zlib.error, cramjam.DecompressionError, zstandard.ZstdError,
-            RuntimeError, ValueError, struct.error) as e:
+            lz4.block.LZ4BlockError, RuntimeError, ValueError, struct.error) as e:
         raise _invalid(f"{CODEC_NAMES[codec]} records cannot be decompressed: {e}") from None
 
 

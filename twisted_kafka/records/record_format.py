@@ -98,42 +98,26 @@ def check_records(buf: Buffer, pos: int, end: int, count: int) -> None:
     index = 0
     try:
         for index in range(count):
-            byte = buf[pos]
-            if byte < 0x80:
-                length = (byte >> 1) ^ -(byte & 1)
-                pos += 1
-            else:
-                length, pos = read_varint(buf, pos)
+            length, pos = read_varint(buf, pos)
             record_end = pos + length
             if length < _MIN_RECORD_BODY or record_end > end:
                 raise _invalid(
                     f"record {index} has length {length}, but {end - pos} bytes are left"
                 )
-            pos += 1  # attributes
-            byte = buf[pos]
-            if byte < 0x80:
-                pos += 1
-            else:
-                pos = read_varint(buf, pos)[1]  # timestampDelta
-            byte = buf[pos]
-            if byte < 0x80:
-                delta = (byte >> 1) ^ -(byte & 1)
-                pos += 1
-            else:
-                delta, pos = read_varint(buf, pos)
+            pos = read_varint(buf, pos + 1)[1]  # attributes, timestampDelta
+            delta, pos = read_varint(buf, pos)
             if delta != index:
                 raise _invalid(f"record {index} has offsetDelta {delta}")
-            for field in ("key", "value"):
-                byte = buf[pos]
-                if byte < 0x80:
-                    size = (byte >> 1) ^ -(byte & 1)
-                    pos += 1
-                else:
-                    size, pos = read_varint(buf, pos)
-                if size > 0:
-                    pos += size
-                elif size < -1:
-                    raise _invalid(f"record {index} has {field} length {size}")
+            size, pos = read_varint(buf, pos)
+            if size > 0:
+                pos += size
+            elif size < -1:
+                raise _invalid(f"record {index} has key length {size}")
+            size, pos = read_varint(buf, pos)
+            if size > 0:
+                pos += size
+            elif size < -1:
+                raise _invalid(f"record {index} has value length {size}")
             header_count, pos = read_varint(buf, pos)
             if header_count:
                 pos = _skip_headers(buf, pos, record_end, header_count, index)
