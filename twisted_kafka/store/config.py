@@ -1,0 +1,45 @@
+# -*- test-case-name: tests.store.test_service -*-
+"""The store's configuration: the ``[store]`` section of the broker config.
+
+Values are the broker-wide defaults; per-topic overrides (see
+L{twisted_kafka.topic_config}) take precedence for the topic configs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class StoreConfig:
+    """Settings of the stream-queue store.
+
+    @ivar fsync: fsync appended data before acks=all answers, and metadata
+        files when they change (group commit). C{False} trusts the page cache.
+    @ivar segment_bytes: roll to a new segment before an append that would
+        make the active one larger than this (Kafka's C{segment.bytes}).
+    @ivar segment_ms: roll a segment this old (Kafka's C{segment.ms}).
+    @ivar retention_ms: delete sealed segments whose newest timestamp is this
+        old; -1 keeps them forever (Kafka's C{retention.ms}).
+    @ivar retention_bytes: delete the oldest sealed segments while the
+        partition is larger than this; -1: no limit (C{retention.bytes}).
+    @ivar index_interval_bytes: bytes between sparse index entries.
+    @ivar retention_check_interval_ms: how often the retention sweep runs.
+    @ivar max_message_bytes: largest batch an append accepts.
+    @ivar message_timestamp_type: C{CreateTime} or C{LogAppendTime}.
+    @ivar num_partitions: partition count of a topic created with -1.
+    @ivar producer_id_expiration_ms: forget an idle idempotent producer's
+        state after this long (Kafka's C{producer.id.expiration.ms}).
+    """
+
+    fsync: bool = True
+    segment_bytes: int = 1 << 30
+    segment_ms: int = 7 * 24 * 3600 * 1000
+    retention_ms: int = 7 * 24 * 3600 * 1000
+    retention_bytes: int = -1
+    index_interval_bytes: int = 4096
+    retention_check_interval_ms: int = 300_000
+    max_message_bytes: int = 1048588
+    message_timestamp_type: str = "CreateTime"
+    num_partitions: int = 1
+    producer_id_expiration_ms: int = 86_400_000

@@ -1,0 +1,399 @@
+# -*- test-case-name: tests.store.test_partition -*-
+"""One stream queue: the segmented, offset-addressed log of a topic partition.
+
+L{PartitionLog} owns the segments of one ``<topic>-<partition>`` directory.
+Appends assign offsets and write one RecordBatch with one positioned write to
+the active segment (rolling to a new one by size or age first); reads return
+whole stored batches; retention and DeleteRecords drop whole sealed segments
+from the head and move the log start offset.
+"""
+
+from __future__ import annotations
+
+import os
+from bisect import bisect_right
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from twisted.logger import Logger
+
+from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.store import metafile
+from twisted_kafka.store.batch_header import HEADER, HEADER_SIZE, LOG_OVERHEAD, MAGIC_V2
+from twisted_kafka.store.producers import ProducerStateTable
+from twisted_kafka.store.recovery import (
+    DELETED_SUFFIX,
+    LOG_START_FILE,
+    RECOVERY_POINT_FILE,
+    SNAPSHOTS_TO_KEEP,
+    PartitionLoader,
+    snapshot_path,
+)
+from twisted_kafka.store.runtime import StoreRuntime
+from twisted_kafka.store.segment import Segment
+
+if TYPE_CHECKING:
+    from twisted_kafka.store.topic import TopicLog
+
+INT32_MAX = 2**31 - 1
+
+_unpack_header = HEADER.unpack_from
+
+
+class PartitionLog:
+    """One stream queue (a topic partition's log).
+
+    @ivar topic: the owning topic.
+    @ivar index: the partition number.
+    @ivar directory: its ``<topic>-<partition>`` directory.
+    @ivar log_start_offset: the first offset that can be read.
+    @ivar high_watermark: the next offset to be assigned.
+    """
+
+    log = Logger()
+
+    def __init__(self, topic: TopicLog, index: int, directory: str, runtime: StoreRuntime, clean: bool = True) -> None:
+        """Open (and recover if needed) the partition stored in C{directory}, creating it if missing."""
+        self.topic = topic
+        self.index = index
+        self.directory = directory
+        self._runtime = runtime
+        self._commit = runtime.commit
+        self._dirty = runtime.commit.dirty
+        loaded = PartitionLoader(
+            directory, clean, topic.index_interval_bytes, runtime.now_ms(), runtime.durable
+        ).load()
+        self._segments: list[Segment] = loaded.segments
+        self._bases: list[int] = [s.base_offset for s in self._segments]
+        self._active: Segment = self._segments[-1]
+        self._sealed_bytes = sum(s.size for s in self._segments[:-1])
+        self.log_start_offset: int = loaded.log_start_offset
+        self.high_watermark: int = self._active.next_offset
+        self._producers: ProducerStateTable = loaded.producers
+        self._watchers: list[Callable[[], None]] = []
+        self._failed: str | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"<PartitionLog {self.topic.name}-{self.index} [{self.log_start_offset}, {self.high_watermark})>"
+
+    # -- append --------------------------------------------------------------
+
+    def append(self, batch: bytes | bytearray) -> int:
+        """Append one RecordBatch v2 and return its base offset.
+
+        The caller has validated the batch (CRC, codec, ...). Its baseOffset
+        field is replaced by the next offset and the bytes are stored as
+        they are. All or nothing: if the write fails the log is unchanged
+        and C{KafkaError(KAFKA_STORAGE_ERROR)} is raised. For idempotent
+        producers a retry of one of the last five batches returns its
+        original base offset and stores nothing.
+
+        @raise KafkaError: C{CORRUPT_MESSAGE} (not a single v2 batch),
+            C{MESSAGE_TOO_LARGE}, C{KAFKA_STORAGE_ERROR}, or a producer
+            state error (see L{twisted_kafka.store.producers}).
+        """
+        n = len(batch)
+        if n < HEADER_SIZE:
+            raise KafkaError(ErrorCode.CORRUPT_MESSAGE, f"record batch of {n} bytes is shorter than its header")
+        (_, length, _, magic, _, _, delta, _, max_ts, producer_id, epoch, base_seq, _) = _unpack_header(batch)
+        if magic != MAGIC_V2 or length + LOG_OVERHEAD != n or delta < 0:
+            raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "not a single record batch v2")
+        topic = self.topic
+        if n > topic.max_message_bytes:
+            raise KafkaError(
+                ErrorCode.MESSAGE_TOO_LARGE,
+                f"record batch of {n} bytes exceeds max.message.bytes ({topic.max_message_bytes})",
+            )
+        if self._failed is not None:
+            raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, self._failed)
+        if producer_id >= 0:
+            duplicate = self._producers.check(producer_id, epoch, base_seq, delta)
+            if duplicate is not None:
+                return duplicate
+        segment = self._active
+        offset = self.high_watermark
+        if segment.size:
+            if segment.size + n > topic.segment_bytes or offset + delta - segment.base_offset > INT32_MAX:
+                segment = self._roll()
+            elif segment.rolling_base_ms is not None and self._runtime.now_ms() - segment.rolling_base_ms > topic.segment_ms:
+                segment = self._roll()
+        else:
+            segment.rolling_base_ms = self._runtime.now_ms()
+        try:
+            segment.append(batch, offset, delta, max_ts, topic.index_interval_bytes)
+        except OSError as e:
+            if segment.broken:
+                self._failed = f"log of {self.topic.name}-{self.index} is unusable after a failed write: {e}"
+                self.log.error("{message}", message=self._failed)
+            raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"append failed: {e.strerror or e}") from None
+        self.high_watermark = offset + delta + 1
+        self._dirty.add(segment)
+        if producer_id >= 0:
+            self._producers.record(producer_id, epoch, base_seq, delta, offset, max_ts)
+        if self._watchers:
+            for callback in tuple(self._watchers):
+                callback()
+        return offset
+
+    def _roll(self) -> Segment:
+        """Seal the active segment and start a new one at the high watermark."""
+        old = self._active
+        try:
+            new = Segment.create(self.directory, old.next_offset)
+        except OSError as e:
+            raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"cannot create a new segment: {e.strerror or e}") from None
+        new.rolling_base_ms = self._runtime.now_ms()
+        try:
+            old.write_indexes()
+            self._write_snapshot(new.base_offset, durable=False)
+        except OSError as e:
+            self.log.warn("Could not write indexes of {path}: {error}", path=old.log_path, error=e)
+        self._segments.append(new)
+        self._bases.append(new.base_offset)
+        self._sealed_bytes += old.size
+        self._active = new
+        commit = self._commit
+        self._dirty.add(old)
+        commit.dirty_paths.update((old.index_path, old.time_index_path, self.directory))
+        commit.after_round(lambda: self._write_recovery_point(new.base_offset))
+        commit.request_round()
+        return new
+
+    def roll(self) -> None:
+        """Seal the active segment now if it holds anything (tests, age-based roll)."""
+        if self._active.size:
+            self._roll()
+
+    # -- read ----------------------------------------------------------------
+
+    def read(self, offset: int, max_bytes: int) -> bytes:
+        """Whole stored batches starting with the one that contains C{offset}.
+
+        The first batch is returned in full even if larger than
+        C{max_bytes}; more whole batches follow while the total stays
+        within C{max_bytes}. Reads stay within one segment.
+
+        @return: C{b""} at the high watermark.
+        @raise KafkaError: C{OFFSET_OUT_OF_RANGE} below the log start offset
+            or above the high watermark.
+        """
+        if offset == self.high_watermark:
+            return b""
+        if offset < self.log_start_offset or offset > self.high_watermark:
+            raise KafkaError(
+                ErrorCode.OFFSET_OUT_OF_RANGE,
+                f"offset {offset} is outside [{self.log_start_offset}, {self.high_watermark}]",
+            )
+        segment = self._segments[bisect_right(self._bases, offset) - 1]
+        try:
+            return segment.read(offset, max_bytes)
+        except OSError as e:
+            raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"read failed: {e.strerror or e}") from None
+
+    def offset_for_timestamp(self, timestamp_ms: int) -> tuple[int, int] | None:
+        """C{(base offset, maxTimestamp)} of the first batch whose maxTimestamp is >= C{timestamp_ms}."""
+        for segment in self._segments:
+            if segment.next_offset <= self.log_start_offset or segment.max_timestamp < timestamp_ms:
+                continue
+            found = segment.find_timestamp(timestamp_ms, self.log_start_offset)
+            if found is not None:
+                return found
+        return None
+
+    def max_timestamp(self) -> tuple[int, int] | None:
+        """C{(base offset, timestamp)} of the batch holding the largest timestamp, or C{None}."""
+        best: tuple[int, int] | None = None
+        for segment in self._segments:
+            if segment.size == 0 or segment.max_timestamp < 0 or segment.next_offset <= self.log_start_offset:
+                continue
+            if best is None or segment.max_timestamp > best[1]:
+                best = (max(segment.offset_of_max_timestamp, self.log_start_offset), segment.max_timestamp)
+        return best
+
+    def watch(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call C{callback()} after every append; returns a function that stops that."""
+        self._watchers.append(callback)
+
+        def unsubscribe() -> None:
+            try:
+                self._watchers.remove(callback)
+            except ValueError:
+                pass
+
+        return unsubscribe
+
+    def size_bytes(self) -> int:
+        """Bytes of stored batches in all segments."""
+        return self._sealed_bytes + self._active.size
+
+    def segments(self) -> list[Segment]:
+        """The segments, oldest first (the last one is active)."""
+        return list(self._segments)
+
+    # -- head truncation -----------------------------------------------------
+
+    def delete_records(self, before_offset: int) -> int:
+        """Move the log start offset to C{before_offset} (-1: the high watermark).
+
+        Whole segments below it are deleted; the new start is persisted first.
+
+        @return: the new log start offset.
+        @raise KafkaError: C{OFFSET_OUT_OF_RANGE} beyond the high watermark.
+        """
+        if before_offset == -1:
+            before_offset = self.high_watermark
+        if before_offset < 0 or before_offset > self.high_watermark:
+            raise KafkaError(
+                ErrorCode.OFFSET_OUT_OF_RANGE,
+                f"cannot delete records before {before_offset}: the high watermark is {self.high_watermark}",
+            )
+        if before_offset <= self.log_start_offset:
+            return self.log_start_offset
+        try:
+            metafile.write(
+                os.path.join(self.directory, LOG_START_FILE),
+                LOG_START_FILE,
+                {"offset": before_offset},
+                durable=self._runtime.durable,
+            )
+        except OSError as e:
+            raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"cannot persist the log start offset: {e}") from None
+        self.log_start_offset = before_offset
+        self._delete_below_log_start()
+        self._producers.evict_before(before_offset)
+        return before_offset
+
+    def _delete_below_log_start(self) -> int:
+        """Delete sealed segments that end at or before the log start offset."""
+        deleted = 0
+        while len(self._segments) > 1 and self._segments[1].base_offset <= self.log_start_offset:
+            self._delete_head("below the log start offset")
+            deleted += 1
+        return deleted
+
+    def _delete_head(self, why: str) -> None:
+        """Delete the oldest (sealed) segment and move the log start past it."""
+        segment = self._segments.pop(0)
+        self._bases.pop(0)
+        self._sealed_bytes -= segment.size
+        self.log_start_offset = max(self.log_start_offset, self._segments[0].base_offset)
+        self._dirty.discard(segment)
+        self._commit.close_fd(segment.detach_fd())
+        self.log.info(
+            "Deleting segment {path} ({why}); log start offset now {start}",
+            path=segment.log_path,
+            why=why,
+            start=self.log_start_offset,
+        )
+        doomed = segment.log_path + DELETED_SUFFIX
+        try:
+            os.rename(segment.log_path, doomed)
+            for path in (segment.index_path, segment.time_index_path):
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:
+                    pass
+        except OSError as e:
+            self.log.warn("Could not delete {path}: {error}", path=segment.log_path, error=e)
+            return
+        self._commit.dirty_paths.add(self.directory)
+        self._runtime.in_background(_unlink_quietly, doomed)
+
+    # -- retention -----------------------------------------------------------
+
+    def apply_retention(self, now_ms: int) -> int:
+        """Roll an old active segment, then delete sealed segments past retention.
+
+        @return: how many segments were deleted.
+        """
+        topic = self.topic
+        active = self._active
+        if active.size and active.rolling_base_ms is not None and now_ms - active.rolling_base_ms > topic.segment_ms:
+            try:
+                self._roll()
+            except KafkaError as e:
+                self.log.warn("Age-based roll failed: {error}", error=e)
+        deleted = self._delete_below_log_start()
+        if topic.retention_ms >= 0:
+            while len(self._segments) > 1 and now_ms - _largest_timestamp(self._segments[0]) > topic.retention_ms:
+                self._delete_head(f"older than retention.ms={topic.retention_ms}")
+                deleted += 1
+        if topic.retention_bytes >= 0:
+            size = self.size_bytes()
+            while len(self._segments) > 1 and size - self._segments[0].size >= topic.retention_bytes:
+                size -= self._segments[0].size
+                self._delete_head(f"partition larger than retention.bytes={topic.retention_bytes}")
+                deleted += 1
+        if deleted:
+            self._producers.evict_before(self.log_start_offset)
+        self._producers.expire(now_ms, self._runtime.config.producer_id_expiration_ms)
+        return deleted
+
+    # -- checkpoints ---------------------------------------------------------
+
+    def _write_recovery_point(self, offset: int) -> None:
+        """Record that every segment below C{offset} is on disk (after an fsync round)."""
+        if self._closed:
+            return
+        try:
+            metafile.write(
+                os.path.join(self.directory, RECOVERY_POINT_FILE), RECOVERY_POINT_FILE, {"offset": offset}, durable=False
+            )
+        except OSError as e:
+            self.log.warn("Could not write the recovery point of {dir}: {error}", dir=self.directory, error=e)
+
+    def _write_snapshot(self, offset: int, durable: bool) -> None:
+        """Write the producer state as of C{offset} and drop older snapshots."""
+        path = snapshot_path(self.directory, offset)
+        metafile.write(
+            path, "producer-snapshot", {"offset": offset, "producers": self._producers.to_json()}, durable=durable
+        )
+        names = sorted(n for n in os.listdir(self.directory) if n.endswith(".snapshot"))
+        for name in names[:-SNAPSHOTS_TO_KEEP]:
+            _unlink_quietly(os.path.join(self.directory, name))
+
+    def close(self) -> None:
+        """Write the active segment's indexes and the producer snapshot; close files.
+
+        The caller fsyncs (L{GroupCommit.flush_now}) before the clean-shutdown marker.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        active = self._active
+        try:
+            active.write_indexes()
+            self._write_snapshot(self.high_watermark, durable=False)
+            self._commit.dirty_paths.update(
+                (active.index_path, active.time_index_path, snapshot_path(self.directory, self.high_watermark), self.directory)
+            )
+        except OSError as e:
+            self.log.warn("Could not write indexes of {path}: {error}", path=active.log_path, error=e)
+        self._dirty.add(active)
+
+    def release(self) -> None:
+        """Close every open file (after L{close} and the final fsync, or for a deleted topic)."""
+        self._closed = True
+        for segment in self._segments:
+            self._dirty.discard(segment)
+            self._commit.close_fd(segment.detach_fd())
+        self._watchers.clear()
+
+
+def _largest_timestamp(segment: Segment) -> int:
+    """The newest timestamp of a segment, or its file's mtime if it has none (as Kafka does)."""
+    if segment.max_timestamp >= 0:
+        return segment.max_timestamp
+    try:
+        return int(os.path.getmtime(segment.log_path) * 1000)
+    except OSError:
+        return 0
+
+
+def _unlink_quietly(path: str) -> None:
+    """Remove a file if it still exists."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

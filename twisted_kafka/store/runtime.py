@@ -1,0 +1,52 @@
+# -*- test-case-name: tests.store.test_service -*-
+"""What every part of the store shares: config, clock, group commit, worker threads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+
+from twisted_kafka.store.config import StoreConfig
+from twisted_kafka.store.group_commit import GroupCommit, ThreadPool
+
+
+@dataclass
+class StoreRuntime:
+    """Shared services handed down from L{StreamStore} to vhosts, topics and partitions.
+
+    @ivar config: the store defaults.
+    @ivar clock: the reactor's clock (retention, segment age).
+    @ivar commit: the group-commit fsync batcher.
+    @ivar threadpool: worker threads for slow file removal (C{None}: do it inline).
+    """
+
+    config: StoreConfig
+    clock: IReactorTime
+    commit: GroupCommit
+    threadpool: ThreadPool | None
+    log: Logger
+
+    @property
+    def durable(self) -> bool:
+        """Whether metadata writes are fsynced."""
+        return self.config.fsync
+
+    def now_ms(self) -> int:
+        """The clock's time in milliseconds."""
+        return int(self.clock.seconds() * 1000)
+
+    def in_background(self, func: Callable[..., Any], *args: Any) -> None:
+        """Run slow, fire-and-forget file work (large unlinks, rmtree) off the reactor thread."""
+        if self.threadpool is None:
+            func(*args)
+            return
+
+        def on_result(success: bool, result: object) -> None:
+            if not success:
+                self.log.warn("background file removal failed: {result}", result=result)
+
+        self.threadpool.callInThreadWithCallback(on_result, func, *args)

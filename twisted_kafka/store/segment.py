@@ -1,0 +1,368 @@
+# -*- test-case-name: tests.store.test_segment -*-
+"""One segment of a stream queue: a ``.log`` file and its two sparse indexes.
+
+A segment holds consecutive record batches starting at its base offset (the
+20-digit file name). Appends go to the end of the active (last) segment with
+one positioned write; reads find the batch holding an offset through the
+sparse offset index and a short header walk, then return whole batches with
+one ``os.pread``. See ``docs/on-disk-format.md``.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Iterator
+
+from twisted_kafka.store.batch_header import (
+    BASE_OFFSET,
+    F_BASE_OFFSET,
+    F_BATCH_LENGTH,
+    F_LAST_OFFSET_DELTA,
+    F_MAX_TIMESTAMP,
+    HEADER,
+    HEADER_SIZE,
+    LOG_OVERHEAD,
+    MIN_BATCH_LENGTH,
+)
+from twisted_kafka.store.index import OffsetIndex, TimeIndex
+from twisted_kafka.store.scan import BatchScanner
+
+LOG_SUFFIX = ".log"
+INDEX_SUFFIX = ".index"
+TIME_INDEX_SUFFIX = ".timeindex"
+
+#: How much a header walk reads at a time.
+WALK_CHUNK = 8192
+
+Header = tuple[int, int, int, int, int, int, int, int, int, int, int, int, int]
+
+
+def segment_name(base_offset: int) -> str:
+    """The file name stem of the segment starting at C{base_offset}."""
+    return f"{base_offset:020d}"
+
+
+class Segment:
+    """A ``.log`` file, its in-memory indexes and what is known about its contents.
+
+    @ivar base_offset: offset of its first batch (and its file name).
+    @ivar size: bytes of valid batches in the file.
+    @ivar next_offset: one past the last offset it holds (C{base_offset} if empty).
+    @ivar max_timestamp: largest batch maxTimestamp (-1 if unknown).
+    @ivar offset_of_max_timestamp: base offset of the batch carrying it.
+    @ivar rolling_base_ms: when the segment's age starts (for C{segment.ms}),
+        or C{None} while it is empty.
+    @ivar bytes_since_index: bytes appended since the last index entry.
+    """
+
+    def __init__(self, directory: str, base_offset: int) -> None:
+        self.directory = directory
+        self.base_offset = base_offset
+        stem = os.path.join(directory, segment_name(base_offset))
+        self.log_path = stem + LOG_SUFFIX
+        self.index_path = stem + INDEX_SUFFIX
+        self.time_index_path = stem + TIME_INDEX_SUFFIX
+        self.size = 0
+        self.next_offset = base_offset
+        self.max_timestamp = -1
+        self.offset_of_max_timestamp = base_offset
+        self.rolling_base_ms: int | None = None
+        self.bytes_since_index = 0
+        self._index: OffsetIndex | None = None
+        self._time_index: TimeIndex | None = None
+        self._fd: int | None = None
+        #: set when a failed append could not be cut back: the file is unusable
+        self.broken = False
+
+    def __repr__(self) -> str:
+        return f"<Segment {self.log_path} [{self.base_offset}, {self.next_offset}) {self.size}B>"
+
+    # -- files ---------------------------------------------------------------
+
+    @classmethod
+    def create(cls, directory: str, base_offset: int) -> Segment:
+        """Create an empty segment file (the new active segment)."""
+        segment = cls(directory, base_offset)
+        for path in (segment.index_path, segment.time_index_path):
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+        segment._fd = os.open(segment.log_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        segment._index = OffsetIndex()
+        segment._time_index = TimeIndex()
+        return segment
+
+    @property
+    def fd(self) -> int:
+        """The open ``.log`` file (opened on first use)."""
+        if self._fd is None:
+            self._fd = os.open(self.log_path, os.O_RDWR | os.O_CLOEXEC)
+        return self._fd
+
+    def detach_fd(self) -> int | None:
+        """Forget the open file and hand it to the caller to close."""
+        fd, self._fd = self._fd, None
+        return fd
+
+    @property
+    def index(self) -> OffsetIndex:
+        """The offset index (loaded, and rebuilt if it looks wrong, on first use)."""
+        if self._index is None:
+            self._load_indexes()
+        assert self._index is not None
+        return self._index
+
+    @property
+    def time_index(self) -> TimeIndex:
+        """The time index (loaded, and rebuilt if it looks wrong, on first use)."""
+        if self._time_index is None:
+            self._load_indexes()
+        assert self._time_index is not None
+        return self._time_index
+
+    def indexes_loaded(self) -> bool:
+        """Whether the indexes are in memory."""
+        return self._index is not None
+
+    def _load_indexes(self) -> None:
+        """Read both index files; rebuild them from the log if either looks wrong."""
+        index = _read_index(self.index_path, OffsetIndex)
+        time_index = _read_index(self.time_index_path, TimeIndex)
+        if (
+            index is None
+            or time_index is None
+            or not index.is_sane(self.size)
+            or not time_index.is_sane(self.next_offset - self.base_offset)
+            or not self._entry_points_at_batch(index.last())
+        ):
+            self.rebuild_indexes()
+            return
+        self._index, self._time_index = index, time_index
+
+    def _entry_points_at_batch(self, entry: tuple[int, int] | None) -> bool:
+        """Whether an index entry points at a batch header with the right offset."""
+        if entry is None:
+            return True
+        relative, position = entry
+        data = os.pread(self.fd, LOG_OVERHEAD, position)
+        if len(data) < LOG_OVERHEAD:
+            return False
+        return BASE_OFFSET.unpack_from(data)[0] == self.base_offset + relative
+
+    def reset_for_scan(self) -> None:
+        """Forget everything known about the contents before a full rescan."""
+        self._index = OffsetIndex()
+        self._time_index = TimeIndex()
+        self.max_timestamp = -1
+        self.offset_of_max_timestamp = self.base_offset
+        self.bytes_since_index = 0
+        self.size = 0
+        self.next_offset = self.base_offset
+
+    def check_index_files(self) -> bool:
+        """A cheap start-up check of the index files of a sealed segment.
+
+        Looks at the file sizes and the last entry of each (without loading
+        the whole index), and takes the segment's max timestamp from the time
+        index. C{False} means the indexes must be rebuilt.
+        """
+        try:
+            index_size = os.path.getsize(self.index_path)
+            time_size = os.path.getsize(self.time_index_path)
+        except OSError:
+            return False
+        if index_size % OffsetIndex.ENTRY_SIZE or time_size % TimeIndex.ENTRY_SIZE:
+            return False
+        if index_size:
+            with open(self.index_path, "rb") as f:
+                f.seek(index_size - OffsetIndex.ENTRY_SIZE)
+                last = OffsetIndex.from_bytes(f.read()).last()
+            if last is None or last[0] < 0 or not 0 <= last[1] < self.size:
+                return False
+            if not self._entry_points_at_batch(last):
+                return False
+        if time_size:
+            with open(self.time_index_path, "rb") as f:
+                f.seek(time_size - TimeIndex.ENTRY_SIZE)
+                last_time = TimeIndex.from_bytes(f.read()).last()
+            if last_time is None or not 0 <= last_time[1] < self.next_offset - self.base_offset:
+                return False
+            self.max_timestamp, relative = last_time
+            self.offset_of_max_timestamp = self.base_offset + relative
+        return True
+
+    def rebuild_indexes(self, index_interval: int = 4096) -> None:
+        """Rebuild both indexes by walking the batch headers of the log."""
+        size, next_offset = self.size, self.next_offset
+        self._index = OffsetIndex()
+        self._time_index = TimeIndex()
+        self.max_timestamp = -1
+        self.bytes_since_index = 0
+        scanner = BatchScanner(self.fd, 0, size, self.base_offset, verify_crc=False)
+        for position, batch_size, header in scanner:
+            self.track(position, batch_size, header, index_interval)
+        self.seal_time_index()
+        self.size, self.next_offset = size, next_offset
+
+    def track(self, position: int, size: int, header: Header, index_interval: int) -> None:
+        """Account for a batch found in the file (recovery and rebuilds)."""
+        offset = header[F_BASE_OFFSET]
+        if header[F_MAX_TIMESTAMP] > self.max_timestamp:
+            self.max_timestamp = header[F_MAX_TIMESTAMP]
+            self.offset_of_max_timestamp = offset
+        if self.bytes_since_index > index_interval:
+            assert self._index is not None and self._time_index is not None
+            self._index.append(offset - self.base_offset, position)
+            self._time_index.maybe_append(self.max_timestamp, self.offset_of_max_timestamp - self.base_offset)
+            self.bytes_since_index = 0
+        self.bytes_since_index += size
+        self.size = position + size
+        self.next_offset = offset + header[F_LAST_OFFSET_DELTA] + 1
+
+    def seal_time_index(self) -> None:
+        """Make the time index's last entry the segment's max timestamp (as Kafka does)."""
+        if self._time_index is not None and self.max_timestamp >= 0:
+            self._time_index.maybe_append(self.max_timestamp, self.offset_of_max_timestamp - self.base_offset)
+
+    def write_indexes(self) -> None:
+        """Write both indexes to their files (not fsynced)."""
+        self.seal_time_index()
+        for path, index in ((self.index_path, self.index), (self.time_index_path, self.time_index)):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+            try:
+                os.write(fd, index.to_bytes())
+            finally:
+                os.close(fd)
+
+    def first_timestamp(self) -> int | None:
+        """The maxTimestamp of the first batch, or C{None} if the segment is empty."""
+        if not self.size:
+            return None
+        data = os.pread(self.fd, HEADER_SIZE, 0)
+        if len(data) < HEADER_SIZE:
+            return None
+        return HEADER.unpack_from(data)[F_MAX_TIMESTAMP]
+
+    def truncate(self, size: int) -> None:
+        """Cut the file at C{size} (recovery) and forget index entries past it."""
+        os.ftruncate(self.fd, size)
+        self.size = size
+
+    # -- append / read -------------------------------------------------------
+
+    def append(self, batch: bytes | bytearray, offset: int, last_delta: int, max_timestamp: int, index_interval: int) -> None:
+        """Write one batch at the end with its baseOffset set to C{offset}.
+
+        @raise OSError: nothing was stored (the file was cut back).
+        """
+        position = self.size
+        n = len(batch)
+        fd = self.fd
+        view = memoryview(batch)[8:]
+        prefix = BASE_OFFSET.pack(offset)
+        try:
+            written = os.pwritev(fd, [prefix, view], position)
+            while written < n:
+                if written < 8:
+                    rest = [prefix[written:], view]
+                else:
+                    rest = [view[written - 8 :]]
+                more = os.pwritev(fd, rest, position + written)
+                if not more:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                written += more
+        except OSError:
+            try:
+                os.ftruncate(fd, position)
+            except OSError:
+                self.broken = True
+            raise
+        self.size = position + n
+        self.next_offset = offset + last_delta + 1
+        if max_timestamp > self.max_timestamp:
+            self.max_timestamp = max_timestamp
+            self.offset_of_max_timestamp = offset
+        if self.bytes_since_index > index_interval:
+            assert self._index is not None and self._time_index is not None
+            self._index.append(offset - self.base_offset, position)
+            self._time_index.maybe_append(self.max_timestamp, self.offset_of_max_timestamp - self.base_offset)
+            self.bytes_since_index = 0
+        self.bytes_since_index += n
+
+    def headers(self, position: int, end: int) -> Iterator[tuple[int, int, Header]]:
+        """Yield C{(position, size, header)} of the batches starting in C{[position, end)}.
+
+        Reads L{WALK_CHUNK} bytes at a time and skips over batch bodies; stops
+        quietly at anything that is not a plausible header.
+        """
+        fd = self.fd
+        buf = b""
+        buf_start = position
+        while position < end:
+            off = position - buf_start
+            if off + HEADER_SIZE > len(buf):
+                buf = os.pread(fd, max(HEADER_SIZE, min(WALK_CHUNK, self.size - position)), position)
+                buf_start, off = position, 0
+                if len(buf) < HEADER_SIZE:
+                    return
+            header = HEADER.unpack_from(buf, off)
+            length = header[F_BATCH_LENGTH]
+            if length < MIN_BATCH_LENGTH:
+                return
+            size = length + LOG_OVERHEAD
+            yield position, size, header
+            position += size
+
+    def locate(self, offset: int) -> tuple[int, int, Header] | None:
+        """Position, size and header of the batch holding C{offset}."""
+        start = self.index.lookup(offset - self.base_offset)
+        for position, size, header in self.headers(start, self.size):
+            if offset <= header[F_BASE_OFFSET] + header[F_LAST_OFFSET_DELTA]:
+                return position, size, header
+        return None
+
+    def read(self, offset: int, max_bytes: int) -> bytes:
+        """Whole batches from the one holding C{offset}, as described in L{PartitionLog.read}."""
+        found = self.locate(offset)
+        if found is None:
+            return b""
+        start, first_size, _ = found
+        first_end = start + first_size
+        limit = start + max(max_bytes, first_size)
+        if limit >= self.size:
+            end = self.size
+        else:
+            end = max(first_end, self.index.floor_position(limit))
+            for position, size, _ in self.headers(end, limit):
+                if position + size > limit:
+                    break
+                end = position + size
+        return os.pread(self.fd, end - start, start)
+
+    def find_timestamp(self, timestamp: int, min_offset: int) -> tuple[int, int] | None:
+        """C{(base offset, maxTimestamp)} of the first batch with maxTimestamp >= C{timestamp}.
+
+        Batches ending before C{min_offset} are skipped.
+        """
+        relative = self.time_index.lookup_before(timestamp)
+        start = 0 if relative is None else self.index.lookup(relative)
+        if min_offset > self.base_offset:
+            start = max(start, self.index.lookup(min_offset - self.base_offset))
+        for _, _, header in self.headers(start, self.size):
+            if header[F_MAX_TIMESTAMP] >= timestamp and header[F_BASE_OFFSET] + header[F_LAST_OFFSET_DELTA] >= min_offset:
+                return header[F_BASE_OFFSET], header[F_MAX_TIMESTAMP]
+        return None
+
+
+def _read_index(path: str, kind: type[OffsetIndex] | type[TimeIndex]) -> OffsetIndex | TimeIndex | None:
+    """Parse an index file; C{None} if missing or not a whole number of entries."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    if len(data) % kind.ENTRY_SIZE:
+        return None
+    return kind.from_bytes(data)

@@ -1,0 +1,200 @@
+# -*- test-case-name: tests.store.test_topic -*-
+"""A topic: its id, its partitions' stream queues and its config overrides.
+
+The topic's metadata file ``<vhost dir>/<name>.topic`` (topic id, partition
+count, config overrides) is the commit point of the topic's existence:
+partition directories without one are leftovers of an interrupted create or
+delete and are removed at start-up.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Mapping
+
+from twisted_kafka import topic_config
+from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.store import metafile
+from twisted_kafka.store.partition import PartitionLog
+from twisted_kafka.store.runtime import StoreRuntime
+
+TOPIC_SUFFIX = ".topic"
+TOPIC_KIND = "topic"
+
+
+def metadata_path(vhost_dir: str, name: str) -> str:
+    """Where the metadata file of topic C{name} lives."""
+    return os.path.join(vhost_dir, name + TOPIC_SUFFIX)
+
+
+def partition_dir(vhost_dir: str, name: str, index: int) -> str:
+    """The directory of partition C{index} of topic C{name}."""
+    return os.path.join(vhost_dir, f"{name}-{index}")
+
+
+class TopicLog:
+    """A topic of one vhost.
+
+    @ivar name: the topic name.
+    @ivar topic_id: 16 raw bytes (a uuid4), persisted.
+    @ivar partitions: one L{PartitionLog} per partition, by index.
+    @ivar configs: the topic's config overrides (normalised strings).
+    @ivar segment_bytes: effective C{segment.bytes} (and likewise for the
+        other typed attributes below), kept current for the append path.
+    """
+
+    def __init__(
+        self,
+        vhost_dir: str,
+        name: str,
+        topic_id: bytes,
+        configs: Mapping[str, str],
+        runtime: StoreRuntime,
+    ) -> None:
+        self.vhost_dir = vhost_dir
+        self.name = name
+        self.topic_id = topic_id
+        self.configs: dict[str, str] = dict(configs)
+        self.partitions: list[PartitionLog] = []
+        self._runtime = runtime
+        self.planned_partitions = 0
+        self._apply_configs()
+
+    def __repr__(self) -> str:
+        return f"<TopicLog {self.name} x{len(self.partitions)}>"
+
+    @property
+    def num_partitions(self) -> int:
+        """The partition count (for a validate-only topic: the count it would have)."""
+        return len(self.partitions) or self.planned_partitions
+
+    @property
+    def metadata_path(self) -> str:
+        """The topic's metadata file."""
+        return metadata_path(self.vhost_dir, self.name)
+
+    # -- configs -------------------------------------------------------------
+
+    def _apply_configs(self) -> None:
+        """Recompute the typed effective values the store reads on every append."""
+        value = self.config
+        self.segment_bytes = int(value("segment.bytes"))
+        self.segment_ms = int(value("segment.ms"))
+        self.retention_ms = int(value("retention.ms"))
+        self.retention_bytes = int(value("retention.bytes"))
+        self.index_interval_bytes = int(value("index.interval.bytes"))
+        self.max_message_bytes = int(value("max.message.bytes"))
+        self.message_timestamp_type = value("message.timestamp.type")
+
+    def config(self, key: str) -> str:
+        """The effective value of topic config C{key} in Kafka's string form.
+
+        @raise KafkaError: C{INVALID_CONFIG} for a config this broker does not know.
+        """
+        try:
+            return topic_config.effective_value(key, self.configs, self._runtime.config)
+        except KeyError:
+            raise KafkaError(ErrorCode.INVALID_CONFIG, f"Unknown topic config name: {key}") from None
+
+    def config_source(self, key: str) -> str:
+        """C{"topic"} if the topic overrides C{key}, else C{"default"}."""
+        return "topic" if key in self.configs else "default"
+
+    def set_configs(self, configs: Mapping[str, str | None]) -> None:
+        """Set (or, with C{None}, delete) config overrides; persisted, effective at once.
+
+        @raise KafkaError: C{INVALID_CONFIG} (nothing is changed).
+        """
+        updated = dict(self.configs)
+        for key, value in configs.items():
+            if value is None:
+                if key not in topic_config.TOPIC_CONFIGS:
+                    raise KafkaError(ErrorCode.INVALID_CONFIG, f"Unknown topic config name: {key}")
+                updated.pop(key, None)
+            else:
+                updated[key] = topic_config.normalise(key, value)
+        previous = self.configs
+        self.configs = updated
+        try:
+            self.save()
+        except OSError as e:
+            self.configs = previous
+            raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"cannot save topic configs: {e}") from None
+        self._apply_configs()
+        now = self._runtime.now_ms()
+        for partition in self.partitions:
+            partition.apply_retention(now)
+
+    # -- files ---------------------------------------------------------------
+
+    def save(self) -> None:
+        """Write the metadata file (atomically; fsynced when the store fsyncs)."""
+        metafile.write(
+            self.metadata_path,
+            TOPIC_KIND,
+            {
+                "name": self.name,
+                "topic_id": str(uuid.UUID(bytes=self.topic_id)),
+                "partitions": self.num_partitions,
+                "configs": self.configs,
+            },
+            durable=self._runtime.durable,
+        )
+
+    def open_partition(self, index: int, clean: bool) -> PartitionLog:
+        """Open (or create) partition C{index} and add it to L{partitions}."""
+        directory = partition_dir(self.vhost_dir, self.name, index)
+        fresh = not os.path.isdir(directory)
+        partition = PartitionLog(self, index, directory, self._runtime, clean=clean)
+        if fresh:
+            self._runtime.commit.dirty_paths.add(directory)
+        self.partitions.append(partition)
+        return partition
+
+    def add_partitions(self, total: int) -> None:
+        """Grow the topic to C{total} partitions.
+
+        @raise KafkaError: C{INVALID_PARTITIONS} unless C{total} is larger
+            than the current count; C{KAFKA_STORAGE_ERROR} on I/O errors.
+        """
+        current = len(self.partitions)
+        if total <= current:
+            raise KafkaError(
+                ErrorCode.INVALID_PARTITIONS,
+                f"Topic currently has {current} partitions, which is higher than or equal to the requested {total}.",
+            )
+        try:
+            for index in range(current, total):
+                self.open_partition(index, clean=True)
+            self.save()
+        except OSError as e:
+            for partition in self.partitions[current:]:
+                partition.release()
+            del self.partitions[current:]
+            raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"cannot add partitions: {e}") from None
+
+    def release(self) -> None:
+        """Close every partition's files (the topic is being deleted)."""
+        for partition in self.partitions:
+            partition.release()
+
+
+def load_metadata(path: str) -> tuple[str, bytes, int, dict[str, str]]:
+    """Read a topic metadata file: C{(name, topic_id, partitions, configs)}.
+
+    @raise metafile.MetadataFileError: if it is unreadable.
+    """
+    content = metafile.read(path, TOPIC_KIND)
+    if content is None:
+        raise metafile.MetadataFileError(f"{path} is missing")
+    try:
+        name = content["name"]
+        topic_id = uuid.UUID(content["topic_id"]).bytes
+        partitions = int(content["partitions"])
+        configs = {str(k): str(v) for k, v in content.get("configs", {}).items()}
+    except (KeyError, ValueError, TypeError, AttributeError) as e:
+        raise metafile.MetadataFileError(f"{path}: bad topic metadata ({e})") from None
+    if not isinstance(name, str) or partitions < 1:
+        raise metafile.MetadataFileError(f"{path}: bad topic metadata")
+    return name, topic_id, partitions, configs

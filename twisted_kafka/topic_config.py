@@ -1,0 +1,188 @@
+# -*- test-case-name: tests.test_topic_config -*-
+"""The topic configs this broker honours: names, types, ranges, defaults, docs.
+
+L{TOPIC_CONFIGS} is the table the store applies and the admin APIs describe
+(DescribeConfigs lists it with sources and synonyms). Every entry takes
+effect: retention and segment settings drive the store, the message settings
+the Produce path. L{validate} checks and normalises overrides the way Kafka's
+C{LogConfig} does and raises C{KafkaError(INVALID_CONFIG)} naming the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.store.config import StoreConfig
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+@dataclass(frozen=True)
+class TopicConfigEntry:
+    """One topic config.
+
+    @ivar name: the topic config name (C{retention.ms}).
+    @ivar type: Kafka's config type name: C{LONG}, C{INT}, C{STRING}, C{LIST}.
+    @ivar synonym: the broker config that provides the default (C{log.retention.ms}).
+    @ivar store_field: the L{StoreConfig} attribute holding that default, or C{None}.
+    @ivar fixed_default: the default when there is no store field.
+    @ivar minimum: smallest accepted number (numeric types).
+    @ivar choices: accepted values (string and list types).
+    @ivar doc: what it does, for DescribeConfigs documentation.
+    """
+
+    name: str
+    type: str
+    synonym: str
+    doc: str
+    store_field: str | None = None
+    fixed_default: str | None = None
+    minimum: int | None = None
+    choices: tuple[str, ...] | None = None
+
+    def default(self, store: StoreConfig) -> str:
+        """The broker default as Kafka's string form."""
+        if self.store_field is not None:
+            return str(getattr(store, self.store_field))
+        assert self.fixed_default is not None
+        return self.fixed_default
+
+
+TOPIC_CONFIGS: dict[str, TopicConfigEntry] = {
+    entry.name: entry
+    for entry in (
+        TopicConfigEntry(
+            "cleanup.policy",
+            "LIST",
+            "log.cleanup.policy",
+            "What happens to old segments: \"delete\" removes them past retention."
+            " Compaction is not supported.",
+            fixed_default="delete",
+            choices=("delete",),
+        ),
+        TopicConfigEntry(
+            "index.interval.bytes",
+            "INT",
+            "log.index.interval.bytes",
+            "How many bytes of batches lie between two entries of the sparse offset index.",
+            store_field="index_interval_bytes",
+            minimum=0,
+        ),
+        TopicConfigEntry(
+            "max.message.bytes",
+            "INT",
+            "message.max.bytes",
+            "The largest record batch (including its 12-byte log overhead) a producer may send.",
+            store_field="max_message_bytes",
+            minimum=0,
+        ),
+        TopicConfigEntry(
+            "message.timestamp.type",
+            "STRING",
+            "log.message.timestamp.type",
+            "CreateTime keeps the producer's timestamps; LogAppendTime replaces them with the broker's clock.",
+            store_field="message_timestamp_type",
+            choices=("CreateTime", "LogAppendTime"),
+        ),
+        TopicConfigEntry(
+            "retention.bytes",
+            "LONG",
+            "log.retention.bytes",
+            "Delete the oldest sealed segments while a partition is larger than this; -1: no size limit.",
+            store_field="retention_bytes",
+            minimum=-1,
+        ),
+        TopicConfigEntry(
+            "retention.ms",
+            "LONG",
+            "log.retention.ms",
+            "Delete sealed segments whose newest timestamp is older than this; -1: keep forever.",
+            store_field="retention_ms",
+            minimum=-1,
+        ),
+        TopicConfigEntry(
+            "segment.bytes",
+            "INT",
+            "log.segment.bytes",
+            "Roll to a new segment before an append would make the active one larger than this.",
+            store_field="segment_bytes",
+            minimum=1024 * 1024,
+        ),
+        TopicConfigEntry(
+            "segment.ms",
+            "LONG",
+            "log.roll.ms",
+            "Roll to a new segment once the active one is this old, so retention can delete it.",
+            store_field="segment_ms",
+            minimum=1,
+        ),
+    )
+}
+
+_RANGES = {"INT": (INT32_MIN, INT32_MAX), "LONG": (INT64_MIN, INT64_MAX)}
+
+
+def _invalid(name: str, value: object, why: str) -> KafkaError:
+    return KafkaError(ErrorCode.INVALID_CONFIG, f"Invalid value {value} for configuration {name}: {why}")
+
+
+def normalise(name: str, value: str | None) -> str:
+    """Check one value and return its canonical string form.
+
+    @raise KafkaError: C{INVALID_CONFIG} for an unknown name or a bad value.
+    """
+    entry = TOPIC_CONFIGS.get(name)
+    if entry is None:
+        raise KafkaError(ErrorCode.INVALID_CONFIG, f"Unknown topic config name: {name}")
+    if value is None:
+        raise _invalid(name, value, "a value is required")
+    text = value.strip()
+    if entry.type in _RANGES:
+        try:
+            number = int(text)
+        except ValueError:
+            raise _invalid(name, value, f"Not a number of type {entry.type}") from None
+        low, high = _RANGES[entry.type]
+        if not low <= number <= high:
+            raise _invalid(name, value, f"Not a number of type {entry.type}")
+        if entry.minimum is not None and number < entry.minimum:
+            raise _invalid(name, value, f"Value must be at least {entry.minimum}")
+        return str(number)
+    if entry.type == "LIST":
+        items = [item.strip() for item in text.split(",") if item.strip()]
+        if name == "cleanup.policy" and "compact" in items:
+            raise _invalid(name, value, "compaction is not supported")
+        if not items:
+            raise _invalid(name, value, "an empty list is not allowed")
+        assert entry.choices is not None
+        for item in items:
+            if item not in entry.choices:
+                raise _invalid(name, value, f"String must be one of: {', '.join(entry.choices)}")
+        return ",".join(dict.fromkeys(items))
+    assert entry.choices is not None
+    if text not in entry.choices:
+        raise _invalid(name, value, f"String must be one of: {', '.join(entry.choices)}")
+    return text
+
+
+def validate(configs: Mapping[str, str]) -> dict[str, str]:
+    """Check topic config overrides and return them normalised.
+
+    @raise KafkaError: C{INVALID_CONFIG}, naming the offending key.
+    """
+    return {name: normalise(name, value) for name, value in configs.items()}
+
+
+def default_value(name: str, store: StoreConfig) -> str:
+    """The broker default of a topic config (C{KeyError} for unknown names)."""
+    return TOPIC_CONFIGS[name].default(store)
+
+
+def effective_value(name: str, overrides: Mapping[str, str], store: StoreConfig) -> str:
+    """The value in force: the topic override if any, else the broker default."""
+    if name in overrides:
+        return overrides[name]
+    return default_value(name, store)
