@@ -137,6 +137,17 @@ class DefaultsTests(SynchronousTestCase):
             b"".join(enc({"topics": [{"name": None}]})), b"".join(enc({"topics": [{"name": ""}]}))
         )
 
+    def test_long_primitive_arrays(self) -> None:
+        """Arrays of ints of every length up to 300 round-trip (compact and not)."""
+        for version in (8, 12):
+            enc = messages.response_encoder(3, version)
+            dec = messages.response_decoder(3, version)
+            for n in (0, 1, 31, 32, 33, 126, 127, 128, 300):
+                nodes = list(range(-n // 2, n - n // 2))
+                raw = b"".join(enc({"topics": [{"partitions": [{"replica_nodes": nodes}]}]}))
+                decoded = dec(raw, 0)["topics"][0]["partitions"][0]["replica_nodes"]
+                self.assertEqual(decoded, nodes, f"v{version} n={n}")
+
     def test_sequences_accepted(self) -> None:
         """Arrays may be tuples or other sequences."""
         enc = messages.response_encoder(3, 12)

@@ -56,6 +56,22 @@ _FIXED: dict[str, str] = {
 _SIZES: dict[str, int] = {t: struct.calcsize(">" + c) for t, c in _FIXED.items()}
 
 
+#: Arrays of fixed-size primitives shorter than this use precompiled Structs.
+_SMALL_ARRAY = 32
+_ARRAY_STRUCTS: dict[tuple[str, str], tuple[struct.Struct, ...]] = {}
+
+
+def _array_structs(prefix: str, item: str) -> tuple[struct.Struct, ...]:
+    """Structs ``>{prefix}{n}{item}`` for n < _SMALL_ARRAY (shared by all codecs)."""
+    key = (prefix, item)
+    table = _ARRAY_STRUCTS.get(key)
+    if table is None:
+        table = _ARRAY_STRUCTS[key] = tuple(
+            struct.Struct(f">{prefix}{n}{item}") for n in range(_SMALL_ARRAY)
+        )
+    return table
+
+
 def _is_fixed(field: Field) -> bool:
     """True for a field whose encoding has one fixed size (a ``struct`` format)."""
     return type(field) is Field and field.type in _FIXED
@@ -120,6 +136,7 @@ class _Source:
             "_pack": struct.pack,
             "_join": b"".join,
             "_struct_differs": _struct_differs,
+            "_skip_tags": _skip_tags,
         }
         self._counter = 0
         self._structs: dict[str, str] = {}
@@ -139,6 +156,13 @@ class _Source:
         if name is None:
             name = self._structs[fmt] = self.var("_S")
             self.namespace[name] = struct.Struct(fmt)
+        return name
+
+    def array_structs(self, prefix: str, item: str) -> str:
+        """The name of a table of Structs ``>{prefix}{n}{item}`` for small ``n``."""
+        name = f"_A{prefix}_{item}"
+        if name not in self.namespace:
+            self.namespace[name] = _array_structs(prefix, item)
         return name
 
     def fail(self, indent: int, message: str) -> None:
@@ -163,6 +187,15 @@ def _struct_differs(value: Optional[Mapping[str, Any]], default: Mapping[str, An
 
 
 # ---------------------------------------------------------------- decoding
+
+
+def _skip_tags(buf: bytes, pos: int, what: str) -> int:
+    """Skip a tagged-field section none of whose tags are known; return the new offset."""
+    try:
+        _, pos = primitives.read_tagged_fields(buf, pos)
+    except DecodeError as e:
+        raise DecodeError(f"{what}: {e}") from None
+    return pos
 
 
 class _DecoderWriter:
@@ -232,7 +265,11 @@ class _DecoderWriter:
         ind += 1
         if field.of in _FIXED:
             c = _FIXED[field.of]  # type: ignore[index]
-            emit(ind, f'{target} = list(_unpack_from(f">{{{n}}}{c}", buf, pos))')
+            table = self.src.array_structs("", c)
+            emit(ind, f"if {n} < {_SMALL_ARRAY}:")
+            emit(ind + 1, f"{target} = list({table}[{n}].unpack_from(buf, pos))")
+            emit(ind, "else:")
+            emit(ind + 1, f'{target} = list(_unpack_from(f">{{{n}}}{c}", buf, pos))')
             emit(ind, f"pos += {n} * {_SIZES[field.of]}")  # type: ignore[index]
             return
         emit(ind, f"{target} = []")
@@ -301,6 +338,12 @@ class _DecoderWriter:
     def tagged_section(self, ind: int, tagged: list[Field], values: dict[str, str]) -> None:
         """Decode a tagged-field section: known tags into ``values``, the rest skipped."""
         emit = self.src.emit
+        if not tagged:
+            emit(ind, "if buf[pos]:")
+            emit(ind + 1, f'pos = _skip_tags(buf, pos, "{self.src.what}")')
+            emit(ind, "else:")
+            emit(ind + 1, "pos += 1")
+            return
         for f in tagged:
             values[f.name] = self.src.var("t")
             emit(ind, f"{values[f.name]} = {f.default!r}")
@@ -415,10 +458,20 @@ class _EncoderWriter:
         ind += 1
         n = self.src.var("n")
         emit(ind, f"{n} = len({value})")
-        self.length(ind, ap, n, "i")
         if field.of in _FIXED:
-            emit(ind, f'{ap}(_pack(f">{{{n}}}{_FIXED[field.of]}", *{value}))')  # type: ignore[index]
+            c = _FIXED[field.of]  # type: ignore[index]
+            table = self.src.array_structs("B" if self.flexible else "i", c)
+            count = f"{n} + 1" if self.flexible else n
+            emit(ind, f"if {n} < {_SMALL_ARRAY}:")
+            emit(ind + 1, f"{ap}({table}[{n}].pack({count}, *{value}))")
+            emit(ind, "else:")
+            if self.flexible:
+                emit(ind + 1, f"{ap}(_wuvarint({n} + 1))")
+                emit(ind + 1, f'{ap}(_pack(f">{{{n}}}{c}", *{value}))')
+            else:
+                emit(ind + 1, f'{ap}(_pack(f">i{{{n}}}{c}", {n}, *{value}))')
             return
+        self.length(ind, ap, n, "i")
         item = self.src.var("item")
         emit(ind, f"for {item} in {value}:")
         if field.fields is not None:
@@ -454,9 +507,18 @@ class _EncoderWriter:
         get = self.src.var("get")
         emit(ind, f"{get} = {source}.get")
         present = [f for f in fields if version in f.versions and not f.is_tagged(version)]
-        for run in _runs(present):
+        tagged = sorted(
+            (f for f in fields if version in f.versions and f.is_tagged(version)),
+            key=lambda f: f.tag,  # type: ignore[arg-type,return-value]
+        )
+        runs = _runs(present)
+        # An empty tagged-field section after a fixed run is a pad byte of its format.
+        pad_tags = self.flexible and not tagged and bool(runs) and _is_fixed(runs[-1][0])
+        for i, run in enumerate(runs):
             if _is_fixed(run[0]):
                 fmt = ">" + "".join(_FIXED[f.type] for f in run)
+                if pad_tags and i == len(runs) - 1:
+                    fmt += "x"
                 args = ", ".join(f'{get}("{f.name}", {f.default!r})' for f in run)
                 emit(ind, f"{ap}({self.src.struct(fmt)}.pack({args}))")
             else:
@@ -464,11 +526,7 @@ class _EncoderWriter:
                 v = self.src.var("v")
                 emit(ind, f'{v} = {get}("{f.name}", {_encode_default(f)})')
                 self.field(ind, f, v, ap, chunks)
-        if self.flexible:
-            tagged = sorted(
-                (f for f in fields if version in f.versions and f.is_tagged(version)),
-                key=lambda f: f.tag,  # type: ignore[arg-type,return-value]
-            )
+        if self.flexible and not pad_tags:
             self.tagged_section(ind, tagged, get, ap)
 
     def tagged_section(self, ind: int, tagged: list[Field], get: str, ap: str) -> None:
