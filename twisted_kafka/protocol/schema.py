@@ -133,7 +133,7 @@ class Field:
 
     @property
     def default(self) -> object:
-        """The value of this field when it is absent (a fresh object each time)."""
+        """The value of this field when it is absent or not in the version."""
         if self._default is not _UNSET:
             return self._default
         if self.nullable.high >= self.nullable.low:
@@ -261,12 +261,14 @@ _ALTER_CONFIGS_RESOURCE_RESPONSE = [
     Field("resource_name", STRING, "0+"),
 ]
 
-API_VERSIONS_REQUEST = Message("ApiVersionsRequest", api_key=18, versions="0-4", flexible="3+", fields=[
+API_VERSIONS_REQUEST = Message(
+    "ApiVersionsRequest", api_key=18, versions="0-4", flexible="3+", fields=[
     Field("client_software_name", STRING, "3+"),
     Field("client_software_version", STRING, "3+"),
 ])
 
-API_VERSIONS_RESPONSE = Message("ApiVersionsResponse", api_key=18, versions="0-4", flexible="3+", fields=[
+API_VERSIONS_RESPONSE = Message(
+    "ApiVersionsResponse", api_key=18, versions="0-4", flexible="3+", fields=[
     Field("error_code", INT16, "0+"),
     Array("api_keys", "0+", fields=[
         Field("api_key", INT16, "0+"),
@@ -288,7 +290,8 @@ API_VERSIONS_RESPONSE = Message("ApiVersionsResponse", api_key=18, versions="0-4
     Field("zk_migration_ready", BOOL, "3+", tag=3, tagged="3+"),
 ])
 
-METADATA_REQUEST = Message("MetadataRequest", api_key=3, versions="0-13", flexible="9+", fields=[
+METADATA_REQUEST = Message(
+    "MetadataRequest", api_key=3, versions="0-13", flexible="9+", fields=[
     Array("topics", "0+", nullable="1+", fields=[
         Field("topic_id", UUID, "10+"),
         Field("name", STRING, "0+", nullable="10+"),
@@ -298,7 +301,8 @@ METADATA_REQUEST = Message("MetadataRequest", api_key=3, versions="0-13", flexib
     Field("include_topic_authorized_operations", BOOL, "8+"),
 ])
 
-METADATA_RESPONSE = Message("MetadataResponse", api_key=3, versions="0-13", flexible="9+", fields=[
+METADATA_RESPONSE = Message(
+    "MetadataResponse", api_key=3, versions="0-13", flexible="9+", fields=[
     Field("throttle_time_ms", INT32, "3+"),
     Array("brokers", "0+", fields=[
         Field("node_id", INT32, "0+"),
@@ -328,7 +332,8 @@ METADATA_RESPONSE = Message("MetadataResponse", api_key=3, versions="0-13", flex
     Field("error_code", INT16, "13+"),
 ])
 
-PRODUCE_REQUEST = Message("ProduceRequest", api_key=0, versions="0-13", flexible="9+", fields=[
+PRODUCE_REQUEST = Message(
+    "ProduceRequest", api_key=0, versions="0-13", flexible="9+", fields=[
     Field("transactional_id", STRING, "3+", nullable="3+", default=None),
     Field("acks", INT16, "0+"),
     Field("timeout_ms", INT32, "0+"),
@@ -342,7 +347,8 @@ PRODUCE_REQUEST = Message("ProduceRequest", api_key=0, versions="0-13", flexible
     ]),
 ])
 
-PRODUCE_RESPONSE = Message("ProduceResponse", api_key=0, versions="0-13", flexible="9+", fields=[
+PRODUCE_RESPONSE = Message(
+    "ProduceResponse", api_key=0, versions="0-13", flexible="9+", fields=[
     Array("responses", "0+", fields=[
         Field("name", STRING, "0-12"),
         Field("topic_id", UUID, "13+"),
@@ -372,7 +378,8 @@ PRODUCE_RESPONSE = Message("ProduceResponse", api_key=0, versions="0-13", flexib
     ]),
 ])
 
-FETCH_REQUEST = Message("FetchRequest", api_key=1, versions="4-18", flexible="12+", fields=[
+FETCH_REQUEST = Message(
+    "FetchRequest", api_key=1, versions="4-18", flexible="12+", fields=[
     Field("cluster_id", STRING, "12+", nullable="12+", default=None, tag=0, tagged="12+"),
     Field("replica_id", INT32, "0-14", default=-1),
     Struct("replica_state", "15+", tag=1, tagged="15+", fields=[
@@ -407,7 +414,8 @@ FETCH_REQUEST = Message("FetchRequest", api_key=1, versions="4-18", flexible="12
     Field("rack_id", STRING, "11+", default=""),
 ])
 
-FETCH_RESPONSE = Message("FetchResponse", api_key=1, versions="4-18", flexible="12+", fields=[
+FETCH_RESPONSE = Message(
+    "FetchResponse", api_key=1, versions="4-18", flexible="12+", fields=[
     Field("throttle_time_ms", INT32, "1+"),
     Field("error_code", INT16, "7+"),
     Field("session_id", INT32, "7+"),
@@ -448,7 +456,8 @@ FETCH_RESPONSE = Message("FetchResponse", api_key=1, versions="4-18", flexible="
     ]),
 ])
 
-LIST_OFFSETS_REQUEST = Message("ListOffsetsRequest", api_key=2, versions="1-11", flexible="6+", fields=[
+LIST_OFFSETS_REQUEST = Message(
+    "ListOffsetsRequest", api_key=2, versions="1-11", flexible="6+", fields=[
     Field("replica_id", INT32, "0+"),
     Field("isolation_level", INT8, "2+"),
     Array("topics", "0+", fields=[
@@ -463,7 +472,8 @@ LIST_OFFSETS_REQUEST = Message("ListOffsetsRequest", api_key=2, versions="1-11",
     Field("timeout_ms", INT32, "10+"),
 ])
 
-LIST_OFFSETS_RESPONSE = Message("ListOffsetsResponse", api_key=2, versions="1-11", flexible="6+", fields=[
+LIST_OFFSETS_RESPONSE = Message(
+    "ListOffsetsResponse", api_key=2, versions="1-11", flexible="6+", fields=[
     Field("throttle_time_ms", INT32, "2+"),
     Array("topics", "0+", fields=[
         Field("name", STRING, "0+"),
@@ -478,7 +488,8 @@ LIST_OFFSETS_RESPONSE = Message("ListOffsetsResponse", api_key=2, versions="1-11
     ]),
 ])
 
-OFFSET_FOR_LEADER_EPOCH_REQUEST = Message("OffsetForLeaderEpochRequest", api_key=23, versions="2-4", flexible="4+", fields=[
+OFFSET_FOR_LEADER_EPOCH_REQUEST = Message(
+    "OffsetForLeaderEpochRequest", api_key=23, versions="2-4", flexible="4+", fields=[
     Field("replica_id", INT32, "3+", default=-2),
     Array("topics", "0+", fields=[
         Field("topic", STRING, "0+"),
@@ -490,7 +501,8 @@ OFFSET_FOR_LEADER_EPOCH_REQUEST = Message("OffsetForLeaderEpochRequest", api_key
     ]),
 ])
 
-OFFSET_FOR_LEADER_EPOCH_RESPONSE = Message("OffsetForLeaderEpochResponse", api_key=23, versions="2-4", flexible="4+", fields=[
+OFFSET_FOR_LEADER_EPOCH_RESPONSE = Message(
+    "OffsetForLeaderEpochResponse", api_key=23, versions="2-4", flexible="4+", fields=[
     Field("throttle_time_ms", INT32, "2+"),
     Array("topics", "0+", fields=[
         Field("topic", STRING, "0+"),
@@ -503,7 +515,8 @@ OFFSET_FOR_LEADER_EPOCH_RESPONSE = Message("OffsetForLeaderEpochResponse", api_k
     ]),
 ])
 
-INIT_PRODUCER_ID_REQUEST = Message("InitProducerIdRequest", api_key=22, versions="0-6", flexible="2+", fields=[
+INIT_PRODUCER_ID_REQUEST = Message(
+    "InitProducerIdRequest", api_key=22, versions="0-6", flexible="2+", fields=[
     Field("transactional_id", STRING, "0+", nullable="0+"),
     Field("transaction_timeout_ms", INT32, "0+"),
     Field("producer_id", INT64, "3+", default=-1),
@@ -512,7 +525,8 @@ INIT_PRODUCER_ID_REQUEST = Message("InitProducerIdRequest", api_key=22, versions
     Field("keep_prepared_txn", BOOL, "6+"),
 ])
 
-INIT_PRODUCER_ID_RESPONSE = Message("InitProducerIdResponse", api_key=22, versions="0-6", flexible="2+", fields=[
+INIT_PRODUCER_ID_RESPONSE = Message(
+    "InitProducerIdResponse", api_key=22, versions="0-6", flexible="2+", fields=[
     Field("throttle_time_ms", INT32, "0+"),
     Field("error_code", INT16, "0+"),
     Field("producer_id", INT64, "0+", default=-1),
@@ -521,13 +535,15 @@ INIT_PRODUCER_ID_RESPONSE = Message("InitProducerIdResponse", api_key=22, versio
     Field("ongoing_txn_producer_epoch", INT16, "6+", default=-1),
 ])
 
-FIND_COORDINATOR_REQUEST = Message("FindCoordinatorRequest", api_key=10, versions="0-6", flexible="3+", fields=[
+FIND_COORDINATOR_REQUEST = Message(
+    "FindCoordinatorRequest", api_key=10, versions="0-6", flexible="3+", fields=[
     Field("key", STRING, "0-3"),
     Field("key_type", INT8, "1+"),
     Array("coordinator_keys", "4+", of=STRING),
 ])
 
-FIND_COORDINATOR_RESPONSE = Message("FindCoordinatorResponse", api_key=10, versions="0-6", flexible="3+", fields=[
+FIND_COORDINATOR_RESPONSE = Message(
+    "FindCoordinatorResponse", api_key=10, versions="0-6", flexible="3+", fields=[
     Field("throttle_time_ms", INT32, "1+"),
     Field("error_code", INT16, "0-3"),
     Field("error_message", STRING, "1-3", nullable="1-3"),
@@ -544,7 +560,8 @@ FIND_COORDINATOR_RESPONSE = Message("FindCoordinatorResponse", api_key=10, versi
     ]),
 ])
 
-JOIN_GROUP_REQUEST = Message("JoinGroupRequest", api_key=11, versions="0-9", flexible="6+", fields=[
+JOIN_GROUP_REQUEST = Message(
+    "JoinGroupRequest", api_key=11, versions="0-9", flexible="6+", fields=[
     Field("group_id", STRING, "0+"),
     Field("session_timeout_ms", INT32, "0+"),
     Field("rebalance_timeout_ms", INT32, "1+", default=-1),
@@ -558,7 +575,8 @@ JOIN_GROUP_REQUEST = Message("JoinGroupRequest", api_key=11, versions="0-9", fle
     Field("reason", STRING, "8+", nullable="8+", default=None),
 ])
 
-JOIN_GROUP_RESPONSE = Message("JoinGroupResponse", api_key=11, versions="0-9", flexible="6+", fields=[
+JOIN_GROUP_RESPONSE = Message(
+    "JoinGroupResponse", api_key=11, versions="0-9", flexible="6+", fields=[
     Field("throttle_time_ms", INT32, "2+"),
     Field("error_code", INT16, "0+"),
     Field("generation_id", INT32, "0+", default=-1),
@@ -574,7 +592,8 @@ JOIN_GROUP_RESPONSE = Message("JoinGroupResponse", api_key=11, versions="0-9", f
     ]),
 ])
 
-SYNC_GROUP_REQUEST = Message("SyncGroupRequest", api_key=14, versions="0-5", flexible="4+", fields=[
+SYNC_GROUP_REQUEST = Message(
+    "SyncGroupRequest", api_key=14, versions="0-5", flexible="4+", fields=[
     Field("group_id", STRING, "0+"),
     Field("generation_id", INT32, "0+"),
     Field("member_id", STRING, "0+"),
@@ -587,7 +606,8 @@ SYNC_GROUP_REQUEST = Message("SyncGroupRequest", api_key=14, versions="0-5", fle
     ]),
 ])
 
-SYNC_GROUP_RESPONSE = Message("SyncGroupResponse", api_key=14, versions="0-5", flexible="4+", fields=[
+SYNC_GROUP_RESPONSE = Message(
+    "SyncGroupResponse", api_key=14, versions="0-5", flexible="4+", fields=[
     Field("throttle_time_ms", INT32, "1+"),
     Field("error_code", INT16, "0+"),
     Field("protocol_type", STRING, "5+", nullable="5+", default=None),
@@ -595,19 +615,22 @@ SYNC_GROUP_RESPONSE = Message("SyncGroupResponse", api_key=14, versions="0-5", f
     Field("assignment", BYTES, "0+"),
 ])
 
-HEARTBEAT_REQUEST = Message("HeartbeatRequest", api_key=12, versions="0-4", flexible="4+", fields=[
+HEARTBEAT_REQUEST = Message(
+    "HeartbeatRequest", api_key=12, versions="0-4", flexible="4+", fields=[
     Field("group_id", STRING, "0+"),
     Field("generation_id", INT32, "0+"),
     Field("member_id", STRING, "0+"),
     Field("group_instance_id", STRING, "3+", nullable="3+", default=None),
 ])
 
-HEARTBEAT_RESPONSE = Message("HeartbeatResponse", api_key=12, versions="0-4", flexible="4+", fields=[
+HEARTBEAT_RESPONSE = Message(
+    "HeartbeatResponse", api_key=12, versions="0-4", flexible="4+", fields=[
     Field("throttle_time_ms", INT32, "1+"),
     Field("error_code", INT16, "0+"),
 ])
 
-LEAVE_GROUP_REQUEST = Message("LeaveGroupRequest", api_key=13, versions="0-5", flexible="4+", fields=[
+LEAVE_GROUP_REQUEST = Message(
+    "LeaveGroupRequest", api_key=13, versions="0-5", flexible="4+", fields=[
     Field("group_id", STRING, "0+"),
     Field("member_id", STRING, "0-2"),
     Array("members", "3+", fields=[
@@ -617,7 +640,8 @@ LEAVE_GROUP_REQUEST = Message("LeaveGroupRequest", api_key=13, versions="0-5", f
     ]),
 ])
 
-LEAVE_GROUP_RESPONSE = Message("LeaveGroupResponse", api_key=13, versions="0-5", flexible="4+", fields=[
+LEAVE_GROUP_RESPONSE = Message(
+    "LeaveGroupResponse", api_key=13, versions="0-5", flexible="4+", fields=[
     Field("throttle_time_ms", INT32, "1+"),
     Field("error_code", INT16, "0+"),
     Array("members", "3+", fields=[
@@ -627,7 +651,8 @@ LEAVE_GROUP_RESPONSE = Message("LeaveGroupResponse", api_key=13, versions="0-5",
     ]),
 ])
 
-OFFSET_COMMIT_REQUEST = Message("OffsetCommitRequest", api_key=8, versions="2-10", flexible="8+", fields=[
+OFFSET_COMMIT_REQUEST = Message(
+    "OffsetCommitRequest", api_key=8, versions="2-10", flexible="8+", fields=[
     Field("group_id", STRING, "0+"),
     Field("generation_id_or_member_epoch", INT32, "1+", default=-1),
     Field("member_id", STRING, "1+"),
@@ -646,7 +671,8 @@ OFFSET_COMMIT_REQUEST = Message("OffsetCommitRequest", api_key=8, versions="2-10
     ]),
 ])
 
-OFFSET_COMMIT_RESPONSE = Message("OffsetCommitResponse", api_key=8, versions="2-10", flexible="8+", fields=[
+OFFSET_COMMIT_RESPONSE = Message(
+    "OffsetCommitResponse", api_key=8, versions="2-10", flexible="8+", fields=[
     Field("throttle_time_ms", INT32, "3+"),
     Array("topics", "0+", fields=[
         Field("name", STRING, "0-9"),
@@ -658,7 +684,8 @@ OFFSET_COMMIT_RESPONSE = Message("OffsetCommitResponse", api_key=8, versions="2-
     ]),
 ])
 
-OFFSET_FETCH_REQUEST = Message("OffsetFetchRequest", api_key=9, versions="1-10", flexible="6+", fields=[
+OFFSET_FETCH_REQUEST = Message(
+    "OffsetFetchRequest", api_key=9, versions="1-10", flexible="6+", fields=[
     Field("group_id", STRING, "0-7"),
     Array("topics", "0-7", nullable="2-7", fields=[
         Field("name", STRING, "0-7"),
@@ -677,7 +704,8 @@ OFFSET_FETCH_REQUEST = Message("OffsetFetchRequest", api_key=9, versions="1-10",
     Field("require_stable", BOOL, "7+"),
 ])
 
-OFFSET_FETCH_RESPONSE = Message("OffsetFetchResponse", api_key=9, versions="1-10", flexible="6+", fields=[
+OFFSET_FETCH_RESPONSE = Message(
+    "OffsetFetchResponse", api_key=9, versions="1-10", flexible="6+", fields=[
     Field("throttle_time_ms", INT32, "3+"),
     Array("topics", "0-7", fields=[
         Field("name", STRING, "0-7"),
@@ -707,12 +735,14 @@ OFFSET_FETCH_RESPONSE = Message("OffsetFetchResponse", api_key=9, versions="1-10
     ]),
 ])
 
-DESCRIBE_GROUPS_REQUEST = Message("DescribeGroupsRequest", api_key=15, versions="0-6", flexible="5+", fields=[
+DESCRIBE_GROUPS_REQUEST = Message(
+    "DescribeGroupsRequest", api_key=15, versions="0-6", flexible="5+", fields=[
     Array("groups", "0+", of=STRING),
     Field("include_authorized_operations", BOOL, "3+"),
 ])
 
-DESCRIBE_GROUPS_RESPONSE = Message("DescribeGroupsResponse", api_key=15, versions="0-6", flexible="5+", fields=[
+DESCRIBE_GROUPS_RESPONSE = Message(
+    "DescribeGroupsResponse", api_key=15, versions="0-6", flexible="5+", fields=[
     Field("throttle_time_ms", INT32, "1+"),
     Array("groups", "0+", fields=[
         Field("error_code", INT16, "0+"),
@@ -733,12 +763,14 @@ DESCRIBE_GROUPS_RESPONSE = Message("DescribeGroupsResponse", api_key=15, version
     ]),
 ])
 
-LIST_GROUPS_REQUEST = Message("ListGroupsRequest", api_key=16, versions="0-5", flexible="3+", fields=[
+LIST_GROUPS_REQUEST = Message(
+    "ListGroupsRequest", api_key=16, versions="0-5", flexible="3+", fields=[
     Array("states_filter", "4+", of=STRING),
     Array("types_filter", "5+", of=STRING),
 ])
 
-LIST_GROUPS_RESPONSE = Message("ListGroupsResponse", api_key=16, versions="0-5", flexible="3+", fields=[
+LIST_GROUPS_RESPONSE = Message(
+    "ListGroupsResponse", api_key=16, versions="0-5", flexible="3+", fields=[
     Field("throttle_time_ms", INT32, "1+"),
     Field("error_code", INT16, "0+"),
     Array("groups", "0+", fields=[
@@ -749,11 +781,13 @@ LIST_GROUPS_RESPONSE = Message("ListGroupsResponse", api_key=16, versions="0-5",
     ]),
 ])
 
-DELETE_GROUPS_REQUEST = Message("DeleteGroupsRequest", api_key=42, versions="0-2", flexible="2+", fields=[
+DELETE_GROUPS_REQUEST = Message(
+    "DeleteGroupsRequest", api_key=42, versions="0-2", flexible="2+", fields=[
     Array("groups_names", "0+", of=STRING),
 ])
 
-DELETE_GROUPS_RESPONSE = Message("DeleteGroupsResponse", api_key=42, versions="0-2", flexible="2+", fields=[
+DELETE_GROUPS_RESPONSE = Message(
+    "DeleteGroupsResponse", api_key=42, versions="0-2", flexible="2+", fields=[
     Field("throttle_time_ms", INT32, "0+"),
     Array("results", "0+", fields=[
         Field("group_id", STRING, "0+"),
@@ -761,7 +795,8 @@ DELETE_GROUPS_RESPONSE = Message("DeleteGroupsResponse", api_key=42, versions="0
     ]),
 ])
 
-OFFSET_DELETE_REQUEST = Message("OffsetDeleteRequest", api_key=47, versions="0", flexible="none", fields=[
+OFFSET_DELETE_REQUEST = Message(
+    "OffsetDeleteRequest", api_key=47, versions="0", flexible="none", fields=[
     Field("group_id", STRING, "0+"),
     Array("topics", "0+", fields=[
         Field("name", STRING, "0+"),
@@ -771,7 +806,8 @@ OFFSET_DELETE_REQUEST = Message("OffsetDeleteRequest", api_key=47, versions="0",
     ]),
 ])
 
-OFFSET_DELETE_RESPONSE = Message("OffsetDeleteResponse", api_key=47, versions="0", flexible="none", fields=[
+OFFSET_DELETE_RESPONSE = Message(
+    "OffsetDeleteResponse", api_key=47, versions="0", flexible="none", fields=[
     Field("error_code", INT16, "0+"),
     Field("throttle_time_ms", INT32, "0+"),
     Array("topics", "0+", fields=[
@@ -783,7 +819,8 @@ OFFSET_DELETE_RESPONSE = Message("OffsetDeleteResponse", api_key=47, versions="0
     ]),
 ])
 
-CREATE_TOPICS_REQUEST = Message("CreateTopicsRequest", api_key=19, versions="2-7", flexible="5+", fields=[
+CREATE_TOPICS_REQUEST = Message(
+    "CreateTopicsRequest", api_key=19, versions="2-7", flexible="5+", fields=[
     Array("topics", "0+", fields=[
         Field("name", STRING, "0+"),
         Field("num_partitions", INT32, "0+"),
@@ -801,7 +838,8 @@ CREATE_TOPICS_REQUEST = Message("CreateTopicsRequest", api_key=19, versions="2-7
     Field("validate_only", BOOL, "1+"),
 ])
 
-CREATE_TOPICS_RESPONSE = Message("CreateTopicsResponse", api_key=19, versions="2-7", flexible="5+", fields=[
+CREATE_TOPICS_RESPONSE = Message(
+    "CreateTopicsResponse", api_key=19, versions="2-7", flexible="5+", fields=[
     Field("throttle_time_ms", INT32, "2+"),
     Array("topics", "0+", fields=[
         Field("name", STRING, "0+"),
@@ -821,7 +859,8 @@ CREATE_TOPICS_RESPONSE = Message("CreateTopicsResponse", api_key=19, versions="2
     ]),
 ])
 
-DELETE_TOPICS_REQUEST = Message("DeleteTopicsRequest", api_key=20, versions="1-6", flexible="4+", fields=[
+DELETE_TOPICS_REQUEST = Message(
+    "DeleteTopicsRequest", api_key=20, versions="1-6", flexible="4+", fields=[
     Array("topics", "6+", fields=[
         Field("name", STRING, "6+", nullable="6+", default=None),
         Field("topic_id", UUID, "6+"),
@@ -830,7 +869,8 @@ DELETE_TOPICS_REQUEST = Message("DeleteTopicsRequest", api_key=20, versions="1-6
     Field("timeout_ms", INT32, "0+"),
 ])
 
-DELETE_TOPICS_RESPONSE = Message("DeleteTopicsResponse", api_key=20, versions="1-6", flexible="4+", fields=[
+DELETE_TOPICS_RESPONSE = Message(
+    "DeleteTopicsResponse", api_key=20, versions="1-6", flexible="4+", fields=[
     Field("throttle_time_ms", INT32, "1+"),
     Array("responses", "0+", fields=[
         Field("name", STRING, "0+", nullable="6+"),
@@ -840,7 +880,8 @@ DELETE_TOPICS_RESPONSE = Message("DeleteTopicsResponse", api_key=20, versions="1
     ]),
 ])
 
-CREATE_PARTITIONS_REQUEST = Message("CreatePartitionsRequest", api_key=37, versions="0-3", flexible="2+", fields=[
+CREATE_PARTITIONS_REQUEST = Message(
+    "CreatePartitionsRequest", api_key=37, versions="0-3", flexible="2+", fields=[
     Array("topics", "0+", fields=[
         Field("name", STRING, "0+"),
         Field("count", INT32, "0+"),
@@ -852,7 +893,8 @@ CREATE_PARTITIONS_REQUEST = Message("CreatePartitionsRequest", api_key=37, versi
     Field("validate_only", BOOL, "0+"),
 ])
 
-CREATE_PARTITIONS_RESPONSE = Message("CreatePartitionsResponse", api_key=37, versions="0-3", flexible="2+", fields=[
+CREATE_PARTITIONS_RESPONSE = Message(
+    "CreatePartitionsResponse", api_key=37, versions="0-3", flexible="2+", fields=[
     Field("throttle_time_ms", INT32, "0+"),
     Array("results", "0+", fields=[
         Field("name", STRING, "0+"),
@@ -861,7 +903,8 @@ CREATE_PARTITIONS_RESPONSE = Message("CreatePartitionsResponse", api_key=37, ver
     ]),
 ])
 
-DESCRIBE_CONFIGS_REQUEST = Message("DescribeConfigsRequest", api_key=32, versions="1-4", flexible="4+", fields=[
+DESCRIBE_CONFIGS_REQUEST = Message(
+    "DescribeConfigsRequest", api_key=32, versions="1-4", flexible="4+", fields=[
     Array("resources", "0+", fields=[
         Field("resource_type", INT8, "0+"),
         Field("resource_name", STRING, "0+"),
@@ -871,7 +914,8 @@ DESCRIBE_CONFIGS_REQUEST = Message("DescribeConfigsRequest", api_key=32, version
     Field("include_documentation", BOOL, "3+"),
 ])
 
-DESCRIBE_CONFIGS_RESPONSE = Message("DescribeConfigsResponse", api_key=32, versions="1-4", flexible="4+", fields=[
+DESCRIBE_CONFIGS_RESPONSE = Message(
+    "DescribeConfigsResponse", api_key=32, versions="1-4", flexible="4+", fields=[
     Field("throttle_time_ms", INT32, "0+"),
     Array("results", "0+", fields=[
         Field("error_code", INT16, "0+"),
@@ -896,7 +940,8 @@ DESCRIBE_CONFIGS_RESPONSE = Message("DescribeConfigsResponse", api_key=32, versi
     ]),
 ])
 
-ALTER_CONFIGS_REQUEST = Message("AlterConfigsRequest", api_key=33, versions="0-2", flexible="2+", fields=[
+ALTER_CONFIGS_REQUEST = Message(
+    "AlterConfigsRequest", api_key=33, versions="0-2", flexible="2+", fields=[
     Array("resources", "0+", fields=[
         Field("resource_type", INT8, "0+"),
         Field("resource_name", STRING, "0+"),
@@ -908,12 +953,14 @@ ALTER_CONFIGS_REQUEST = Message("AlterConfigsRequest", api_key=33, versions="0-2
     Field("validate_only", BOOL, "0+"),
 ])
 
-ALTER_CONFIGS_RESPONSE = Message("AlterConfigsResponse", api_key=33, versions="0-2", flexible="2+", fields=[
+ALTER_CONFIGS_RESPONSE = Message(
+    "AlterConfigsResponse", api_key=33, versions="0-2", flexible="2+", fields=[
     Field("throttle_time_ms", INT32, "0+"),
     Array("responses", "0+", fields=_ALTER_CONFIGS_RESOURCE_RESPONSE),
 ])
 
-INCREMENTAL_ALTER_CONFIGS_REQUEST = Message("IncrementalAlterConfigsRequest", api_key=44, versions="0-1", flexible="1+", fields=[
+INCREMENTAL_ALTER_CONFIGS_REQUEST = Message(
+    "IncrementalAlterConfigsRequest", api_key=44, versions="0-1", flexible="1+", fields=[
     Array("resources", "0+", fields=[
         Field("resource_type", INT8, "0+"),
         Field("resource_name", STRING, "0+"),
@@ -926,18 +973,21 @@ INCREMENTAL_ALTER_CONFIGS_REQUEST = Message("IncrementalAlterConfigsRequest", ap
     Field("validate_only", BOOL, "0+"),
 ])
 
-INCREMENTAL_ALTER_CONFIGS_RESPONSE = Message("IncrementalAlterConfigsResponse", api_key=44, versions="0-1", flexible="1+", fields=[
+INCREMENTAL_ALTER_CONFIGS_RESPONSE = Message(
+    "IncrementalAlterConfigsResponse", api_key=44, versions="0-1", flexible="1+", fields=[
     Field("throttle_time_ms", INT32, "0+"),
     Array("responses", "0+", fields=_ALTER_CONFIGS_RESOURCE_RESPONSE),
 ])
 
-DESCRIBE_CLUSTER_REQUEST = Message("DescribeClusterRequest", api_key=60, versions="0-2", flexible="0+", fields=[
+DESCRIBE_CLUSTER_REQUEST = Message(
+    "DescribeClusterRequest", api_key=60, versions="0-2", flexible="0+", fields=[
     Field("include_cluster_authorized_operations", BOOL, "0+"),
     Field("endpoint_type", INT8, "1+", default=1),
     Field("include_fenced_brokers", BOOL, "2+"),
 ])
 
-DESCRIBE_CLUSTER_RESPONSE = Message("DescribeClusterResponse", api_key=60, versions="0-2", flexible="0+", fields=[
+DESCRIBE_CLUSTER_RESPONSE = Message(
+    "DescribeClusterResponse", api_key=60, versions="0-2", flexible="0+", fields=[
     Field("throttle_time_ms", INT32, "0+"),
     Field("error_code", INT16, "0+"),
     Field("error_message", STRING, "0+", nullable="0+", default=None),
@@ -954,7 +1004,8 @@ DESCRIBE_CLUSTER_RESPONSE = Message("DescribeClusterResponse", api_key=60, versi
     Field("cluster_authorized_operations", INT32, "0+", default=-2147483648),
 ])
 
-DELETE_RECORDS_REQUEST = Message("DeleteRecordsRequest", api_key=21, versions="0-2", flexible="2+", fields=[
+DELETE_RECORDS_REQUEST = Message(
+    "DeleteRecordsRequest", api_key=21, versions="0-2", flexible="2+", fields=[
     Array("topics", "0+", fields=[
         Field("name", STRING, "0+"),
         Array("partitions", "0+", fields=[
@@ -965,7 +1016,8 @@ DELETE_RECORDS_REQUEST = Message("DeleteRecordsRequest", api_key=21, versions="0
     Field("timeout_ms", INT32, "0+"),
 ])
 
-DELETE_RECORDS_RESPONSE = Message("DeleteRecordsResponse", api_key=21, versions="0-2", flexible="2+", fields=[
+DELETE_RECORDS_RESPONSE = Message(
+    "DeleteRecordsResponse", api_key=21, versions="0-2", flexible="2+", fields=[
     Field("throttle_time_ms", INT32, "0+"),
     Array("topics", "0+", fields=[
         Field("name", STRING, "0+"),
@@ -977,27 +1029,32 @@ DELETE_RECORDS_RESPONSE = Message("DeleteRecordsResponse", api_key=21, versions=
     ]),
 ])
 
-SASL_HANDSHAKE_REQUEST = Message("SaslHandshakeRequest", api_key=17, versions="0-1", flexible="none", fields=[
+SASL_HANDSHAKE_REQUEST = Message(
+    "SaslHandshakeRequest", api_key=17, versions="0-1", flexible="none", fields=[
     Field("mechanism", STRING, "0+"),
 ])
 
-SASL_HANDSHAKE_RESPONSE = Message("SaslHandshakeResponse", api_key=17, versions="0-1", flexible="none", fields=[
+SASL_HANDSHAKE_RESPONSE = Message(
+    "SaslHandshakeResponse", api_key=17, versions="0-1", flexible="none", fields=[
     Field("error_code", INT16, "0+"),
     Array("mechanisms", "0+", of=STRING),
 ])
 
-SASL_AUTHENTICATE_REQUEST = Message("SaslAuthenticateRequest", api_key=36, versions="0-2", flexible="2+", fields=[
+SASL_AUTHENTICATE_REQUEST = Message(
+    "SaslAuthenticateRequest", api_key=36, versions="0-2", flexible="2+", fields=[
     Field("auth_bytes", BYTES, "0+"),
 ])
 
-SASL_AUTHENTICATE_RESPONSE = Message("SaslAuthenticateResponse", api_key=36, versions="0-2", flexible="2+", fields=[
+SASL_AUTHENTICATE_RESPONSE = Message(
+    "SaslAuthenticateResponse", api_key=36, versions="0-2", flexible="2+", fields=[
     Field("error_code", INT16, "0+"),
     Field("error_message", STRING, "0+", nullable="0+"),
     Field("auth_bytes", BYTES, "0+"),
     Field("session_lifetime_ms", INT64, "1+"),
 ])
 
-DESCRIBE_TOPIC_PARTITIONS_REQUEST = Message("DescribeTopicPartitionsRequest", api_key=75, versions="0", flexible="0+", fields=[
+DESCRIBE_TOPIC_PARTITIONS_REQUEST = Message(
+    "DescribeTopicPartitionsRequest", api_key=75, versions="0", flexible="0+", fields=[
     Array("topics", "0+", fields=[
         Field("name", STRING, "0+"),
     ]),
@@ -1008,7 +1065,8 @@ DESCRIBE_TOPIC_PARTITIONS_REQUEST = Message("DescribeTopicPartitionsRequest", ap
     ]),
 ])
 
-DESCRIBE_TOPIC_PARTITIONS_RESPONSE = Message("DescribeTopicPartitionsResponse", api_key=75, versions="0", flexible="0+", fields=[
+DESCRIBE_TOPIC_PARTITIONS_RESPONSE = Message(
+    "DescribeTopicPartitionsResponse", api_key=75, versions="0", flexible="0+", fields=[
     Field("throttle_time_ms", INT32, "0+"),
     Array("topics", "0+", fields=[
         Field("error_code", INT16, "0+"),
@@ -1034,14 +1092,16 @@ DESCRIBE_TOPIC_PARTITIONS_RESPONSE = Message("DescribeTopicPartitionsResponse", 
     ]),
 ])
 
-DESCRIBE_PRODUCERS_REQUEST = Message("DescribeProducersRequest", api_key=61, versions="0", flexible="0+", fields=[
+DESCRIBE_PRODUCERS_REQUEST = Message(
+    "DescribeProducersRequest", api_key=61, versions="0", flexible="0+", fields=[
     Array("topics", "0+", fields=[
         Field("name", STRING, "0+"),
         Array("partition_indexes", "0+", of=INT32),
     ]),
 ])
 
-DESCRIBE_PRODUCERS_RESPONSE = Message("DescribeProducersResponse", api_key=61, versions="0", flexible="0+", fields=[
+DESCRIBE_PRODUCERS_RESPONSE = Message(
+    "DescribeProducersResponse", api_key=61, versions="0", flexible="0+", fields=[
     Field("throttle_time_ms", INT32, "0+"),
     Array("topics", "0+", fields=[
         Field("name", STRING, "0+"),
@@ -1061,14 +1121,16 @@ DESCRIBE_PRODUCERS_RESPONSE = Message("DescribeProducersResponse", api_key=61, v
     ]),
 ])
 
-DESCRIBE_LOG_DIRS_REQUEST = Message("DescribeLogDirsRequest", api_key=35, versions="1-5", flexible="2+", fields=[
+DESCRIBE_LOG_DIRS_REQUEST = Message(
+    "DescribeLogDirsRequest", api_key=35, versions="1-5", flexible="2+", fields=[
     Array("topics", "0+", nullable="0+", fields=[
         Field("topic", STRING, "0+"),
         Array("partitions", "0+", of=INT32),
     ]),
 ])
 
-DESCRIBE_LOG_DIRS_RESPONSE = Message("DescribeLogDirsResponse", api_key=35, versions="1-5", flexible="2+", fields=[
+DESCRIBE_LOG_DIRS_RESPONSE = Message(
+    "DescribeLogDirsResponse", api_key=35, versions="1-5", flexible="2+", fields=[
     Field("throttle_time_ms", INT32, "0+"),
     Field("error_code", INT16, "3+"),
     Array("results", "0+", fields=[
@@ -1089,11 +1151,13 @@ DESCRIBE_LOG_DIRS_RESPONSE = Message("DescribeLogDirsResponse", api_key=35, vers
     ]),
 ])
 
-LIST_CONFIG_RESOURCES_REQUEST = Message("ListConfigResourcesRequest", api_key=74, versions="0-1", flexible="0+", fields=[
+LIST_CONFIG_RESOURCES_REQUEST = Message(
+    "ListConfigResourcesRequest", api_key=74, versions="0-1", flexible="0+", fields=[
     Array("resource_types", "1+", of=INT8),
 ])
 
-LIST_CONFIG_RESOURCES_RESPONSE = Message("ListConfigResourcesResponse", api_key=74, versions="0-1", flexible="0+", fields=[
+LIST_CONFIG_RESOURCES_RESPONSE = Message(
+    "ListConfigResourcesResponse", api_key=74, versions="0-1", flexible="0+", fields=[
     Field("throttle_time_ms", INT32, "0+"),
     Field("error_code", INT16, "0+"),
     Array("config_resources", "0+", fields=[
@@ -1102,7 +1166,8 @@ LIST_CONFIG_RESOURCES_RESPONSE = Message("ListConfigResourcesResponse", api_key=
     ]),
 ])
 
-CONSUMER_PROTOCOL_SUBSCRIPTION = Message("ConsumerProtocolSubscription", versions="0-3", flexible="none", fields=[
+CONSUMER_PROTOCOL_SUBSCRIPTION = Message(
+    "ConsumerProtocolSubscription", versions="0-3", flexible="none", fields=[
     Array("topics", "0+", of=STRING),
     Field("user_data", BYTES, "0+", nullable="0+", default=None),
     Array("owned_partitions", "1+", fields=[
@@ -1113,7 +1178,8 @@ CONSUMER_PROTOCOL_SUBSCRIPTION = Message("ConsumerProtocolSubscription", version
     Field("rack_id", STRING, "3+", nullable="3+", default=None),
 ])
 
-CONSUMER_PROTOCOL_ASSIGNMENT = Message("ConsumerProtocolAssignment", versions="0-3", flexible="none", fields=[
+CONSUMER_PROTOCOL_ASSIGNMENT = Message(
+    "ConsumerProtocolAssignment", versions="0-3", flexible="none", fields=[
     Array("assigned_partitions", "0+", fields=[
         Field("topic", STRING, "0+"),
         Array("partitions", "0+", of=INT32),
@@ -1121,40 +1187,43 @@ CONSUMER_PROTOCOL_ASSIGNMENT = Message("ConsumerProtocolAssignment", versions="0
     Field("user_data", BYTES, "0+", nullable="0+", default=None),
 ])
 
+def _by_api_key(*messages: Message) -> dict[int, Message]:
+    """Index request or response schemas by their API key."""
+    table: dict[int, Message] = {}
+    for message in messages:
+        assert message.api_key is not None, message
+        table[message.api_key] = message
+    return table
+
+
 #: Every request schema, by API key.
-REQUESTS: dict[int, Message] = {
-    m.api_key: m
-    for m in (
-        API_VERSIONS_REQUEST, METADATA_REQUEST, PRODUCE_REQUEST, FETCH_REQUEST,
-        LIST_OFFSETS_REQUEST, OFFSET_FOR_LEADER_EPOCH_REQUEST, INIT_PRODUCER_ID_REQUEST,
-        FIND_COORDINATOR_REQUEST, JOIN_GROUP_REQUEST, SYNC_GROUP_REQUEST, HEARTBEAT_REQUEST,
-        LEAVE_GROUP_REQUEST, OFFSET_COMMIT_REQUEST, OFFSET_FETCH_REQUEST,
-        DESCRIBE_GROUPS_REQUEST, LIST_GROUPS_REQUEST, DELETE_GROUPS_REQUEST,
-        OFFSET_DELETE_REQUEST, CREATE_TOPICS_REQUEST, DELETE_TOPICS_REQUEST,
-        CREATE_PARTITIONS_REQUEST, DESCRIBE_CONFIGS_REQUEST, ALTER_CONFIGS_REQUEST,
-        INCREMENTAL_ALTER_CONFIGS_REQUEST, DESCRIBE_CLUSTER_REQUEST, DELETE_RECORDS_REQUEST,
-        SASL_HANDSHAKE_REQUEST, SASL_AUTHENTICATE_REQUEST, DESCRIBE_TOPIC_PARTITIONS_REQUEST,
-        DESCRIBE_PRODUCERS_REQUEST, DESCRIBE_LOG_DIRS_REQUEST, LIST_CONFIG_RESOURCES_REQUEST,
-    )
-}
+REQUESTS: dict[int, Message] = _by_api_key(
+    API_VERSIONS_REQUEST, METADATA_REQUEST, PRODUCE_REQUEST, FETCH_REQUEST,
+    LIST_OFFSETS_REQUEST, OFFSET_FOR_LEADER_EPOCH_REQUEST, INIT_PRODUCER_ID_REQUEST,
+    FIND_COORDINATOR_REQUEST, JOIN_GROUP_REQUEST, SYNC_GROUP_REQUEST, HEARTBEAT_REQUEST,
+    LEAVE_GROUP_REQUEST, OFFSET_COMMIT_REQUEST, OFFSET_FETCH_REQUEST,
+    DESCRIBE_GROUPS_REQUEST, LIST_GROUPS_REQUEST, DELETE_GROUPS_REQUEST,
+    OFFSET_DELETE_REQUEST, CREATE_TOPICS_REQUEST, DELETE_TOPICS_REQUEST,
+    CREATE_PARTITIONS_REQUEST, DESCRIBE_CONFIGS_REQUEST, ALTER_CONFIGS_REQUEST,
+    INCREMENTAL_ALTER_CONFIGS_REQUEST, DESCRIBE_CLUSTER_REQUEST, DELETE_RECORDS_REQUEST,
+    SASL_HANDSHAKE_REQUEST, SASL_AUTHENTICATE_REQUEST, DESCRIBE_TOPIC_PARTITIONS_REQUEST,
+    DESCRIBE_PRODUCERS_REQUEST, DESCRIBE_LOG_DIRS_REQUEST, LIST_CONFIG_RESOURCES_REQUEST,
+)
 
 #: Every response schema, by API key.
-RESPONSES: dict[int, Message] = {
-    m.api_key: m
-    for m in (
-        API_VERSIONS_RESPONSE, METADATA_RESPONSE, PRODUCE_RESPONSE, FETCH_RESPONSE,
-        LIST_OFFSETS_RESPONSE, OFFSET_FOR_LEADER_EPOCH_RESPONSE, INIT_PRODUCER_ID_RESPONSE,
-        FIND_COORDINATOR_RESPONSE, JOIN_GROUP_RESPONSE, SYNC_GROUP_RESPONSE,
-        HEARTBEAT_RESPONSE, LEAVE_GROUP_RESPONSE, OFFSET_COMMIT_RESPONSE,
-        OFFSET_FETCH_RESPONSE, DESCRIBE_GROUPS_RESPONSE, LIST_GROUPS_RESPONSE,
-        DELETE_GROUPS_RESPONSE, OFFSET_DELETE_RESPONSE, CREATE_TOPICS_RESPONSE,
-        DELETE_TOPICS_RESPONSE, CREATE_PARTITIONS_RESPONSE, DESCRIBE_CONFIGS_RESPONSE,
-        ALTER_CONFIGS_RESPONSE, INCREMENTAL_ALTER_CONFIGS_RESPONSE, DESCRIBE_CLUSTER_RESPONSE,
-        DELETE_RECORDS_RESPONSE, SASL_HANDSHAKE_RESPONSE, SASL_AUTHENTICATE_RESPONSE,
-        DESCRIBE_TOPIC_PARTITIONS_RESPONSE, DESCRIBE_PRODUCERS_RESPONSE,
-        DESCRIBE_LOG_DIRS_RESPONSE, LIST_CONFIG_RESOURCES_RESPONSE,
-    )
-}
+RESPONSES: dict[int, Message] = _by_api_key(
+    API_VERSIONS_RESPONSE, METADATA_RESPONSE, PRODUCE_RESPONSE, FETCH_RESPONSE,
+    LIST_OFFSETS_RESPONSE, OFFSET_FOR_LEADER_EPOCH_RESPONSE, INIT_PRODUCER_ID_RESPONSE,
+    FIND_COORDINATOR_RESPONSE, JOIN_GROUP_RESPONSE, SYNC_GROUP_RESPONSE,
+    HEARTBEAT_RESPONSE, LEAVE_GROUP_RESPONSE, OFFSET_COMMIT_RESPONSE,
+    OFFSET_FETCH_RESPONSE, DESCRIBE_GROUPS_RESPONSE, LIST_GROUPS_RESPONSE,
+    DELETE_GROUPS_RESPONSE, OFFSET_DELETE_RESPONSE, CREATE_TOPICS_RESPONSE,
+    DELETE_TOPICS_RESPONSE, CREATE_PARTITIONS_RESPONSE, DESCRIBE_CONFIGS_RESPONSE,
+    ALTER_CONFIGS_RESPONSE, INCREMENTAL_ALTER_CONFIGS_RESPONSE, DESCRIBE_CLUSTER_RESPONSE,
+    DELETE_RECORDS_RESPONSE, SASL_HANDSHAKE_RESPONSE, SASL_AUTHENTICATE_RESPONSE,
+    DESCRIBE_TOPIC_PARTITIONS_RESPONSE, DESCRIBE_PRODUCERS_RESPONSE,
+    DESCRIBE_LOG_DIRS_RESPONSE, LIST_CONFIG_RESOURCES_RESPONSE,
+)
 
 #: Data messages embedded in other messages' bytes fields, by name.
 DATA: dict[str, Message] = {
