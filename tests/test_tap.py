@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from twisted.application.service import IService, IServiceMaker
-from twisted.internet.testing import MemoryReactor
+from twisted.internet.testing import MemoryReactorClock
 from twisted.logger import Logger, LogLevel, LogPublisher
 from twisted.plugin import getPlugins
 from twisted.trial.unittest import SynchronousTestCase
@@ -40,7 +40,7 @@ class OptionsTests(SynchronousTestCase):
 
     def parse(self, *argv: str) -> tap.Options:
         """Return options parsed from C{argv} on a memory reactor."""
-        options = tap.Options(reactor=MemoryReactor())
+        options = tap.Options(reactor=MemoryReactorClock())
         options.parseOptions(list(argv))
         return options
 
@@ -105,7 +105,7 @@ class MakeServiceTests(SynchronousTestCase):
         path = self.mktemp()
         with open(path, "w", encoding="utf-8") as f:
             f.write(f"[main]\ndata_dir = {self.mktemp()}\n[store]\nfsync = false\n{ini}")
-        reactor = MemoryReactor()
+        reactor = MemoryReactorClock()
         options = tap.Options(reactor=reactor)
         options.parseOptions(["--config", path])
         root = tap.makeService(options)
