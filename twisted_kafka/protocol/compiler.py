@@ -9,7 +9,8 @@ result is cached, so the cost of generating code is paid on first use (or at
 start-up through :func:`compile_all`).
 
 Decoders have the signature ``decode(buf: bytes, pos: int) -> dict`` and
-decode from ``pos`` to the end of ``buf``:
+decode from ``pos`` to the end of ``buf`` (which must be ``bytes``: a frame
+as the connection hands it over):
 
 - every field of the message appears in the dict, with its default when the
   field does not exist in that version, so callers can ignore versions;

@@ -20,12 +20,15 @@ from typing import NamedTuple, Optional
 from twisted_kafka.protocol import messages
 from twisted_kafka.protocol.errors import DecodeError
 from twisted_kafka.protocol.primitives import INT32, read_tagged_fields
+from twisted_kafka.protocol.schema import Message
 
 API_VERSIONS_KEY = 18
 
 #: api_key, api_version, correlation_id and the client_id length.
 _FIXED_PART = struct.Struct(">hhih")
 _ID_PART = struct.Struct(">hhi")
+#: correlation_id and an empty tagged-field section.
+_HEADER_V1 = struct.Struct(">ix")
 
 
 class RequestHeader(NamedTuple):
@@ -37,17 +40,33 @@ class RequestHeader(NamedTuple):
     client_id: Optional[str]
 
 
+
+def _flexible_versions(schemas: dict[int, Message]) -> frozenset[tuple[int, int]]:
+    """Every (api_key, version) of ``schemas`` that is flexible."""
+    return frozenset(
+        (key, version)
+        for key, message in schemas.items()
+        for version in range(message.versions.low, message.versions.high + 1)
+        if message.is_flexible(version)
+    )
+
+
+#: (api_key, version) pairs whose requests use header v2.
+_FLEXIBLE_REQUESTS = _flexible_versions(messages.SCHEMAS)
+#: (api_key, version) pairs whose responses use header v1 (never ApiVersions).
+_FLEXIBLE_RESPONSES = frozenset(
+    pair for pair in _flexible_versions(messages.RESPONSE_SCHEMAS) if pair[0] != API_VERSIONS_KEY
+)
+
+
 def request_header_version(api_key: int, api_version: int) -> int:
     """2 for flexible request versions, else 1 (also for unknown API keys)."""
-    return 2 if messages.is_flexible_request(api_key, api_version) else 1
+    return 2 if (api_key, api_version) in _FLEXIBLE_REQUESTS else 1
 
 
 def response_header_version(api_key: int, api_version: int) -> int:
     """1 for flexible response versions, else 0; always 0 for ApiVersions."""
-    if api_key == API_VERSIONS_KEY:
-        return 0
-    schema = messages.RESPONSE_SCHEMAS.get(api_key)
-    return 1 if schema is not None and schema.is_flexible(api_version) else 0
+    return 1 if (api_key, api_version) in _FLEXIBLE_RESPONSES else 0
 
 
 def decode_request_header(buf: bytes) -> tuple[RequestHeader, int]:
@@ -74,15 +93,18 @@ def decode_request_header(buf: bytes) -> tuple[RequestHeader, int]:
         except UnicodeDecodeError as e:
             raise DecodeError(f"request header: client_id is not UTF-8: {e}") from None
         pos = end
-    if messages.is_flexible_request(api_key, api_version):
-        _, pos = read_tagged_fields(buf, pos)
+    if (api_key, api_version) in _FLEXIBLE_REQUESTS:
+        if pos < len(buf) and buf[pos] == 0:
+            pos += 1
+        else:
+            _, pos = read_tagged_fields(buf, pos)
     return RequestHeader(api_key, api_version, correlation_id, client_id), pos
 
 
 def response_header(correlation_id: int, api_key: int, api_version: int) -> bytes:
     """The encoded response header (v0 or v1 as the API version requires)."""
-    if response_header_version(api_key, api_version):
-        return INT32.pack(correlation_id) + b"\0"
+    if (api_key, api_version) in _FLEXIBLE_RESPONSES:
+        return _HEADER_V1.pack(correlation_id)
     return INT32.pack(correlation_id)
 
 

@@ -213,16 +213,17 @@ def _text(raw: bytes, pos: int) -> str:
 
 
 def _read_len16(buf: bytes, pos: int) -> tuple[int, int]:
-    n, pos = read_int16(buf, pos)
-    return n, pos  # type: ignore[return-value]
+    """Read an int16 length."""
+    return read_int16(buf, pos)  # type: ignore[return-value]
 
 
 def _read_len32(buf: bytes, pos: int) -> tuple[int, int]:
-    n, pos = read_int32(buf, pos)
-    return n, pos  # type: ignore[return-value]
+    """Read an int32 length or count."""
+    return read_int32(buf, pos)  # type: ignore[return-value]
 
 
 def _read_compact_len(buf: bytes, pos: int) -> tuple[int, int]:
+    """Read a compact length or count (stored as value + 1, 0 meaning null)."""
     n, pos = read_uvarint(buf, pos)
     return n - 1, pos
 
@@ -296,6 +297,7 @@ def _sized_writer(
 
 
 def _compact_len(n: int) -> bytes:
+    """Encode a compact length or count (value + 1)."""
     return write_uvarint(n + 1)
 
 
