@@ -17,6 +17,7 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -47,6 +48,20 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+#: An ApiVersions v0 request (correlation id 1, client id "harness"), framed.
+_API_VERSIONS_V0 = struct.pack(">ihhih7s", 2 + 2 + 4 + 2 + 7, 18, 0, 1, 7, b"harness")
+
+
+def _answers_api_versions(port: int) -> bool:
+    """Return whether the broker on C{port} answers an ApiVersions request."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+            s.sendall(_API_VERSIONS_V0)
+            return len(s.recv(8)) > 0
+    except OSError:
+        return False
 
 
 def _ini(sections: Mapping[str, Mapping[str, Any]]) -> str:
@@ -159,7 +174,11 @@ class BrokerProcess:
         return self.process
 
     def start(self, timeout: float = 20.0) -> None:
-        """Start the broker and wait until its TCP port accepts connections.
+        """Start the broker and wait until it answers a Kafka request on its TCP port.
+
+        Accepting a connection is not enough: twistd binds the ports before
+        the store opens and before the reactor runs (and handles signals), so
+        only an answer shows the broker is serving.
 
         @raise BrokerStartError: the process exited, or did not listen within
             C{timeout} seconds (it is killed then); the message quotes the log.
@@ -171,11 +190,8 @@ class BrokerProcess:
                 raise BrokerStartError(
                     f"broker exited with status {process.returncode} before listening; "
                     f"log:\n{self.log_text()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            if _answers_api_versions(self.port):
                 return
-            except OSError:
-                pass
             if time.monotonic() > deadline:
                 self.kill()
                 raise BrokerStartError(
