@@ -1,0 +1,182 @@
+# -*- test-case-name: tests.apis.test_fetch -*-
+"""Fetch (api key 1), versions 4-17: read stored batches back, with long-poll.
+
+Each partition's answer is whole stored batches starting with the batch that
+contains the fetch offset (clients skip the records before it).  Partitions
+are filled in request order within C{max_bytes}, each within its
+C{partition_max_bytes}; the first partition that has data returns at least one
+whole batch even when it is larger than both limits, so a consumer can always
+make progress.  No more than the limits is ever read from disk.
+
+When fewer than C{min_bytes} are available the connection holds the request
+(a L{LongPoll}): every append to a requested partition re-checks, and the
+response goes out at C{max_wait_ms} at the latest.  Errors answer at once.
+
+Fetch sessions (KIP-227) are declined the way Kafka declines them when its
+session cache is full: a full fetch (session id 0) is answered with session id
+0, which tells clients no session was created and to keep sending full
+fetches; an incremental fetch (a non-zero session id) gets
+FETCH_SESSION_ID_NOT_FOUND, after which clients fall back to full fetches.
+There are no transactions, so both isolation levels read up to the high
+watermark (the last stable offset equals it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted_kafka.apis.partitions import (
+    LEADER_EPOCH, NULL_TOPIC_ID, check_leader_epoch, find_partition, find_topic)
+from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.server.context import RequestContext
+from twisted_kafka.server.registry import ResponderRegistry
+from twisted_kafka.server.reply import LongPoll
+
+API_KEY = 1
+MIN_VERSION = 4
+MAX_VERSION = 17
+READ_COMMITTED = 1
+
+
+class _Wanted:
+    """One requested partition: where it is and what the client asked for."""
+
+    __slots__ = ("out", "partition", "offset", "max_bytes")
+
+    def __init__(self, out: dict, partition: Any, offset: int, max_bytes: int) -> None:
+        self.out = out
+        self.partition = partition
+        self.offset = offset
+        self.max_bytes = max_bytes
+
+
+def _partition_out(index: int, code: ErrorCode, read_committed: bool) -> dict:
+    return {
+        "partition_index": index,
+        "error_code": code,
+        "high_watermark": -1,
+        "last_stable_offset": -1,
+        "log_start_offset": -1,
+        "aborted_transactions": [] if read_committed else None,
+        "preferred_read_replica": -1,
+        "records": b"",
+    }
+
+
+class FetchAssembly:
+    """The response to one Fetch request, (re)filled from the store on demand."""
+
+    def __init__(self, request: dict, context: RequestContext) -> None:
+        self.max_bytes = request.get("max_bytes", 0x7FFFFFFF)
+        self.read_committed = request.get("isolation_level", 0) == READ_COMMITTED
+        self.wanted: list[_Wanted] = []
+        self.partitions: list[Any] = []
+        self.has_error = False
+        self.topics: list[dict] = []
+        vhost = context.vhost
+        by_id = context.api_version >= 13
+        for t in request["topics"]:
+            name = None if by_id else t.get("topic")
+            topic_id = t.get("topic_id", NULL_TOPIC_ID)
+            outs: list[dict] = []
+            self.topics.append({"topic": name or "", "topic_id": topic_id, "partitions": outs})
+            try:
+                topic = find_topic(vhost, name, topic_id)
+                topic_error = None
+            except KafkaError as e:
+                topic, topic_error = None, e.code
+            for p in t["partitions"]:
+                index = p["partition"]
+                out = _partition_out(index, ErrorCode.NONE, self.read_committed)
+                outs.append(out)
+                try:
+                    if topic_error is not None:
+                        raise KafkaError(topic_error)
+                    partition = find_partition(topic, index)
+                    check_leader_epoch(p.get("current_leader_epoch", -1))
+                except KafkaError as e:
+                    out["error_code"] = e.code
+                    self.has_error = True
+                    continue
+                self.wanted.append(_Wanted(out, partition, p["fetch_offset"],
+                                           p["partition_max_bytes"]))
+                self.partitions.append(partition)
+
+    def fill(self) -> int:
+        """Read every wanted partition from the store; return the bytes gathered."""
+        total = 0
+        budget = self.max_bytes
+        for w in self.wanted:
+            out = w.out
+            partition = w.partition
+            hw = partition.high_watermark
+            out["high_watermark"] = hw
+            out["last_stable_offset"] = hw
+            out["log_start_offset"] = partition.log_start_offset
+            out["records"] = b""
+            if out["error_code"] == ErrorCode.OFFSET_OUT_OF_RANGE:
+                out["error_code"] = ErrorCode.NONE
+            limit = min(w.max_bytes, budget - total)
+            if w.offset == hw:
+                continue
+            if total and limit <= 0:
+                continue
+            try:
+                data = partition.read(w.offset, max(limit, 1))
+            except KafkaError as e:
+                out["error_code"] = e.code
+                self.has_error = True
+                continue
+            if total and len(data) > limit:
+                # Only the first partition with data may exceed the limits.
+                continue
+            out["records"] = data
+            total += len(data)
+        return total
+
+    def response(self) -> dict:
+        """Return the response body as it stands."""
+        return {
+            "throttle_time_ms": 0,
+            "error_code": ErrorCode.NONE,
+            "session_id": 0,
+            "responses": self.topics,
+        }
+
+
+def _session_error(code: ErrorCode) -> dict:
+    return {"throttle_time_ms": 0, "error_code": code, "session_id": 0, "responses": []}
+
+
+def respond(request: dict, context: RequestContext) -> Any:
+    """Answer a Fetch request, now or after a long poll."""
+    if context.api_version >= 7:
+        session_id = request.get("session_id", 0)
+        epoch = request.get("session_epoch", -1)
+        if session_id != 0:
+            return _session_error(ErrorCode.FETCH_SESSION_ID_NOT_FOUND)
+        if epoch not in (0, -1):
+            return _session_error(ErrorCode.INVALID_FETCH_SESSION_EPOCH)
+    assembly = FetchAssembly(request, context)
+    total = assembly.fill()
+    min_bytes = request.get("min_bytes", 0)
+    max_wait = request.get("max_wait_ms", 0)
+    if (total >= min_bytes or max_wait <= 0 or assembly.has_error
+            or not assembly.partitions):
+        return assembly.response()
+
+    def retry(final: bool) -> dict | None:
+        gathered = assembly.fill()
+        if final or gathered >= min_bytes or assembly.has_error:
+            return assembly.response()
+        return None
+
+    return LongPoll(assembly.partitions, max_wait, retry)
+
+
+def register(registry: ResponderRegistry) -> None:
+    """Serve Fetch."""
+    registry.register(API_KEY, "Fetch", MIN_VERSION, MAX_VERSION, respond)
+
+
+__all__ = ["respond", "register", "FetchAssembly", "LEADER_EPOCH"]

@@ -1,0 +1,37 @@
+# -*- test-case-name: tests.apis.test_produce -*-
+"""InitProducerId (api key 22), versions 0-5: producer ids for idempotent producers.
+
+Ids come from the store, which persists its allocation so they stay unique
+across restarts.  As in Kafka's transaction coordinator, a request without a
+transactional id always gets a fresh id with epoch 0, also when it names the
+id and epoch it had (KIP-360): the old id's sequence state is then simply
+never used again.  A transactional id gets
+TRANSACTIONAL_ID_AUTHORIZATION_FAILED: there are no transactions yet, and
+clients report that error at once instead of retrying.
+"""
+
+from __future__ import annotations
+
+from twisted_kafka.errors import ErrorCode
+from twisted_kafka.server.context import RequestContext
+from twisted_kafka.server.registry import ResponderRegistry
+
+API_KEY = 22
+MIN_VERSION = 0
+MAX_VERSION = 5
+
+
+def respond(request: dict, context: RequestContext) -> dict:
+    """Answer an InitProducerId request."""
+    if request.get("transactional_id") is not None:
+        return {"throttle_time_ms": 0,
+                "error_code": ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+                "producer_id": -1, "producer_epoch": -1}
+    producer_id = context.broker.store.allocate_producer_id()
+    return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE,
+            "producer_id": producer_id, "producer_epoch": 0}
+
+
+def register(registry: ResponderRegistry) -> None:
+    """Serve InitProducerId."""
+    registry.register(API_KEY, "InitProducerId", MIN_VERSION, MAX_VERSION, respond)

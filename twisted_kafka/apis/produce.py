@@ -1,0 +1,182 @@
+# -*- test-case-name: tests.apis.test_produce -*-
+"""Produce (api key 0): append record batches to stream queues.
+
+Served v3-v13 and advertised from v0: librdkafka decides that the broker
+supports compression from the advertised minimum (KAFKA-18659), so v0-2 are
+advertised but every partition of such a request is answered with
+UNSUPPORTED_VERSION (the legacy message format is not stored), never dropped.
+
+Each partition is independent: a failed partition stores nothing and gets its
+error code (and, from v8, an error message) while the others proceed.
+Per partition, in order: the topic is resolved (auto-created when allowed),
+the records are checked by L{twisted_kafka.records.batch.validate_produce_records}
+(one RecordBatch v2, header, CRC-32C and, with C{record_validation = full},
+every record), the batch size against the topic's C{max.message.bytes}, zstd
+against the request version (v7+), then LogAppendTime topics get their
+timestamp rewritten and the batch is appended.  Idempotent producers'
+sequence checks happen in the store's append, all or nothing.
+
+acks=0 gets no response (and a request with an error closes the connection,
+as Kafka does, so the producer notices); acks=1 is answered after the append;
+acks=-1 after the store's group-committed fsync covers the data.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.records import batch as record_batch
+from twisted_kafka.server.context import RequestContext
+from twisted_kafka.server.registry import ResponderRegistry
+from twisted_kafka.server.reply import AfterSync, CloseAfter
+
+API_KEY = 0
+MIN_VERSION = 0
+MAX_VERSION = 13
+FIRST_SERVED_VERSION = 3
+ZSTD = 4
+_NULL_ID = b"\0" * 16
+
+
+def _partition_error(index: int, code: ErrorCode, message: str | None) -> dict:
+    return {
+        "index": index,
+        "error_code": code,
+        "base_offset": -1,
+        "log_append_time_ms": -1,
+        "log_start_offset": -1,
+        "record_errors": [],
+        "error_message": message,
+    }
+
+
+def _all_failed(request: dict, code: ErrorCode, message: str) -> list[dict]:
+    return [
+        {
+            "name": topic.get("name"),
+            "topic_id": topic.get("topic_id", _NULL_ID),
+            "partition_responses": [
+                _partition_error(p["index"], code, message) for p in topic["partition_data"]
+            ],
+        }
+        for topic in request["topic_data"]
+    ]
+
+
+class _TopicLookup:
+    """Resolves the topics of one request, by name or (v13+) by id."""
+
+    def __init__(self, context: RequestContext) -> None:
+        self.context = context
+        self.by_id = context.api_version >= 13
+
+    def resolve(self, topic_data: dict) -> Any:
+        vhost = self.context.vhost
+        if self.by_id:
+            topic = vhost.topic_by_id(topic_data.get("topic_id", _NULL_ID))
+            if topic is None:
+                raise KafkaError(ErrorCode.UNKNOWN_TOPIC_ID, "unknown topic id")
+            return topic
+        name = topic_data["name"]
+        topic = vhost.topic(name)
+        if topic is None:
+            topic = self.context.broker.auto_create_topic(vhost, name)
+        return topic
+
+
+def append_partition(topic: Any, index: int, records: bytes | None, version: int,
+                     full_validation: bool, max_decompressed: int) -> dict:
+    """Validate and append one partition's records; return its response entry."""
+    if index < 0 or index >= len(topic.partitions):
+        raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                         f"partition {index} of topic {topic.name!r} does not exist")
+    if not records:
+        raise KafkaError(ErrorCode.INVALID_RECORD, "produce request without records")
+    max_bytes = topic.max_message_bytes
+    if len(records) > max_bytes:
+        raise KafkaError(ErrorCode.MESSAGE_TOO_LARGE,
+                         f"record batch of {len(records)} bytes exceeds max.message.bytes "
+                         f"{max_bytes} of topic {topic.name!r}")
+    batches = record_batch.validate_produce_records(
+        records, full=full_validation, max_decompressed=max_decompressed)
+    header = batches[0][2]
+    if header.attributes & 0x07 == ZSTD and version < 7:
+        raise KafkaError(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
+                         "zstd needs produce request version 7 or later")
+    log_append_time = -1
+    if topic.log_append_time:
+        log_append_time = int(time.time() * 1000)
+        buf = bytearray(records)
+        record_batch.set_log_append_time(buf, 0, log_append_time)
+        records = buf
+    partition = topic.partitions[index]
+    base_offset = partition.append(records)
+    return {
+        "index": index,
+        "error_code": ErrorCode.NONE,
+        "base_offset": base_offset,
+        "log_append_time_ms": log_append_time,
+        "log_start_offset": partition.log_start_offset,
+        "record_errors": [],
+        "error_message": None,
+    }
+
+
+def respond(request: dict, context: RequestContext) -> Any:
+    """Answer a Produce request."""
+    version = context.api_version
+    acks = request["acks"]
+    broker = context.broker
+    if version < FIRST_SERVED_VERSION:
+        responses = _all_failed(request, ErrorCode.UNSUPPORTED_VERSION,
+                                f"produce v{version} (message format v0/v1) is not supported; "
+                                "use v3 or later")
+    elif request.get("transactional_id") is not None:
+        responses = _all_failed(request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+                                "transactions are not supported by this broker")
+    elif acks not in (0, 1, -1):
+        responses = _all_failed(request, ErrorCode.INVALID_REQUIRED_ACKS,
+                                f"acks must be 0, 1 or -1, not {acks}")
+    else:
+        kafka = broker.config.kafka
+        full = kafka.record_validation == "full"
+        max_decompressed = kafka.max_decompressed_bytes
+        lookup = _TopicLookup(context)
+        responses = []
+        for topic_data in request["topic_data"]:
+            partitions_out: list[dict] = []
+            responses.append({
+                "name": topic_data.get("name"),
+                "topic_id": topic_data.get("topic_id", _NULL_ID),
+                "partition_responses": partitions_out,
+            })
+            try:
+                topic = lookup.resolve(topic_data)
+            except KafkaError as e:
+                for p in topic_data["partition_data"]:
+                    partitions_out.append(_partition_error(p["index"], e.code, e.message))
+                continue
+            for p in topic_data["partition_data"]:
+                try:
+                    partitions_out.append(append_partition(
+                        topic, p["index"], p["records"], version, full, max_decompressed))
+                except KafkaError as e:
+                    partitions_out.append(_partition_error(p["index"], e.code, e.message))
+    response = {"responses": responses, "throttle_time_ms": 0}
+    if acks == 0:
+        for topic in responses:
+            for p in topic["partition_responses"]:
+                if p["error_code"]:
+                    return CloseAfter(None, f"acks=0 produce failed: "
+                                            f"{ErrorCode(p['error_code']).name} {p['error_message'] or ''}")
+        return None
+    if acks == -1 and broker.config.store.fsync:
+        return AfterSync(response)
+    return response
+
+
+def register(registry: ResponderRegistry) -> None:
+    """Serve Produce."""
+    registry.register(API_KEY, "Produce", MIN_VERSION, MAX_VERSION, respond)
