@@ -274,6 +274,25 @@ class MalformedTests(SynchronousTestCase):
                         pass
 
 
+    def test_mutated_samples(self) -> None:
+        """Valid requests with random bytes changed decode or raise DecodeError."""
+        import random
+
+        rng = random.Random(4321)
+        for api_key, message in messages.SCHEMAS.items():
+            for version in _versions(message):
+                raw = bytearray(messages.request_encoder(api_key, version)(sample(message, version)))
+                decode = messages.request_decoder(api_key, version)
+                for _ in range(8 if raw else 0):
+                    mutated = bytearray(raw)
+                    for _ in range(rng.randrange(1, 4)):
+                        mutated[rng.randrange(len(mutated))] = rng.choice((0, 1, 0x7F, 0x80, 0xFF))
+                    try:
+                        decode(bytes(mutated), 0)
+                    except DecodeError:
+                        pass
+
+
 class EncodeErrorTests(SynchronousTestCase):
     """Values that do not fit their type raise EncodeError."""
 

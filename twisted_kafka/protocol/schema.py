@@ -290,6 +290,8 @@ API_VERSIONS_RESPONSE = Message(
     Field("zk_migration_ready", BOOL, "3+", tag=3, tagged="3+"),
 ])
 
+# librdkafka's flexible "all topics" request is malformed: see
+# messages._tolerate_librdkafka_null_topics.
 METADATA_REQUEST = Message(
     "MetadataRequest", api_key=3, versions="0-13", flexible="9+", fields=[
     Array("topics", "0+", nullable="1+", fields=[
@@ -332,6 +334,8 @@ METADATA_RESPONSE = Message(
     Field("error_code", INT16, "13+"),
 ])
 
+# Produce v0-2 (removed from Kafka 4.0, kept here): v3's layout without
+# transactional_id; librdkafka needs them advertised (KAFKA-18659).
 PRODUCE_REQUEST = Message(
     "ProduceRequest", api_key=0, versions="0-13", flexible="9+", fields=[
     Field("transactional_id", STRING, "3+", nullable="3+", default=None),
