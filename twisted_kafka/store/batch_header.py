@@ -1,45 +1,43 @@
 # -*- test-case-name: tests.store.test_scan -*-
 """The parts of the RecordBatch v2 header the store reads.
 
-The store never looks inside a batch: it reads the fixed 61-byte header to
-learn where the batch ends, which offsets it covers, its largest timestamp and
-its producer fields, and (only during recovery) checks its CRC-32C. These
-definitions are private to the store so that it does not depend on the
-``records`` layer being complete.
+The store never looks inside a batch: it unpacks the fixed 61-byte header
+(L{twisted_kafka.records.batch.HEADER}) into a plain tuple to learn where the
+batch ends, which offsets it covers, its largest timestamp and its producer
+fields, and (only during recovery) checks its CRC-32C. This module names the
+tuple positions and the store's one rewrite, of baseOffset.
 """
 
 from __future__ import annotations
 
 import struct
 
-#: baseOffset, batchLength, partitionLeaderEpoch, magic, crc, attributes,
-#: lastOffsetDelta, baseTimestamp, maxTimestamp, producerId, producerEpoch,
-#: baseSequence, recordCount.
-HEADER = struct.Struct(">qiibIhiqqqhii")
-HEADER_SIZE = HEADER.size  # 61
+from twisted_kafka.records.batch import (
+    ATTRIBUTES_OFFSET,
+    HEADER,
+    HEADER_SIZE,
+    LOG_OVERHEAD,
+    MAGIC_V2,
+    MIN_BATCH_LENGTH,
+)
 
-#: baseOffset, batchLength, partitionLeaderEpoch, magic, crc, attributes,
-#: lastOffsetDelta: the first 27 bytes, enough to walk a log and know which
-#: offsets each batch covers.
-WALK = struct.Struct(">qiibIhi")
-WALK_SIZE = WALK.size  # 27
-
-#: baseOffset + batchLength: bytes of a batch not counted by batchLength.
-LOG_OVERHEAD = 12
+__all__ = [
+    "HEADER",
+    "HEADER_SIZE",
+    "LOG_OVERHEAD",
+    "MAGIC_V2",
+    "MIN_BATCH_LENGTH",
+    "CRC_START",
+    "BASE_OFFSET",
+]
 
 #: Where the CRC-32C coverage (attributes .. end of batch) starts.
-CRC_START = 21
+CRC_START = ATTRIBUTES_OFFSET
 
-#: The stored CRC field.
-CRC_FIELD = struct.Struct(">I")
-CRC_OFFSET = 17
-
-#: The baseOffset field, rewritten on append.
+#: The baseOffset field (bytes 0-8, outside the CRC), rewritten on append.
 BASE_OFFSET = struct.Struct(">q")
 
-MAGIC_V2 = 2
-
-#: Field positions in a L{HEADER} tuple.
+#: Positions in a C{HEADER.unpack_from} tuple.
 F_BASE_OFFSET = 0
 F_BATCH_LENGTH = 1
 F_MAGIC = 3
@@ -52,6 +50,3 @@ F_PRODUCER_ID = 9
 F_PRODUCER_EPOCH = 10
 F_BASE_SEQUENCE = 11
 F_RECORD_COUNT = 12
-
-#: Smallest sane batchLength: the header after the length field, no records.
-MIN_BATCH_LENGTH = HEADER_SIZE - LOG_OVERHEAD

@@ -216,12 +216,16 @@ class PartitionLoader:
                 if ok is None:
                     self.recovered = True
                     ok = self._recover(segment)
+            elif segment.check_index_files():
+                ok = True
             else:
-                if not segment.check_index_files():
-                    log.info("Rebuilding indexes of {path}", path=segment.log_path)
-                    ok = self._recover(segment)
-                else:
-                    ok = True
+                log.info("Rebuilding indexes of {path}", path=segment.log_path)
+                ok = self._recover(segment)
+            if not last and i >= 0 and segment.indexes_loaded():
+                try:
+                    segment.write_indexes()
+                except OSError as e:
+                    log.warn("Could not write indexes of {path}: {error}", path=segment.log_path, error=e)
             if not last and ok and segment.next_offset != segments[i + 1].base_offset:
                 log.warn(
                     "Segment {path} ends at offset {end} but the next one starts at {next}",

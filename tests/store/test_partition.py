@@ -1,0 +1,304 @@
+# -*- test-case-name: tests.store.test_partition -*-
+"""Tests for L{twisted_kafka.store.partition.PartitionLog}: append, read, offsets, head truncation."""
+
+from __future__ import annotations
+
+import errno
+import os
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.records.batch import split_batches
+from twisted_kafka.store import segment as segment_module
+
+from .helpers import NOW_MS, StoreTestMixin, as_stored, make_batch
+
+_REAL_PWRITEV = os.pwritev
+
+
+class AppendReadTests(StoreTestMixin, SynchronousTestCase):
+    """Appending assigns contiguous offsets; reading returns whole stored batches."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.store = self.open_store(index_interval_bytes=200)
+        self.topic = self.store.vhost("/").create_topic("t", 2)
+        self.log = self.topic.partitions[0]
+
+    def test_empty(self) -> None:
+        """A new partition starts at offset 0 with nothing to read."""
+        self.assertEqual((self.log.log_start_offset, self.log.high_watermark), (0, 0))
+        self.assertEqual(self.log.read(0, 1000), b"")
+        self.assertEqual(self.log.size_bytes(), 0)
+        self.assertIsNone(self.log.max_timestamp())
+        self.assertIsNone(self.log.offset_for_timestamp(0))
+
+    def test_offsets_contiguous(self) -> None:
+        """Each append returns the next offset; the high watermark follows the records."""
+        self.assertEqual(self.log.append(make_batch(3)), 0)
+        self.assertEqual(self.log.append(make_batch(1)), 3)
+        self.assertEqual(self.log.append(make_batch(5)), 4)
+        self.assertEqual(self.log.high_watermark, 9)
+
+    def test_base_offset_rewritten_bytes_verbatim(self) -> None:
+        """The stored batch is the appended one with only baseOffset changed (CRC still valid)."""
+        self.log.append(make_batch(2))
+        batch = make_batch(4, tag=7)
+        offset = self.log.append(batch)
+        data = self.log.read(offset, 1)
+        self.assertEqual(data, as_stored(batch, 2))
+        [(_, _, header)] = split_batches(data)
+        self.assertEqual(header.base_offset, 2)
+
+    def test_read_from_middle_of_batch(self) -> None:
+        """Reading an offset inside a batch returns that whole batch."""
+        stored = self.fill(self.log, 5, count=4)
+        self.assertEqual(self.log.read(10, 1), stored[8])
+
+    def test_first_batch_even_if_too_large(self) -> None:
+        """The first batch comes whole even when larger than max_bytes; no more follow."""
+        stored = self.fill(self.log, 3, count=2)
+        self.assertEqual(self.log.read(0, 0), stored[0])
+        self.assertEqual(self.log.read(0, len(stored[0]) + len(stored[2]) - 1), stored[0])
+
+    def test_more_batches_within_limit(self) -> None:
+        """Whole batches follow while the total stays within max_bytes."""
+        stored = self.fill(self.log, 20, count=2)
+        sizes = [len(stored[o]) for o in sorted(stored)]
+        limit = sum(sizes[:7]) + 5
+        data = self.log.read(0, limit)
+        self.assertEqual(data, b"".join(stored[o] for o in sorted(stored)[:7]))
+        self.assertEqual(self.log.read(0, 1 << 20), b"".join(stored[o] for o in sorted(stored)))
+
+    def test_read_every_offset(self) -> None:
+        """Every offset reads back the batch holding it, through the sparse index."""
+        stored = self.fill(self.log, 30, count=3)
+        bases = sorted(stored)
+        for offset in range(self.log.high_watermark):
+            base = max(b for b in bases if b <= offset)
+            self.assertEqual(self.log.read(offset, 1), stored[base])
+
+    def test_out_of_range(self) -> None:
+        """Offsets beyond the high watermark or below the log start are OFFSET_OUT_OF_RANGE."""
+        self.fill(self.log, 2)
+        for offset in (-1, 7, 100):
+            with self.assertRaises(KafkaError) as e:
+                self.log.read(offset, 100)
+            self.assertEqual(e.exception.code, ErrorCode.OFFSET_OUT_OF_RANGE)
+        self.assertEqual(self.log.read(6, 100), b"")
+
+    def test_partitions_independent(self) -> None:
+        """Each partition has its own offsets."""
+        self.fill(self.log, 3)
+        other = self.topic.partitions[1]
+        self.assertEqual(other.append(make_batch()), 0)
+        self.assertEqual(other.high_watermark, 1)
+
+    def test_not_a_batch(self) -> None:
+        """Short data, a wrong length or magic is CORRUPT_MESSAGE and stores nothing."""
+        good = bytearray(make_batch())
+        bad_magic = bytearray(good)
+        bad_magic[16] = 1
+        for data in (b"x" * 10, bytes(good) + b"extra", bytes(bad_magic)):
+            with self.assertRaises(KafkaError) as e:
+                self.log.append(data)
+            self.assertEqual(e.exception.code, ErrorCode.CORRUPT_MESSAGE)
+        self.assertEqual((self.log.high_watermark, self.log.size_bytes()), (0, 0))
+
+    def test_too_large(self) -> None:
+        """A batch larger than max.message.bytes is MESSAGE_TOO_LARGE."""
+        self.topic.set_configs({"max.message.bytes": "500"})
+        with self.assertRaises(KafkaError) as e:
+            self.log.append(make_batch(1, value_size=600))
+        self.assertEqual(e.exception.code, ErrorCode.MESSAGE_TOO_LARGE)
+        self.assertEqual(self.log.high_watermark, 0)
+
+    def test_bytearray_append(self) -> None:
+        """A bytearray batch is accepted and left unchanged."""
+        batch = bytearray(make_batch(2))
+        self.log.append(make_batch(1))
+        copy = bytes(batch)
+        self.assertEqual(self.log.append(batch), 1)
+        self.assertEqual(bytes(batch), copy)
+        self.assertEqual(self.log.read(1, 1), as_stored(copy, 1))
+
+    def test_watch(self) -> None:
+        """Watchers are called after each append until they unsubscribe."""
+        calls: list[int] = []
+        stop = self.log.watch(lambda: calls.append(self.log.high_watermark))
+        self.log.append(make_batch(2))
+        self.log.append(make_batch(1))
+        stop()
+        stop()
+        self.log.append(make_batch(1))
+        self.assertEqual(calls, [2, 3])
+
+    def test_watch_unsubscribe_during_callback(self) -> None:
+        """A watcher may unsubscribe from inside its callback."""
+        calls: list[str] = []
+        stops = []
+
+        def once() -> None:
+            calls.append("once")
+            stops[0]()
+
+        stops.append(self.log.watch(once))
+        self.log.watch(lambda: calls.append("always"))
+        self.log.append(make_batch())
+        self.log.append(make_batch())
+        self.assertEqual(calls, ["once", "always", "always"])
+
+
+class TimestampTests(StoreTestMixin, SynchronousTestCase):
+    """offset_for_timestamp and max_timestamp."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.store = self.open_store(index_interval_bytes=100, segment_bytes=2000)
+        self.log = self.store.vhost("/").create_topic("t", 1).partitions[0]
+        # batch i: 2 records, timestamps NOW+10i, NOW+10i+1
+        self.stored = self.fill(self.log, 40, count=2)
+
+    def test_offset_for_timestamp(self) -> None:
+        """The first batch whose max timestamp reaches the target, across segments."""
+        self.assertGreater(len(self.log.segments()), 3)
+        for i in (0, 1, 17, 39):
+            self.assertEqual(self.log.offset_for_timestamp(NOW_MS + 10 * i), (2 * i, NOW_MS + 10 * i + 1))
+            self.assertEqual(self.log.offset_for_timestamp(NOW_MS + 10 * i + 1), (2 * i, NOW_MS + 10 * i + 1))
+            self.assertEqual(self.log.offset_for_timestamp(NOW_MS + 10 * i + 2), (2 * i + 2, NOW_MS + 10 * i + 11) if i < 39 else None)
+        self.assertEqual(self.log.offset_for_timestamp(0), (0, NOW_MS + 1))
+
+    def test_max_timestamp(self) -> None:
+        """The batch holding the largest timestamp."""
+        self.assertEqual(self.log.max_timestamp(), (78, NOW_MS + 391))
+
+    def test_max_timestamp_not_last(self) -> None:
+        """The max timestamp need not be in the newest batch."""
+        offset = self.log.append(make_batch(1, timestamp=NOW_MS + 10_000))
+        self.log.append(make_batch(1, timestamp=NOW_MS))
+        self.assertEqual(self.log.max_timestamp(), (offset, NOW_MS + 10_000))
+
+    def test_after_reopen(self) -> None:
+        """Timestamps lookups work the same after a clean restart."""
+        store = self.reopen(self.store)
+        log = self.partition(store)
+        self.assertEqual(log.max_timestamp(), (78, NOW_MS + 391))
+        self.assertEqual(log.offset_for_timestamp(NOW_MS + 172), (36, NOW_MS + 181))
+
+
+class DeleteRecordsTests(StoreTestMixin, SynchronousTestCase):
+    """delete_records moves the log start offset and drops whole segments."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.store = self.open_store(segment_bytes=1000)
+        self.log = self.store.vhost("/").create_topic("t", 1).partitions[0]
+        self.stored = self.fill(self.log, 20, count=2)
+
+    def test_moves_start(self) -> None:
+        """The start moves, reads below it fail, whole segments below it are deleted."""
+        segments = len(self.log.segments())
+        self.assertEqual(self.log.delete_records(15), 15)
+        self.assertEqual(self.log.log_start_offset, 15)
+        self.assertLess(len(self.log.segments()), segments)
+        self.assertLessEqual(self.log.segments()[0].base_offset, 15)
+        with self.assertRaises(KafkaError) as e:
+            self.log.read(14, 100)
+        self.assertEqual(e.exception.code, ErrorCode.OFFSET_OUT_OF_RANGE)
+        self.assertEqual(self.log.read(15, 1), self.stored[14])
+
+    def test_persisted(self) -> None:
+        """The new start survives a restart, clean or not."""
+        self.log.delete_records(15)
+        store = self.reopen(self.store)
+        self.assertEqual(self.partition(store).log_start_offset, 15)
+        store = self.reopen(store, clean=False)
+        self.assertEqual(self.partition(store).log_start_offset, 15)
+
+    def test_minus_one_is_high_watermark(self) -> None:
+        """-1 deletes everything: the log is empty at the high watermark."""
+        self.assertEqual(self.log.delete_records(-1), 40)
+        self.assertEqual(self.log.read(40, 100), b"")
+        self.assertEqual(self.log.append(make_batch()), 40)
+
+    def test_backwards_is_noop(self) -> None:
+        """Asking for an earlier offset than the current start changes nothing."""
+        self.log.delete_records(10)
+        self.assertEqual(self.log.delete_records(5), 10)
+
+    def test_beyond_high_watermark(self) -> None:
+        """An offset past the high watermark is OFFSET_OUT_OF_RANGE."""
+        with self.assertRaises(KafkaError) as e:
+            self.log.delete_records(41)
+        self.assertEqual(e.exception.code, ErrorCode.OFFSET_OUT_OF_RANGE)
+
+
+class StorageErrorTests(StoreTestMixin, SynchronousTestCase):
+    """A failed write leaves the log exactly as before."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.store = self.open_store()
+        self.topic = self.store.vhost("/").create_topic("t", 2)
+        self.log = self.topic.partitions[0]
+        self.stored = self.fill(self.log, 3)
+
+    def _fail_writes(self, partial: bool) -> None:
+        real = os.pwritev
+
+        def pwritev(fd: int, buffers: list, position: int) -> int:
+            if partial:
+                real(fd, [bytes(buffers[0])[:4]], position)  # a torn write hits the file
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        self.patch(segment_module.os, "pwritev", pwritev)
+
+    def test_enospc(self) -> None:
+        """ENOSPC mid-write: KAFKA_STORAGE_ERROR, file cut back, offsets unchanged."""
+        size = os.path.getsize(self.log.segments()[-1].log_path)
+        self._fail_writes(partial=True)
+        with self.assertRaises(KafkaError) as e:
+            self.log.append(make_batch())
+        self.assertEqual(e.exception.code, ErrorCode.KAFKA_STORAGE_ERROR)
+        self.assertEqual(os.path.getsize(self.log.segments()[-1].log_path), size)
+        self.assertEqual(self.log.high_watermark, 9)
+        self.assertEqual(self.read_all(self.log), self.stored)
+
+    def test_recovers_after_error(self) -> None:
+        """Once the disk has room again, appends continue at the same offset; other partitions work."""
+        self._fail_writes(partial=False)
+        with self.assertRaises(KafkaError):
+            self.log.append(make_batch())
+        self.patch(segment_module.os, "pwritev", _REAL_PWRITEV)
+        self.assertEqual(self.log.append(make_batch()), 9)
+        self.assertEqual(self.topic.partitions[1].append(make_batch()), 0)
+
+    def test_short_writes_completed(self) -> None:
+        """A short (but successful) write is continued until the batch is complete."""
+        real = os.pwritev
+
+        def short(fd: int, buffers: list, position: int) -> int:
+            data = b"".join(bytes(b) for b in buffers)
+            return real(fd, [data[:7]], position)
+
+        self.patch(segment_module.os, "pwritev", short)
+        batch = make_batch(2, tag=5)
+        self.assertEqual(self.log.append(batch), 9)
+        self.assertEqual(self.log.read(9, 1), as_stored(batch, 9))
+
+    def test_unrepairable_write_fails_partition(self) -> None:
+        """If the torn write cannot be cut back either, the partition refuses appends; others go on."""
+        self._fail_writes(partial=True)
+
+        def ftruncate(fd: int, length: int) -> None:
+            raise OSError(errno.EIO, "Input/output error")
+
+        self.patch(segment_module.os, "ftruncate", ftruncate)
+        with self.assertRaises(KafkaError):
+            self.log.append(make_batch())
+        self.patch(segment_module.os, "pwritev", _REAL_PWRITEV)
+        with self.assertRaises(KafkaError) as e:
+            self.log.append(make_batch())
+        self.assertEqual(e.exception.code, ErrorCode.KAFKA_STORAGE_ERROR)
+        self.assertEqual(self.topic.partitions[1].append(make_batch()), 0)
