@@ -36,7 +36,6 @@ API_KEY = 0
 MIN_VERSION = 0
 MAX_VERSION = 13
 FIRST_SERVED_VERSION = 3
-ZSTD = 4
 _NULL_ID = b"\0" * 16
 
 
@@ -99,14 +98,11 @@ def append_partition(topic: Any, index: int, records: bytes | None, version: int
         raise KafkaError(ErrorCode.MESSAGE_TOO_LARGE,
                          f"record batch of {len(records)} bytes exceeds max.message.bytes "
                          f"{max_bytes} of topic {topic.name!r}")
-    batches = record_batch.validate_produce_records(
-        records, full=full_validation, max_decompressed=max_decompressed)
-    header = batches[0][2]
-    if header.attributes & 0x07 == ZSTD and version < 7:
-        raise KafkaError(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
-                         "zstd needs produce request version 7 or later")
+    record_batch.validate_produce_records(
+        records, full=full_validation, max_decompressed=max_decompressed,
+        produce_version=version)
     log_append_time = -1
-    if topic.log_append_time:
+    if topic.message_timestamp_type == "LogAppendTime":
         log_append_time = int(time.time() * 1000)
         buf = bytearray(records)
         record_batch.set_log_append_time(buf, 0, log_append_time)
