@@ -21,6 +21,7 @@ API_KEY = 21
 MIN_VERSION = 0
 MAX_VERSION = 2
 
+
 def respond(request: dict, context: RequestContext) -> dict:
     """Answer a DeleteRecords request."""
     vhost = context.vhost
