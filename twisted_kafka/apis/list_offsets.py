@@ -31,7 +31,7 @@ EARLIEST_PENDING_UPLOAD = -5
 _MIN_VERSION_FOR = {MAX_TIMESTAMP: 7, EARLIEST_LOCAL: 8, EARLIEST_PENDING_UPLOAD: 9}
 
 
-def _records_of_batch(partition: Any, offset: int) -> list:
+def _records_of_batch(partition: Any, offset: int, max_decompressed: int) -> list:
     """Return the records of the stored batch containing C{offset}."""
     from twisted_kafka.records.batch import parse_header
     from twisted_kafka.records.record import iter_records
@@ -39,33 +39,34 @@ def _records_of_batch(partition: Any, offset: int) -> list:
     data = partition.read(offset, 1)
     header = parse_header(data, 0)
     end = 12 + header.batch_length
-    return list(iter_records(data[:end], header, 64 << 20))
+    return list(iter_records(data[:end], header, max_decompressed))
 
 
-def offset_for_time(partition: Any, timestamp: int) -> tuple[int, int]:
+def offset_for_time(partition: Any, timestamp: int, max_decompressed: int) -> tuple[int, int]:
     """Return (offset, timestamp) of the first record at or after C{timestamp}."""
     found = partition.offset_for_timestamp(timestamp)
     if found is None:
         return -1, -1
-    for record in _records_of_batch(partition, found[0]):
+    for record in _records_of_batch(partition, found[0], max_decompressed):
         if record.timestamp >= timestamp:
             return record.offset, record.timestamp
     return found[0], found[1]
 
 
-def max_timestamp_offset(partition: Any) -> tuple[int, int]:
+def max_timestamp_offset(partition: Any, max_decompressed: int) -> tuple[int, int]:
     """Return (offset, timestamp) of the record with the largest timestamp."""
     found = partition.max_timestamp()
     if found is None:
         return -1, -1
     best = None
-    for record in _records_of_batch(partition, found[0]):
+    for record in _records_of_batch(partition, found[0], max_decompressed):
         if best is None or record.timestamp > best[1]:
             best = (record.offset, record.timestamp)
     return best if best is not None else found
 
 
-def lookup(partition: Any, timestamp: int, version: int) -> tuple[int, int]:
+def lookup(partition: Any, timestamp: int, version: int,
+           max_decompressed: int) -> tuple[int, int]:
     """Return (offset, timestamp) for one ListOffsets query."""
     needed = _MIN_VERSION_FOR.get(timestamp)
     if needed is not None and version < needed:
@@ -78,15 +79,16 @@ def lookup(partition: Any, timestamp: int, version: int) -> tuple[int, int]:
     if timestamp == EARLIEST_PENDING_UPLOAD:
         return -1, -1
     if timestamp == MAX_TIMESTAMP:
-        return max_timestamp_offset(partition)
+        return max_timestamp_offset(partition, max_decompressed)
     if timestamp < 0:
         raise KafkaError(ErrorCode.INVALID_REQUEST, f"invalid timestamp {timestamp}")
-    return offset_for_time(partition, timestamp)
+    return offset_for_time(partition, timestamp, max_decompressed)
 
 
 def respond(request: dict, context: RequestContext) -> dict:
     """Answer a ListOffsets request."""
     version = context.api_version
+    max_decompressed = context.broker.config.kafka.max_decompressed_bytes
     topics_out = []
     for t in request["topics"]:
         partitions_out = []
@@ -111,7 +113,7 @@ def respond(request: dict, context: RequestContext) -> dict:
                     raise KafkaError(topic_error)
                 partition = find_partition(topic, p["partition_index"])
                 check_leader_epoch(p.get("current_leader_epoch", -1))
-                offset, timestamp = lookup(partition, p["timestamp"], version)
+                offset, timestamp = lookup(partition, p["timestamp"], version, max_decompressed)
             except KafkaError as e:
                 out["error_code"] = e.code
                 continue

@@ -1,0 +1,93 @@
+# -*- test-case-name: tests.apis.test_list_offsets -*-
+"""Tests for L{twisted_kafka.apis.list_offsets} and L{twisted_kafka.apis.offset_for_leader_epoch}."""
+
+from __future__ import annotations
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from twisted_kafka.errors import ErrorCode
+from twisted_kafka.records.record import build_batch
+from tests.apis.support import call, make_broker, roundtrip
+
+LIST_OFFSETS = 2
+OFFSET_FOR_LEADER_EPOCH = 23
+
+
+class ListOffsetsTests(SynchronousTestCase):
+    """ListOffsets by position and by time."""
+
+    def setUp(self) -> None:
+        """Store three batches with known timestamps (the max in the middle)."""
+        self.broker = make_broker(self)
+        self.topic = self.broker.store.vhost("/").create_topic("t", 1)
+        p = self.topic.partitions[0]
+        p.append(build_batch([(None, b"a", [], 100), (None, b"b", [], 200)]))      # 0, 1
+        p.append(build_batch([(None, b"c", [], 300), (None, b"d", [], 900),
+                              (None, b"e", [], 400)]))                              # 2, 3, 4
+        p.append(build_batch([(None, b"f", [], 500)]))                              # 5
+
+    def ask(self, timestamp: int, version: int = 8, topic: str = "t", partition: int = 0) -> dict:
+        """Return the single partition answer for C{timestamp}."""
+        request = {"replica_id": -1, "isolation_level": 0, "topics": [
+            {"name": topic, "partitions": [{"partition_index": partition, "timestamp": timestamp,
+                                            "current_leader_epoch": -1}]}]}
+        response = roundtrip(LIST_OFFSETS, version, call(self.broker, LIST_OFFSETS, version, request))
+        return response["topics"][0]["partitions"][0]
+
+    def test_earliest_latest(self) -> None:
+        """-2 is the log start offset, -1 the high watermark, in every version."""
+        for version in range(1, 11):
+            self.assertEqual(self.ask(-2, version)["offset"], 0)
+            self.assertEqual(self.ask(-1, version)["offset"], 6)
+        self.topic.partitions[0].delete_records(2)
+        self.assertEqual(self.ask(-2)["offset"], 2)
+        self.assertEqual(self.ask(-4)["offset"], 2)
+
+    def test_by_timestamp_exact_record(self) -> None:
+        """A timestamp finds the first record at or after it, inside its batch."""
+        self.assertEqual((self.ask(0)["offset"], self.ask(0)["timestamp"]), (0, 100))
+        self.assertEqual((self.ask(150)["offset"], self.ask(150)["timestamp"]), (1, 200))
+        self.assertEqual((self.ask(301)["offset"], self.ask(301)["timestamp"]), (3, 900))
+        self.assertEqual(self.ask(900)["offset"], 3)
+        self.assertEqual((self.ask(901)["offset"], self.ask(901)["timestamp"]), (-1, -1))
+
+    def test_max_timestamp(self) -> None:
+        """-3 (v7+) finds the record with the largest timestamp."""
+        got = self.ask(-3, version=7)
+        self.assertEqual((got["offset"], got["timestamp"]), (3, 900))
+        self.assertEqual(self.ask(-3, version=6)["error_code"], ErrorCode.UNSUPPORTED_VERSION)
+
+    def test_empty_partition(self) -> None:
+        """An empty partition has no offset for a timestamp or max timestamp."""
+        self.broker.store.vhost("/").create_topic("empty", 1)
+        self.assertEqual(self.ask(0, topic="empty")["offset"], -1)
+        self.assertEqual(self.ask(-3, topic="empty")["offset"], -1)
+        self.assertEqual(self.ask(-1, topic="empty")["offset"], 0)
+
+    def test_unknown(self) -> None:
+        """Unknown topics and partitions get UNKNOWN_TOPIC_OR_PARTITION."""
+        self.assertEqual(self.ask(-1, topic="nope")["error_code"],
+                         ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+        self.assertEqual(self.ask(-1, partition=3)["error_code"],
+                         ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+
+
+class OffsetForLeaderEpochTests(SynchronousTestCase):
+    """Epoch 0 ends at the high watermark."""
+
+    def test_epoch_zero(self) -> None:
+        """Epoch 0 ends at the high watermark; a later epoch is unknown."""
+        broker = make_broker(self)
+        topic = broker.store.vhost("/").create_topic("t", 1)
+        topic.partitions[0].append(build_batch([(None, b"a", [], 1)]))
+        request = {"replica_id": -1, "topics": [{"topic": "t", "partitions": [
+            {"partition": 0, "current_leader_epoch": 0, "leader_epoch": 0},
+            {"partition": 0, "current_leader_epoch": 0, "leader_epoch": 3},
+            {"partition": 0, "current_leader_epoch": 5, "leader_epoch": 0},
+            {"partition": 9, "current_leader_epoch": 0, "leader_epoch": 0}]}]}
+        got = roundtrip(OFFSET_FOR_LEADER_EPOCH, 4,
+                        call(broker, OFFSET_FOR_LEADER_EPOCH, 4, request))["topics"][0]["partitions"]
+        self.assertEqual((got[0]["leader_epoch"], got[0]["end_offset"]), (0, 1))
+        self.assertEqual((got[1]["leader_epoch"], got[1]["end_offset"]), (-1, -1))
+        self.assertEqual(got[2]["error_code"], ErrorCode.UNKNOWN_LEADER_EPOCH)
+        self.assertEqual(got[3]["error_code"], ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)

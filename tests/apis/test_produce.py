@@ -1,0 +1,193 @@
+# -*- test-case-name: tests.apis.test_produce -*-
+"""Tests for L{twisted_kafka.apis.produce} and L{twisted_kafka.apis.init_producer_id}."""
+
+from __future__ import annotations
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from twisted_kafka.errors import ErrorCode
+from twisted_kafka.records.batch import parse_header
+from twisted_kafka.records.record import build_batch, iter_records
+from twisted_kafka.server.reply import AfterSync, CloseAfter
+from tests.apis.support import call, make_broker, roundtrip
+
+PRODUCE = 0
+INIT_PRODUCER_ID = 22
+
+
+def batch(n: int = 3, **kwargs: object) -> bytes:
+    """Return a batch of C{n} small records."""
+    return build_batch([(b"k%d" % i, b"v%d" % i, [("h", b"x")], 1_700_000_000_000 + i)
+                        for i in range(n)], **kwargs)
+
+
+def produce_request(records_by_partition: dict, topic: str = "t", acks: int = 1,
+                    transactional_id: str | None = None) -> dict:
+    """Return a Produce request body for one topic."""
+    return {
+        "transactional_id": transactional_id,
+        "acks": acks,
+        "timeout_ms": 1000,
+        "topic_data": [{
+            "name": topic,
+            "partition_data": [{"index": i, "records": r} for i, r in records_by_partition.items()],
+        }],
+    }
+
+
+def partitions_of(response: dict) -> dict[int, dict]:
+    """Return the first topic's partition responses by index."""
+    return {p["index"]: p for p in response["responses"][0]["partition_responses"]}
+
+
+class ProduceTests(SynchronousTestCase):
+    """Produce appends valid batches and refuses bad ones partition by partition."""
+
+    def setUp(self) -> None:
+        """Start a broker with a two-partition topic."""
+        self.broker = make_broker(self)
+        self.topic = self.broker.store.vhost("/").create_topic("t", 2)
+
+    def produce(self, version: int, request: dict) -> dict:
+        """Send a Produce request and return the decoded response."""
+        return roundtrip(PRODUCE, version, call(self.broker, PRODUCE, version, request))
+
+    def test_offsets_assigned(self) -> None:
+        """Consecutive batches get consecutive base offsets in each partition."""
+        for version in (3, 7, 9, 11, 12):
+            got = partitions_of(self.produce(version, produce_request({0: batch(3), 1: batch(2)})))
+            self.assertEqual(got[0]["error_code"], ErrorCode.NONE)
+            self.assertEqual(got[1]["error_code"], ErrorCode.NONE)
+        self.assertEqual(self.topic.partitions[0].high_watermark, 15)
+        self.assertEqual(self.topic.partitions[1].high_watermark, 10)
+        got = partitions_of(self.produce(9, produce_request({0: batch(1)})))
+        self.assertEqual(got[0]["base_offset"], 15)
+        self.assertEqual(got[0]["log_append_time_ms"], -1)
+        self.assertEqual(got[0]["log_start_offset"], 0)
+
+    def test_stored_verbatim(self) -> None:
+        """The stored batch is the produced one but for its base offset."""
+        sent = batch(4, codec=3)
+        self.produce(9, produce_request({0: batch(2)}))
+        self.produce(9, produce_request({0: sent}))
+        stored = self.topic.partitions[0].read(2, 1 << 20)
+        self.assertEqual(stored[8:], sent[8:])
+        self.assertEqual(parse_header(stored).base_offset, 2)
+
+    def test_bad_crc_isolated(self) -> None:
+        """A corrupt batch fails its partition only, with CORRUPT_MESSAGE and a message."""
+        bad = bytearray(batch(3))
+        bad[-1] ^= 0xFF
+        got = partitions_of(self.produce(9, produce_request({0: bytes(bad), 1: batch(3)})))
+        self.assertEqual(got[0]["error_code"], ErrorCode.CORRUPT_MESSAGE)
+        self.assertTrue(got[0]["error_message"])
+        self.assertEqual(got[1]["error_code"], ErrorCode.NONE)
+        self.assertEqual(self.topic.partitions[0].high_watermark, 0)
+        self.assertEqual(self.topic.partitions[1].high_watermark, 3)
+
+    def test_unknown_partition(self) -> None:
+        """A partition the topic does not have is UNKNOWN_TOPIC_OR_PARTITION."""
+        got = partitions_of(self.produce(9, produce_request({5: batch()})))
+        self.assertEqual(got[5]["error_code"], ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+
+    def test_auto_create(self) -> None:
+        """Producing to an unknown topic creates it when the config allows."""
+        got = partitions_of(self.produce(9, produce_request({0: batch()}, topic="fresh")))
+        self.assertEqual(got[0]["error_code"], ErrorCode.NONE)
+        self.assertEqual(self.broker.store.vhost("/").topic("fresh").partitions[0].high_watermark, 3)
+
+    def test_no_auto_create(self) -> None:
+        """With auto-create off an unknown topic is UNKNOWN_TOPIC_OR_PARTITION."""
+        self.broker = make_broker(self, kafka={"auto_create_topics": False})
+        got = partitions_of(self.produce(9, produce_request({0: batch()}, topic="fresh")))
+        self.assertEqual(got[0]["error_code"], ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+
+    def test_invalid_topic_name(self) -> None:
+        """An invalid topic name is INVALID_TOPIC_EXCEPTION."""
+        got = partitions_of(self.produce(9, produce_request({0: batch()}, topic="no/slashes")))
+        self.assertEqual(got[0]["error_code"], ErrorCode.INVALID_TOPIC_EXCEPTION)
+
+    def test_message_too_large(self) -> None:
+        """A batch over the topic's max.message.bytes is MESSAGE_TOO_LARGE."""
+        self.topic.set_configs({"max.message.bytes": "100"})
+        got = partitions_of(self.produce(9, produce_request({0: batch(10)})))
+        self.assertEqual(got[0]["error_code"], ErrorCode.MESSAGE_TOO_LARGE)
+        self.assertIn("max.message.bytes", got[0]["error_message"])
+
+    def test_zstd_needs_v7(self) -> None:
+        """zstd in a request older than v7 is UNSUPPORTED_COMPRESSION_TYPE."""
+        got = partitions_of(self.produce(6, produce_request({0: batch(codec=4)})))
+        self.assertEqual(got[0]["error_code"], ErrorCode.UNSUPPORTED_COMPRESSION_TYPE)
+        got = partitions_of(self.produce(7, produce_request({0: batch(codec=4)})))
+        self.assertEqual(got[0]["error_code"], ErrorCode.NONE)
+
+    def test_legacy_versions_refused(self) -> None:
+        """Produce v0-2 are advertised but answered with UNSUPPORTED_VERSION."""
+        for version in (0, 1, 2):
+            got = partitions_of(self.produce(version, produce_request({0: batch()})))
+            self.assertEqual(got[0]["error_code"], ErrorCode.UNSUPPORTED_VERSION)
+        self.assertEqual(self.topic.partitions[0].high_watermark, 0)
+
+    def test_invalid_acks(self) -> None:
+        """acks other than 0, 1, -1 is INVALID_REQUIRED_ACKS."""
+        got = partitions_of(self.produce(9, produce_request({0: batch()}, acks=2)))
+        self.assertEqual(got[0]["error_code"], ErrorCode.INVALID_REQUIRED_ACKS)
+
+    def test_transactional_refused(self) -> None:
+        """A transactional produce gets a clear error until transactions exist."""
+        got = partitions_of(self.produce(9, produce_request({0: batch()}, transactional_id="tx")))
+        self.assertEqual(got[0]["error_code"], ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+        self.assertIn("transactions", got[0]["error_message"])
+
+    def test_acks_zero(self) -> None:
+        """acks=0 gets no response; an error closes the connection instead."""
+        self.assertIsNone(call(self.broker, PRODUCE, 9, produce_request({0: batch()}, acks=0)))
+        reply = call(self.broker, PRODUCE, 9, produce_request({0: b"garbage"}, acks=0))
+        self.assertIsInstance(reply, CloseAfter)
+
+    def test_acks_all_waits_for_sync(self) -> None:
+        """With fsync on, acks=-1 is answered after the store's sync."""
+        broker = make_broker(self, store={"fsync": True})
+        reply = call(broker, PRODUCE, 9, produce_request({0: batch()}, acks=-1))
+        self.assertIsInstance(reply, AfterSync)
+        reply = call(broker, PRODUCE, 9, produce_request({0: batch()}, acks=1))
+        self.assertIsInstance(reply, dict)
+
+    def test_log_append_time(self) -> None:
+        """A LogAppendTime topic rewrites the timestamp and reports it."""
+        self.topic.set_configs({"message.timestamp.type": "LogAppendTime"})
+        got = partitions_of(self.produce(9, produce_request({0: batch(2)})))
+        append_time = got[0]["log_append_time_ms"]
+        self.assertGreater(append_time, 1_700_000_000_000)
+        stored = self.topic.partitions[0].read(0, 1 << 20)
+        header = parse_header(stored)
+        self.assertEqual(header.max_timestamp, append_time)
+        self.assertEqual([r.timestamp for r in iter_records(stored, header, 1 << 20)],
+                         [append_time, append_time])
+
+    def test_idempotent_retry(self) -> None:
+        """A retried idempotent batch gets its original offset and is stored once."""
+        pid = roundtrip(INIT_PRODUCER_ID, 4, call(self.broker, INIT_PRODUCER_ID, 4,
+                                                  {"transactional_id": None,
+                                                   "transaction_timeout_ms": 1000}))
+        self.assertEqual(pid["error_code"], ErrorCode.NONE)
+        first = batch(3, producer_id=pid["producer_id"], producer_epoch=0, base_sequence=0)
+        second = batch(2, producer_id=pid["producer_id"], producer_epoch=0, base_sequence=3)
+        self.produce(9, produce_request({0: first}))
+        self.produce(9, produce_request({0: second}))
+        again = partitions_of(self.produce(9, produce_request({0: first})))
+        self.assertEqual((again[0]["error_code"], again[0]["base_offset"]), (ErrorCode.NONE, 0))
+        self.assertEqual(self.topic.partitions[0].high_watermark, 5)
+        gap = batch(1, producer_id=pid["producer_id"], producer_epoch=0, base_sequence=9)
+        got = partitions_of(self.produce(9, produce_request({0: gap})))
+        self.assertEqual(got[0]["error_code"], ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER)
+
+    def test_producer_ids_unique(self) -> None:
+        """InitProducerId hands out a new id each time; transactional ids are refused."""
+        ids = {call(self.broker, INIT_PRODUCER_ID, 0, {"transactional_id": None,
+                                                      "transaction_timeout_ms": 1})["producer_id"]
+               for _ in range(5)}
+        self.assertEqual(len(ids), 5)
+        refused = call(self.broker, INIT_PRODUCER_ID, 4,
+                       {"transactional_id": "tx", "transaction_timeout_ms": 1})
+        self.assertEqual(refused["error_code"], ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
