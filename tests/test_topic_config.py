@@ -1,0 +1,109 @@
+# -*- test-case-name: tests.test_topic_config -*-
+"""Tests for L{twisted_kafka.topic_config}: the table and validation of topic configs."""
+
+from __future__ import annotations
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from twisted_kafka import topic_config
+from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.store.config import StoreConfig
+
+
+class TableTests(SynchronousTestCase):
+    """The table describes every config the store applies."""
+
+    def test_names(self) -> None:
+        """Exactly the configs that take effect are listed."""
+        self.assertEqual(
+            sorted(topic_config.TOPIC_CONFIGS),
+            [
+                "cleanup.policy",
+                "index.interval.bytes",
+                "max.message.bytes",
+                "message.timestamp.type",
+                "retention.bytes",
+                "retention.ms",
+                "segment.bytes",
+                "segment.ms",
+            ],
+        )
+
+    def test_entries_complete(self) -> None:
+        """Each entry has a type, a broker synonym, a doc string and a valid default."""
+        store = StoreConfig()
+        for name, entry in topic_config.TOPIC_CONFIGS.items():
+            self.assertEqual(entry.name, name)
+            self.assertIn(entry.type, ("INT", "LONG", "STRING", "LIST"))
+            self.assertTrue(entry.synonym and entry.doc)
+            default = topic_config.default_value(name, store)
+            self.assertEqual(topic_config.normalise(name, default), default)
+
+    def test_defaults_from_store_config(self) -> None:
+        """Defaults follow the [store] settings."""
+        store = StoreConfig(retention_ms=123, segment_bytes=1 << 21, message_timestamp_type="LogAppendTime")
+        self.assertEqual(topic_config.default_value("retention.ms", store), "123")
+        self.assertEqual(topic_config.default_value("segment.bytes", store), str(1 << 21))
+        self.assertEqual(topic_config.default_value("message.timestamp.type", store), "LogAppendTime")
+        self.assertEqual(topic_config.default_value("cleanup.policy", store), "delete")
+        self.assertEqual(topic_config.TOPIC_CONFIGS["retention.ms"].synonym, "log.retention.ms")
+
+    def test_effective(self) -> None:
+        """An override wins over the default."""
+        store = StoreConfig()
+        self.assertEqual(topic_config.effective_value("retention.ms", {"retention.ms": "7"}, store), "7")
+        self.assertEqual(topic_config.effective_value("retention.ms", {}, store), str(store.retention_ms))
+
+
+class ValidateTests(SynchronousTestCase):
+    """validate() normalises good values and names the key of bad ones."""
+
+    def _error(self, configs: dict[str, str]) -> KafkaError:
+        with self.assertRaises(KafkaError) as e:
+            topic_config.validate(configs)
+        self.assertEqual(e.exception.code, ErrorCode.INVALID_CONFIG)
+        return e.exception
+
+    def test_normalises(self) -> None:
+        """Numbers are trimmed and canonical; lists are de-duplicated."""
+        self.assertEqual(
+            topic_config.validate(
+                {"retention.ms": " 0060000 ", "cleanup.policy": "delete, delete", "retention.bytes": "-1"}
+            ),
+            {"retention.ms": "60000", "cleanup.policy": "delete", "retention.bytes": "-1"},
+        )
+
+    def test_unknown_key(self) -> None:
+        """An unknown config is rejected by name."""
+        self.assertIn("compression.type", str(self._error({"compression.type": "lz4"})))
+
+    def test_bad_numbers(self) -> None:
+        """Non-numbers, values out of the type's range and below the minimum are rejected."""
+        for name, value in [
+            ("retention.ms", "soon"),
+            ("retention.ms", "-2"),
+            ("segment.bytes", "1000"),
+            ("segment.bytes", str(2**31)),
+            ("segment.ms", "0"),
+            ("max.message.bytes", "-1"),
+            ("retention.bytes", str(2**63)),
+            ("index.interval.bytes", "1.5"),
+        ]:
+            error = self._error({name: value})
+            self.assertIn(name, str(error))
+
+    def test_choices(self) -> None:
+        """Strings must be one of the allowed values; compaction is refused with a reason."""
+        self.assertEqual(
+            topic_config.validate({"message.timestamp.type": "LogAppendTime"}),
+            {"message.timestamp.type": "LogAppendTime"},
+        )
+        self.assertIn("message.timestamp.type", str(self._error({"message.timestamp.type": "logappendtime"})))
+        self.assertIn("compaction is not supported", str(self._error({"cleanup.policy": "compact"})))
+        self.assertIn("compaction is not supported", str(self._error({"cleanup.policy": "delete,compact"})))
+        self._error({"cleanup.policy": ""})
+        self._error({"cleanup.policy": "forever"})
+
+    def test_null(self) -> None:
+        """A missing value is rejected."""
+        self._error({"retention.ms": None})  # type: ignore[dict-item]
