@@ -41,6 +41,20 @@ API_VERSIONS_KEY = 18
 #: Most processed-but-unwritten responses on one connection before reading stops.
 MAX_PENDING_RESPONSES = 4096
 
+_Codec = tuple[Callable[[bytes, int], dict], Callable[[dict], list[bytes]]]
+#: (api key, version) -> (request decoder, response encoder), filled on first use.
+_codecs: dict[tuple[int, int], _Codec] = {}
+
+
+def codec_for(api_key: int, version: int) -> _Codec:
+    """Return the request decoder and response encoder of one API version."""
+    codec = _codecs.get((api_key, version))
+    if codec is None:
+        codec = (messages.request_decoder(api_key, version),
+                 messages.response_encoder(api_key, version))
+        _codecs[(api_key, version)] = codec
+    return codec
+
 
 class _Slot:
     """A response position in the connection's ordered output queue."""
@@ -232,7 +246,7 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
             encode_version = 0
         else:
             try:
-                request = messages.request_decoder(api_key, version)(frame, body_offset)
+                request = codec_for(api_key, version)[0](frame, body_offset)
             except DecodeError as e:
                 self.close(f"malformed {served.name} v{version} request: {e}")
                 return
@@ -266,7 +280,7 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         if reply is None:
             return
         response_header = wire_headers.response_header(correlation_id, api_key, version)
-        encode = messages.response_encoder(api_key, version)
+        encode = codec_for(api_key, version)[1]
 
         def frame_of(body: dict) -> list[bytes]:
             chunks = encode(body)
@@ -277,7 +291,7 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
 
         slot = _Slot()
         self._slots.append(slot)
-        if isinstance(reply, dict):
+        if type(reply) is dict:
             slot.data = frame_of(reply)
             slot.ready = True
             self._flush()
