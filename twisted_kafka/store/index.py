@@ -85,15 +85,19 @@ class OffsetIndex:
         self.offsets.append(relative_offset)
         self.positions.append(position)
 
-    def lookup(self, relative_offset: int) -> int:
-        """Position of the last indexed batch starting at or before C{relative_offset} (0 if none)."""
-        i = bisect_right(self.offsets, relative_offset)
-        return self.positions[i - 1] if i else 0
+    def lookup(self, relative_offset: int) -> tuple[int, int]:
+        """The last entry whose offset is at or before C{relative_offset}.
 
-    def floor_position(self, position: int) -> int:
-        """The largest indexed position at or before C{position} (0 if none)."""
+        @return: C{(relative offset, position)}; C{(0, 0)} (the segment's
+            first batch) if there is none.
+        """
+        i = bisect_right(self.offsets, relative_offset)
+        return (self.offsets[i - 1], self.positions[i - 1]) if i else (0, 0)
+
+    def floor_position(self, position: int) -> tuple[int, int]:
+        """The last entry whose position is at or before C{position} (C{(0, 0)} if none)."""
         i = bisect_right(self.positions, position)
-        return self.positions[i - 1] if i else 0
+        return (self.offsets[i - 1], self.positions[i - 1]) if i else (0, 0)
 
     def last(self) -> tuple[int, int] | None:
         """The last entry as C{(relative offset, position)}, or C{None}."""
@@ -111,6 +115,7 @@ class OffsetIndex:
     def from_bytes(cls, data: bytes) -> OffsetIndex:
         """Parse the on-disk form (a trailing partial entry is ignored)."""
         count = len(data) // cls.ENTRY_SIZE
+        data = data[: count * cls.ENTRY_SIZE]
         index = cls()
         index.offsets = _column(data, 8, 0, 4, count, "i")
         index.positions = _column(data, 8, 4, 4, count, "i")
@@ -177,6 +182,7 @@ class TimeIndex:
     def from_bytes(cls, data: bytes) -> TimeIndex:
         """Parse the on-disk form (a trailing partial entry is ignored)."""
         count = len(data) // cls.ENTRY_SIZE
+        data = data[: count * cls.ENTRY_SIZE]
         index = cls()
         index.timestamps = _column(data, 12, 0, 8, count, "q")
         index.offsets = _column(data, 12, 8, 4, count, "i")

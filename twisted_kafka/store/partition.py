@@ -140,7 +140,7 @@ class PartitionLog:
         """Seal the active segment and start a new one at the high watermark."""
         old = self._active
         try:
-            new = Segment.create(self.directory, old.next_offset)
+            new = Segment.create(self.directory, old.next_offset, self.topic.index_interval_bytes)
         except OSError as e:
             raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"cannot create a new segment: {e.strerror or e}") from None
         new.rolling_base_ms = self._runtime.now_ms()

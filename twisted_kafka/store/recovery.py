@@ -105,7 +105,7 @@ class PartitionLoader:
         bases, snapshots = self._list_and_clean()
         log_start = self._read_offset(LOG_START_FILE)
         recovery_point = self._read_offset(RECOVERY_POINT_FILE)
-        segments = [Segment(self.directory, base) for base in bases]
+        segments = [Segment(self.directory, base, self.index_interval) for base in bases]
         for segment in segments:
             segment.size = os.path.getsize(segment.log_path)
         for left, right in zip(segments, segments[1:]):
@@ -120,7 +120,7 @@ class PartitionLoader:
             self._open_segments(segments, recovery_point)
         if not segments:
             start = log_start or 0
-            segments = [Segment.create(self.directory, start)]
+            segments = [Segment.create(self.directory, start, self.index_interval)]
         if self.truncated and self.durable:
             metafile.fsync_dir(self.directory)
         active = segments[-1]

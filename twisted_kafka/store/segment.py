@@ -56,8 +56,10 @@ class Segment:
     @ivar bytes_since_index: bytes appended since the last index entry.
     """
 
-    def __init__(self, directory: str, base_offset: int) -> None:
+    def __init__(self, directory: str, base_offset: int, index_interval: int = 4096) -> None:
         self.directory = directory
+        #: bytes between index entries when the indexes are rebuilt
+        self.index_interval = index_interval
         self.base_offset = base_offset
         stem = os.path.join(directory, segment_name(base_offset))
         self.log_path = stem + LOG_SUFFIX
@@ -81,9 +83,9 @@ class Segment:
     # -- files ---------------------------------------------------------------
 
     @classmethod
-    def create(cls, directory: str, base_offset: int) -> Segment:
+    def create(cls, directory: str, base_offset: int, index_interval: int = 4096) -> Segment:
         """Create an empty segment file (the new active segment)."""
-        segment = cls(directory, base_offset)
+        segment = cls(directory, base_offset, index_interval)
         for path in (segment.index_path, segment.time_index_path):
             try:
                 os.unlink(path)
@@ -193,7 +195,7 @@ class Segment:
             self.offset_of_max_timestamp = self.base_offset + relative
         return True
 
-    def rebuild_indexes(self, index_interval: int = 4096) -> None:
+    def rebuild_indexes(self) -> None:
         """Rebuild both indexes by walking the batch headers of the log."""
         size, next_offset = self.size, self.next_offset
         self._index = OffsetIndex()
@@ -202,7 +204,7 @@ class Segment:
         self.bytes_since_index = 0
         scanner = BatchScanner(self.fd, 0, size, self.base_offset, verify_crc=False)
         for position, batch_size, header in scanner:
-            self.track(position, batch_size, header, index_interval)
+            self.track(position, batch_size, header, self.index_interval)
         self.seal_time_index()
         self.size, self.next_offset = size, next_offset
 
@@ -315,17 +317,48 @@ class Segment:
             yield position, size, header
             position += size
 
+    def _checked_headers(self, entry: tuple[int, int], end: int) -> Iterator[tuple[int, int, Header]]:
+        """L{headers} from an index entry, verifying the entry points at the right batch.
+
+        A wrong entry (the indexes are only hints) rebuilds the indexes and
+        raises L{StaleIndex} so the caller starts over.
+        """
+        relative, position = entry
+        first = True
+        for found in self.headers(position, end):
+            if first and found[2][F_BASE_OFFSET] != self.base_offset + relative:
+                self.rebuild_indexes()
+                raise StaleIndex(self.index_path)
+            first = False
+            yield found
+
     def locate(self, offset: int) -> tuple[int, int, Header] | None:
         """Position, size and header of the batch holding C{offset}."""
-        start = self.index.lookup(offset - self.base_offset)
-        for position, size, header in self.headers(start, self.size):
+        for _ in range(2):
+            try:
+                return self._locate(offset)
+            except StaleIndex:
+                pass
+        return None
+
+    def _locate(self, offset: int) -> tuple[int, int, Header] | None:
+        entry = self.index.lookup(offset - self.base_offset)
+        for position, size, header in self._checked_headers(entry, self.size):
             if offset <= header[F_BASE_OFFSET] + header[F_LAST_OFFSET_DELTA]:
                 return position, size, header
         return None
 
     def read(self, offset: int, max_bytes: int) -> bytes:
         """Whole batches from the one holding C{offset}, as described in L{PartitionLog.read}."""
-        found = self.locate(offset)
+        for _ in range(2):
+            try:
+                return self._read(offset, max_bytes)
+            except StaleIndex:
+                pass
+        return b""
+
+    def _read(self, offset: int, max_bytes: int) -> bytes:
+        found = self._locate(offset)
         if found is None:
             return b""
         start, first_size, _ = found
@@ -334,8 +367,14 @@ class Segment:
         if limit >= self.size:
             end = self.size
         else:
-            end = max(first_end, self.index.floor_position(limit))
-            for position, size, _ in self.headers(end, limit):
+            entry = self.index.floor_position(limit)
+            if entry[1] > first_end:
+                end = entry[1]
+                walk = self._checked_headers(entry, limit)
+            else:
+                end = first_end
+                walk = self.headers(first_end, limit)
+            for position, size, _ in walk:
                 if position + size > limit:
                     break
                 end = position + size
@@ -346,14 +385,26 @@ class Segment:
 
         Batches ending before C{min_offset} are skipped.
         """
+        for _ in range(2):
+            try:
+                return self._find_timestamp(timestamp, min_offset)
+            except StaleIndex:
+                pass
+        return None
+
+    def _find_timestamp(self, timestamp: int, min_offset: int) -> tuple[int, int] | None:
         relative = self.time_index.lookup_before(timestamp)
-        start = 0 if relative is None else self.index.lookup(relative)
+        entry = (0, 0) if relative is None else self.index.lookup(relative)
         if min_offset > self.base_offset:
-            start = max(start, self.index.lookup(min_offset - self.base_offset))
-        for _, _, header in self.headers(start, self.size):
+            entry = max(entry, self.index.lookup(min_offset - self.base_offset))
+        for _, _, header in self._checked_headers(entry, self.size):
             if header[F_MAX_TIMESTAMP] >= timestamp and header[F_BASE_OFFSET] + header[F_LAST_OFFSET_DELTA] >= min_offset:
                 return header[F_BASE_OFFSET], header[F_MAX_TIMESTAMP]
         return None
+
+
+class StaleIndex(Exception):
+    """An index entry did not point at the batch it names (the index was rebuilt)."""
 
 
 def _read_index(path: str, kind: type[OffsetIndex] | type[TimeIndex]) -> OffsetIndex | TimeIndex | None:
