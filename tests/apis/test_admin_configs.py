@@ -5,13 +5,12 @@ from __future__ import annotations
 from twisted.trial.unittest import SynchronousTestCase
 
 from tests.apis.support import call, make_broker, roundtrip
-from tests.apis.test_admin_topics import create_one
+from tests.apis.test_admin_topics import create_one, reopen_store
 from twisted_kafka.apis import configs
 from twisted_kafka.apis.config_values import DEFAULT_CONFIG, DYNAMIC_TOPIC_CONFIG, STATIC_BROKER_CONFIG
 from twisted_kafka.broker import Broker
 from twisted_kafka.errors import ErrorCode
 from twisted_kafka.records.record import build_batch
-from twisted_kafka.store.service import StreamStore
 from twisted_kafka.topic_config import TOPIC_CONFIGS
 
 TOPIC, BROKER = 2, 4
@@ -325,10 +324,7 @@ class IncrementalAlterConfigsTests(SynchronousTestCase):
     def test_persisted(self) -> None:
         """Changes survive a restart of the store."""
         incremental(self.broker, TOPIC, "t", [("retention.bytes", SET, "2000000")])
-        store = self.broker.store
-        store.stopService()
-        reopened = StreamStore(store.data_dir, store.config, reactor=self.broker.reactor)
-        reopened.startService()
-        self.addCleanup(reopened.stopService)
-        self.assertEqual(reopened.vhost("/").topic("t").configs,
+        topic = reopen_store(self, self.broker).vhost("/").topic("t")
+        assert topic is not None
+        self.assertEqual(topic.configs,
                          {"retention.ms": "60000", "retention.bytes": "2000000"})

@@ -10,6 +10,7 @@ from tests.apis.support import call, make_broker, roundtrip
 from twisted_kafka.apis import create_partitions, create_topics, delete_topics
 from twisted_kafka.broker import Broker
 from twisted_kafka.errors import ErrorCode
+from twisted_kafka.store.service import StreamStore
 
 NULL_ID = b"\0" * 16
 
@@ -26,6 +27,16 @@ def new_topic(name: str, num_partitions: int = 1, replication_factor: int = 1,
                         for i, ids in enumerate(assignments or [])],
         "configs": [{"name": k, "value": v} for k, v in (configs or {}).items()],
     }
+
+
+def reopen_store(case: SynchronousTestCase, broker: Broker) -> StreamStore:
+    """Stop C{broker}'s store and return a new one started on the same files."""
+    store = broker.store
+    store.stopService()
+    reopened = StreamStore(store.data_dir, store.config, reactor=broker.reactor)
+    reopened.startService()
+    case.addCleanup(reopened.stopService)
+    return reopened
 
 
 def create(broker: Broker, *topics: dict, version: int = 7, validate_only: bool = False) -> dict:
@@ -393,11 +404,6 @@ class CreatePartitionsTests(SynchronousTestCase):
     def test_persists(self) -> None:
         """The new partition count survives a restart of the store."""
         add_partitions(self.broker, "t", 3)
-        store = self.broker.store
-        store.stopService()
-        from twisted_kafka.store.service import StreamStore
-
-        reopened = StreamStore(store.data_dir, store.config, reactor=self.broker.reactor)
-        reopened.startService()
-        self.addCleanup(reopened.stopService)
-        self.assertEqual(len(reopened.vhost("/").topic("t").partitions), 3)
+        topic = reopen_store(self, self.broker).vhost("/").topic("t")
+        assert topic is not None
+        self.assertEqual(len(topic.partitions), 3)

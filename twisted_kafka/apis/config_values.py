@@ -59,21 +59,6 @@ class ConfigValue:
     doc: str
     synonyms: list[Synonym] = field(default_factory=list)
 
-    def described(self, include_synonyms: bool, include_documentation: bool) -> dict:
-        """Return this config as a DescribeConfigs result entry."""
-        return {
-            "name": self.name,
-            "value": self.value,
-            "read_only": self.read_only,
-            "config_source": self.source,
-            "is_sensitive": False,
-            "synonyms": [
-                {"name": s.name, "value": s.value, "source": s.source} for s in self.synonyms
-            ] if include_synonyms else [],
-            "config_type": CONFIG_TYPES.get(self.type, 0),
-            "documentation": self.doc if include_documentation else None,
-        }
-
     def created(self) -> dict:
         """Return this config as a CreateTopics (v5+) result entry."""
         return {
@@ -83,6 +68,16 @@ class ConfigValue:
             "config_source": self.source,
             "is_sensitive": False,
         }
+
+    def described(self, include_synonyms: bool, include_documentation: bool) -> dict:
+        """Return this config as a DescribeConfigs result entry."""
+        entry = self.created()
+        entry["synonyms"] = [
+            {"name": s.name, "value": s.value, "source": s.source} for s in self.synonyms
+        ] if include_synonyms else []
+        entry["config_type"] = CONFIG_TYPES.get(self.type, 0)
+        entry["documentation"] = self.doc if include_documentation else None
+        return entry
 
 
 def broker_source(store_field: str | None, store: StoreConfig) -> int:
