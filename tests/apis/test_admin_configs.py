@@ -114,9 +114,11 @@ class DescribeConfigsTests(SynchronousTestCase):
         self.assertEqual(len(found["retention.ms"]["synonyms"]), 2)
 
     def test_keys(self) -> None:
-        """configuration_keys limits the answer; unknown keys are left out."""
+        """configuration_keys limits the answer (unknown keys are left out); empty means all."""
         result = describe(self.broker, TOPIC, "t", keys=["retention.ms", "no.such"])
         self.assertEqual([c["name"] for c in result["configs"]], ["retention.ms"])
+        result = describe(self.broker, TOPIC, "t", keys=[])
+        self.assertEqual(set(by_name(result)), set(TOPIC_CONFIGS))
 
     def test_unknown_topic(self) -> None:
         """An unknown topic is UNKNOWN_TOPIC_OR_PARTITION."""

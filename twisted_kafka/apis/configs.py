@@ -11,8 +11,9 @@ every broker config comes from the configuration file).
 DescribeConfigs lists the topic configs of L{twisted_kafka.topic_config}
 (value, source, read-only, synonyms when C{include_synonyms}, type and
 documentation when C{include_documentation}) or the broker configs of
-L{twisted_kafka.apis.broker_configs}; C{configuration_keys} filters them
-(unknown keys are left out, as Kafka does).
+L{twisted_kafka.apis.broker_configs}; a non-empty C{configuration_keys}
+filters them (unknown keys are left out; null or empty means all, as in
+Kafka).
 
 AlterConfigs replaces a topic's overrides with the ones given (unmentioned
 ones revert to the default); IncrementalAlterConfigs SETs, DELETEs, and
@@ -120,7 +121,7 @@ def described_values(resource: dict, context: RequestContext) -> list[ConfigValu
     else:
         raise unsupported_resource(resource_type)
     keys = resource["configuration_keys"]
-    if keys is not None:
+    if keys:
         wanted = set(keys)
         values = [v for v in values if v.name in wanted]
     return values
