@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.groups.coordinator import GroupCoordinator
 from twisted_kafka.server.registry import ResponderRegistry
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ class Broker:
     @ivar store: the L{twisted_kafka.store.service.StreamStore}.
     @ivar reactor: the reactor used for every timer.
     @ivar registry: the served APIs; ApiVersions answers from it.
+    @ivar groups: the L{GroupCoordinator} of every consumer group (a service
+        to start after the store).
     @ivar node_id: this broker's node id.
     """
 
@@ -41,6 +44,7 @@ class Broker:
 
             registry = build_registry()
         self.registry = registry
+        self.groups = GroupCoordinator(store, reactor, config)
 
     def auto_create_topic(self, vhost: Any, name: str) -> Any:
         """Create topic C{name} in C{vhost} as auto-creation does, or raise.

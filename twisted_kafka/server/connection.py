@@ -31,7 +31,7 @@ from twisted_kafka.protocol import messages
 from twisted_kafka.protocol.errors import DecodeError
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.framing import FrameError, FrameParser
-from twisted_kafka.server.reply import AfterSync, CloseAfter, LongPoll
+from twisted_kafka.server.reply import AfterSync, CloseAfter, LongPoll, Waiting
 
 if TYPE_CHECKING:
     from twisted_kafka.broker import Broker
@@ -107,6 +107,7 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         self._slots: deque[_Slot] = deque()
         self._backlog: deque[bytes] = deque()
         self._poll: _Poll | None = None
+        self._waiting: _Slot | None = None
         self._write_paused = False
         self._reading_paused = False
         self._closed = False
@@ -202,6 +203,7 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         """Return whether new requests must wait before being processed."""
         return (
             self._poll is not None
+            or self._waiting is not None
             or self._write_paused
             or len(self._slots) >= MAX_PENDING_RESPONSES
         )
@@ -311,6 +313,19 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
             self.broker.store.sync().addCallbacks(synced, failed)
         elif isinstance(reply, LongPoll):
             self._start_poll(slot, reply, frame_of)
+        elif isinstance(reply, Waiting):
+            self._waiting = slot
+
+            def answered(body: dict) -> None:
+                if self._waiting is not slot or self._closed:
+                    return
+                self._waiting = None
+                slot.data = frame_of(body)
+                slot.ready = True
+                self._flush()
+                self._drain_backlog()
+
+            reply.register(answered)
         elif isinstance(reply, CloseAfter):
             if reply.response is not None:
                 slot.data = frame_of(reply.response)

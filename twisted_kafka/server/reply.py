@@ -41,6 +41,22 @@ class LongPoll:
 
 
 @dataclass
+class Waiting:
+    """Write the response that something else supplies later.
+
+    The connection calls C{register(answer)} once; whoever holds the marker
+    calls C{answer(response)} once with the response body (possibly from
+    inside C{register}).  Until then, as for L{LongPoll}, later requests on
+    the connection are not processed.  Used by JoinGroup (waiting for the
+    rebalance) and SyncGroup (waiting for the leader's assignment).
+
+    @ivar register: takes the connection's C{answer} callback.
+    """
+
+    register: Callable[[Callable[[dict], None]], None]
+
+
+@dataclass
 class CloseAfter:
     """Send C{response} (or nothing when it is C{None}), then close the connection.
 

@@ -1,0 +1,155 @@
+# -*- test-case-name: tests.apis.test_offsets -*-
+"""Committed offsets: OffsetCommit, OffsetFetch and OffsetDelete.
+
+- OffsetCommit (api key 8), v2-9: stores offsets with their metadata string
+  and leader epoch (v6+) in the vhost's offsets log; with fsync on, the
+  response waits until the store's group commit has made them durable (an
+  L{AfterSync} reply).  v2-4's retention time is honoured per offset;
+  generation, member id and group instance id (v7+) are checked as Kafka
+  checks them (see L{twisted_kafka.groups.committed}); v9 answers a
+  generation for a group that does not exist with GROUP_ID_NOT_FOUND.
+  v10 (topic ids, the new consumer protocol only) is not served.
+- OffsetFetch (9), v1-9: one group (v1-7; v2+ may ask for every topic with a
+  null list) or several (v8+).  A partition without a committed offset
+  answers offset -1, leader epoch -1 and empty metadata.  There are no
+  transactions, so nothing is ever pending: C{require_stable} (v7+) never
+  yields UNSTABLE_OFFSET_COMMIT.  v9's member id and epoch belong to the new
+  consumer protocol and are ignored for classic groups, as Kafka does.
+- OffsetDelete (47), v0: deletes offsets of an empty group, or of topics a
+  consumer group does not subscribe to (GROUP_SUBSCRIBED_TO_TOPIC otherwise).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from twisted_kafka.apis.groups import vhost_groups
+from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.groups.committed import OffsetToCommit
+from twisted_kafka.groups.group import CommittedOffset
+from twisted_kafka.server.context import RequestContext
+from twisted_kafka.server.registry import ResponderRegistry
+from twisted_kafka.server.reply import AfterSync
+
+OFFSET_COMMIT, OFFSET_FETCH, OFFSET_DELETE = 8, 9, 47
+
+
+# -- OffsetCommit --------------------------------------------------------------
+
+def respond_commit(request: dict, context: RequestContext) -> dict | AfterSync:
+    """Answer an OffsetCommit request (after fsync when the store syncs)."""
+    version = context.api_version
+    topics = request["topics"]
+    entries = [OffsetToCommit(t["name"], p["partition_index"], p["committed_offset"],
+                              p.get("committed_leader_epoch", -1), p.get("committed_metadata"))
+               for t in topics for p in t["partitions"]]
+    try:
+        groups = vhost_groups(context)
+    except KafkaError as e:
+        errors = [e.code] * len(entries)
+        written = False
+    else:
+        outcome = groups.offsets.commit(
+            request["group_id"],
+            request["generation_id_or_member_epoch"],
+            request["member_id"],
+            request.get("group_instance_id") if version >= 7 else None,
+            entries,
+            retention_time_ms=request.get("retention_time_ms", -1) if version <= 4 else -1,
+            group_not_found=(ErrorCode.GROUP_ID_NOT_FOUND if version >= 9
+                             else ErrorCode.ILLEGAL_GENERATION),
+        )
+        errors, written = outcome.errors, outcome.written
+    codes = iter(errors)
+    response = {"throttle_time_ms": 0, "topics": [
+        {"name": t["name"], "partitions": [
+            {"partition_index": p["partition_index"], "error_code": next(codes)}
+            for p in t["partitions"]]}
+        for t in topics]}
+    if written and context.broker.config.store.fsync:
+        return AfterSync(response)
+    return response
+
+
+# -- OffsetFetch ---------------------------------------------------------------
+
+def _partition(index: int, committed: CommittedOffset | None,
+               error: ErrorCode = ErrorCode.NONE) -> dict:
+    if committed is None:
+        return {"partition_index": index, "committed_offset": -1,
+                "committed_leader_epoch": -1, "metadata": "", "error_code": error}
+    return {"partition_index": index, "committed_offset": committed.offset,
+            "committed_leader_epoch": committed.leader_epoch,
+            "metadata": committed.metadata, "error_code": error}
+
+
+def _fetch_group(groups: Any, group_id: str, topics: Sequence[dict] | None) -> list[dict]:
+    """Return the response topics of one group's fetch."""
+    wanted = None if topics is None else [(t["name"], t["partition_indexes"]) for t in topics]
+    return [{"name": name, "partitions": [_partition(i, c) for i, c in partitions]}
+            for name, partitions in groups.offsets.fetch(group_id, wanted)]
+
+
+def _failed_topics(topics: Sequence[dict] | None, error: ErrorCode) -> list[dict]:
+    return [{"name": t["name"], "partitions": [_partition(i, None, error)
+                                               for i in t["partition_indexes"]]}
+            for t in topics or ()]
+
+
+def respond_fetch(request: dict, context: RequestContext) -> dict:
+    """Answer an OffsetFetch request."""
+    version = context.api_version
+    try:
+        groups = vhost_groups(context)
+        error = ErrorCode.NONE
+    except KafkaError as e:
+        groups, error = None, e.code
+    if version >= 8:
+        out = []
+        for g in request["groups"]:
+            if groups is None:
+                out.append({"group_id": g["group_id"], "topics": [], "error_code": error})
+            else:
+                out.append({"group_id": g["group_id"], "error_code": ErrorCode.NONE,
+                            "topics": _fetch_group(groups, g["group_id"], g["topics"])})
+        return {"throttle_time_ms": 0, "groups": out}
+    topics = request["topics"]
+    if groups is None:
+        # v1 has no request-level error code: report it on every partition.
+        return {"throttle_time_ms": 0, "error_code": error,
+                "topics": _failed_topics(topics, error) if version < 2 else []}
+    return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE,
+            "topics": _fetch_group(groups, request["group_id"], topics)}
+
+
+# -- OffsetDelete --------------------------------------------------------------
+
+def respond_delete(request: dict, context: RequestContext) -> dict | AfterSync:
+    """Answer an OffsetDelete request."""
+    group_id = request["group_id"]
+    topics = request["topics"]
+    if not group_id:
+        return {"error_code": ErrorCode.INVALID_GROUP_ID, "throttle_time_ms": 0, "topics": []}
+    try:
+        groups = vhost_groups(context)
+    except KafkaError as e:
+        return {"error_code": e.code, "throttle_time_ms": 0, "topics": []}
+    error, results, written = groups.offsets.delete(
+        group_id, [(t["name"], [p["partition_index"] for p in t["partitions"]]) for t in topics])
+    if error != ErrorCode.NONE:
+        return {"error_code": error, "throttle_time_ms": 0, "topics": []}
+    response = {"error_code": ErrorCode.NONE, "throttle_time_ms": 0, "topics": [
+        {"name": t["name"], "partitions": [
+            {"partition_index": p["partition_index"], "error_code": code}
+            for p, code in zip(t["partitions"], codes)]}
+        for t, codes in zip(topics, results)]}
+    if written and context.broker.config.store.fsync:
+        return AfterSync(response)
+    return response
+
+
+def register(registry: ResponderRegistry) -> None:
+    """Serve the committed-offset APIs."""
+    registry.register(OFFSET_COMMIT, "OffsetCommit", 2, 9, respond_commit)
+    registry.register(OFFSET_FETCH, "OffsetFetch", 1, 9, respond_fetch)
+    registry.register(OFFSET_DELETE, "OffsetDelete", 0, 0, respond_delete)
