@@ -37,7 +37,7 @@ def make_batch(
 
     @param tag: makes record values differ between batches.
     """
-    records = [
+    records: list[tuple[bytes, bytes, list[tuple[str, bytes]], int]] = [
         (b"k%d" % i, (b"%d:%d:" % (tag, i)).ljust(value_size, b"v"), [], timestamp + i)
         for i in range(count)
     ]

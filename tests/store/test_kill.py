@@ -66,7 +66,7 @@ class KillRecoveryTests(StoreTestMixin, SynchronousTestCase):
             env=env,
             cwd=root,
         )
-        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        self.addCleanup(lambda: None if proc.poll() is not None else proc.kill())
         acked: list[tuple[int, int]] = []
         buffer = b""
         deadline = time.monotonic() + STARTUP_TIMEOUT

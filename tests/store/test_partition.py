@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Callable
 
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -137,7 +138,7 @@ class AppendReadTests(StoreTestMixin, SynchronousTestCase):
     def test_watch_unsubscribe_during_callback(self) -> None:
         """A watcher may unsubscribe from inside its callback."""
         calls: list[str] = []
-        stops = []
+        stops: list[Callable[[], None]] = []
 
         def once() -> None:
             calls.append("once")

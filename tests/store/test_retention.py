@@ -157,13 +157,13 @@ class SweepSliceTests(SynchronousTestCase):
         FakeTopic.partitions = list(parts)
         clock = Clock()
         ticks = iter(range(10_000))
-        sweep = RetentionSweep(clock, lambda: parts, 10_000, timer=lambda: next(ticks) * 0.01)  # type: ignore[arg-type]
+        sweep = RetentionSweep(clock, lambda: parts, 10_000, timer=lambda: next(ticks) * 0.01)  # type: ignore[arg-type, return-value]
         sweep.start()
         clock.advance(9)
         self.assertEqual(visited, [])
         clock.advance(1)
         self.assertEqual(visited, [(1, 0), (2, 1), (3, 2), (4, 3)])
-        self.assertEqual([c.getTime() for c in clock.getDelayedCalls()], [20])
+        self.assertEqual([call.getTime() for call in clock.getDelayedCalls()], [20])  # type: ignore[misc]
         clock.advance(10)
         self.assertEqual(len(visited), 8)
         sweep.stop()

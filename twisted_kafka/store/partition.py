@@ -60,6 +60,7 @@ class PartitionLog:
         self._runtime = runtime
         self._commit = runtime.commit
         self._dirty = runtime.commit.dirty
+        self._seconds = runtime.clock.seconds
         loaded = PartitionLoader(
             directory, clean, topic.index_interval_bytes, runtime.now_ms(), runtime.durable
         ).load()
@@ -114,12 +115,14 @@ class PartitionLog:
         segment = self._active
         offset = self.high_watermark
         if segment.size:
-            if segment.size + n > topic.segment_bytes or offset + delta - segment.base_offset > INT32_MAX:
-                segment = self._roll()
-            elif segment.rolling_base_ms is not None and self._runtime.now_ms() - segment.rolling_base_ms > topic.segment_ms:
+            if (
+                segment.size + n > topic.segment_bytes
+                or self._seconds() * 1000.0 - segment.rolling_base_ms > topic.segment_ms  # type: ignore[operator]
+                or offset + delta - segment.base_offset > INT32_MAX
+            ):
                 segment = self._roll()
         else:
-            segment.rolling_base_ms = self._runtime.now_ms()
+            segment.rolling_base_ms = int(self._seconds() * 1000)
         try:
             segment.append(batch, offset, delta, max_ts, topic.index_interval_bytes)
         except OSError as e:

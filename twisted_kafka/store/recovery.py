@@ -125,7 +125,7 @@ class PartitionLoader:
             metafile.fsync_dir(self.directory)
         active = segments[-1]
         first_ts = active.first_timestamp()
-        active.rolling_base_ms = None if first_ts is None else min(max(first_ts, 0), self.now_ms)
+        active.rolling_base_ms = self.now_ms if first_ts is None else min(max(first_ts, 0), self.now_ms)
         end = active.next_offset
         start = segments[0].base_offset
         if log_start is None or log_start < start:
@@ -212,10 +212,12 @@ class PartitionLoader:
             if i >= first_to_scan:
                 ok = self._recover(segment)
             elif last:
-                ok = self._open_clean_active(segment)
-                if ok is None:
+                clean_ok = self._open_clean_active(segment)
+                if clean_ok is None:
                     self.recovered = True
                     ok = self._recover(segment)
+                else:
+                    ok = clean_ok
             elif segment.check_index_files():
                 ok = True
             else:

@@ -15,8 +15,9 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
+
+from twisted_kafka.store.runtime import DelayedCall, ReactorClock
 
 if TYPE_CHECKING:
     from twisted_kafka.store.partition import PartitionLog
@@ -35,7 +36,7 @@ class RetentionSweep:
 
     def __init__(
         self,
-        clock: IReactorTime,
+        clock: ReactorClock,
         partitions: Callable[[], list[PartitionLog]],
         interval_ms: int,
         timer: Callable[[], float] = time.perf_counter,
@@ -44,7 +45,7 @@ class RetentionSweep:
         self._partitions = partitions
         self._interval = interval_ms / 1000.0
         self._timer = timer
-        self._next: IDelayedCall | None = None
+        self._next: DelayedCall | None = None
         self._work: Iterator[None] | None = None
         self.sweeps = 0
         self.slices = 0

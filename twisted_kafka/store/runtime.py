@@ -7,11 +7,32 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from twisted.internet.interfaces import IReactorTime
+from typing import Protocol
+
 from twisted.logger import Logger
 
 from twisted_kafka.store.config import StoreConfig
 from twisted_kafka.store.group_commit import GroupCommit, ThreadPool
+
+
+class DelayedCall(Protocol):
+    """What C{callLater} returns (L{twisted.internet.interfaces.IDelayedCall})."""
+
+    def active(self) -> bool:
+        """Whether the call is still pending."""
+
+    def cancel(self) -> None:
+        """Unschedule the call."""
+
+
+class ReactorClock(Protocol):
+    """The part of L{twisted.internet.interfaces.IReactorTime} the store uses."""
+
+    def seconds(self) -> float:
+        """The current time in seconds."""
+
+    def callLater(self, delay: float, callable: Callable[..., Any], *args: Any, **kw: Any) -> DelayedCall:
+        """Call C{callable(*args, **kw)} after C{delay} seconds."""
 
 
 @dataclass
@@ -25,7 +46,7 @@ class StoreRuntime:
     """
 
     config: StoreConfig
-    clock: IReactorTime
+    clock: ReactorClock
     commit: GroupCommit
     threadpool: ThreadPool | None
     log: Logger

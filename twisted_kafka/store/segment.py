@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Iterator
+from typing import TypeVar
 
 from twisted_kafka.store.batch_header import (
     BASE_OFFSET,
@@ -215,11 +216,10 @@ class Segment:
             self.max_timestamp = header[F_MAX_TIMESTAMP]
             self.offset_of_max_timestamp = offset
         if self.bytes_since_index > index_interval:
-            assert self._index is not None and self._time_index is not None
-            self._index.append(offset - self.base_offset, position)
-            self._time_index.maybe_append(self.max_timestamp, self.offset_of_max_timestamp - self.base_offset)
-            self.bytes_since_index = 0
-        self.bytes_since_index += size
+            self._add_index_entry(offset, position)
+            self.bytes_since_index = size
+        else:
+            self.bytes_since_index += size
         self.size = position + size
         self.next_offset = offset + header[F_LAST_OFFSET_DELTA] + 1
 
@@ -261,12 +261,15 @@ class Segment:
         """
         position = self.size
         n = len(batch)
-        fd = self.fd
+        fd = self._fd
+        if fd is None:
+            fd = self.fd
         view = memoryview(batch)[8:]
         prefix = BASE_OFFSET.pack(offset)
         try:
             written = os.pwritev(fd, [prefix, view], position)
             while written < n:
+                rest: list[bytes | memoryview]
                 if written < 8:
                     rest = [prefix[written:], view]
                 else:
@@ -287,11 +290,23 @@ class Segment:
             self.max_timestamp = max_timestamp
             self.offset_of_max_timestamp = offset
         if self.bytes_since_index > index_interval:
-            assert self._index is not None and self._time_index is not None
-            self._index.append(offset - self.base_offset, position)
-            self._time_index.maybe_append(self.max_timestamp, self.offset_of_max_timestamp - self.base_offset)
-            self.bytes_since_index = 0
-        self.bytes_since_index += n
+            self._add_index_entry(offset, position)
+            self.bytes_since_index = n
+        else:
+            self.bytes_since_index += n
+
+    def _add_index_entry(self, offset: int, position: int) -> None:
+        """Index the batch at C{position} (and the running max timestamp)."""
+        base = self.base_offset
+        index = self._index if self._index is not None else self.index
+        index.offsets.append(offset - base)
+        index.positions.append(position)
+        times = self._time_index if self._time_index is not None else self.time_index
+        timestamp = self.max_timestamp
+        stamps = times.timestamps
+        if timestamp >= 0 and (not stamps or timestamp > stamps[-1]):
+            stamps.append(timestamp)
+            times.offsets.append(self.offset_of_max_timestamp - base)
 
     def headers(self, position: int, end: int) -> Iterator[tuple[int, int, Header]]:
         """Yield C{(position, size, header)} of the batches starting in C{[position, end)}.
@@ -407,7 +422,10 @@ class StaleIndex(Exception):
     """An index entry did not point at the batch it names (the index was rebuilt)."""
 
 
-def _read_index(path: str, kind: type[OffsetIndex] | type[TimeIndex]) -> OffsetIndex | TimeIndex | None:
+_Index = TypeVar("_Index", OffsetIndex, TimeIndex)
+
+
+def _read_index(path: str, kind: type[_Index]) -> _Index | None:
     """Parse an index file; C{None} if missing or not a whole number of entries."""
     try:
         with open(path, "rb") as f:

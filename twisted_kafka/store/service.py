@@ -28,6 +28,7 @@ from twisted.logger import Logger
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.store import metafile
 from twisted_kafka.store.config import StoreConfig
+from twisted_kafka.store.fsync_thread import FsyncThread
 from twisted_kafka.store.group_commit import GroupCommit, ThreadPool
 from twisted_kafka.store.partition import PartitionLog
 from twisted_kafka.store.recovery import DELETED_SUFFIX, remove_path
@@ -65,7 +66,9 @@ class StreamStore(Service):
         """
         @param reactor: provides C{callLater}/C{seconds} (and C{callFromThread},
             C{getThreadPool} when fsync is on); the global reactor by default.
-        @param threadpool: runs fsync rounds and file removal; the reactor's by default.
+        @param threadpool: runs fsync rounds and file removal (tests pass a
+            fake); by default rounds get a dedicated L{FsyncThread} and file
+            removal the reactor's thread pool.
         """
         if reactor is None:
             from twisted.internet import reactor as global_reactor
@@ -82,15 +85,21 @@ class StreamStore(Service):
         self._runtime: StoreRuntime | None = None
         self._sweep: RetentionSweep | None = None
         self.recovered_unclean = False
+        self._fsync_thread: FsyncThread | None = None
 
     # -- lifecycle -----------------------------------------------------------
 
     def startService(self) -> None:
         """Open and recover everything, then schedule retention."""
         threadpool = self._threadpool
-        if threadpool is None and hasattr(self._reactor, "getThreadPool"):
-            threadpool = self._reactor.getThreadPool()
-        commit = GroupCommit(self._reactor, threadpool, self.config.fsync)
+        fsync_worker: ThreadPool | None = threadpool
+        if threadpool is None:
+            if hasattr(self._reactor, "getThreadPool"):
+                threadpool = self._reactor.getThreadPool()
+            if self.config.fsync:
+                self._fsync_thread = FsyncThread()
+                fsync_worker = self._fsync_thread
+        commit = GroupCommit(self._reactor, fsync_worker, self.config.fsync)
         self._runtime = StoreRuntime(self.config, self._reactor, commit, threadpool, self.log)
         vhosts_dir = os.path.join(self.data_dir, VHOSTS_DIR)
         os.makedirs(vhosts_dir, exist_ok=True)
@@ -141,6 +150,9 @@ class StreamStore(Service):
             os.path.join(self.data_dir, CLEAN_SHUTDOWN_FILE), "clean-shutdown", {}, durable=self.config.fsync
         )
         self._runtime = None
+        if self._fsync_thread is not None:
+            self._fsync_thread.stop()
+            self._fsync_thread = None
 
     def _load_cluster(self) -> None:
         """Read (or create) the cluster metadata file."""
