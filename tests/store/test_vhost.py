@@ -121,6 +121,10 @@ class VhostTests(StoreTestMixin, SynchronousTestCase):
         self.assertIsNone(self.vhost.topic("t"))
         self.assertIsNone(self.vhost.topic_by_id(topic.topic_id))
         self.assertEqual(os.listdir(self.vhost.directory), [])
+        for call in (lambda: topic.partitions[0].append(make_batch()), lambda: topic.partitions[0].read(0, 1)):
+            with self.assertRaises(KafkaError) as e:
+                call()
+            self.assertEqual(e.exception.code, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
         again = self.vhost.create_topic("t", 1)
         self.assertEqual(again.partitions[0].high_watermark, 0)
         self.assertEqual(self._code(self.vhost.delete_topic, "nope"), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)

@@ -72,7 +72,8 @@ class PartitionLog:
         self.high_watermark: int = self._active.next_offset
         self._producers: ProducerStateTable = loaded.producers
         self._watchers: list[Callable[[], None]] = []
-        self._failed: str | None = None
+        #: why appends are refused (a failed write that could not be undone, or deletion)
+        self._failed: KafkaError | None = None
         self._closed = False
 
     def __repr__(self) -> str:
@@ -107,7 +108,7 @@ class PartitionLog:
                 f"record batch of {n} bytes exceeds max.message.bytes ({topic.max_message_bytes})",
             )
         if self._failed is not None:
-            raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, self._failed)
+            raise KafkaError(self._failed.code, self._failed.message)
         if producer_id >= 0:
             duplicate = self._producers.check(producer_id, epoch, base_seq, delta)
             if duplicate is not None:
@@ -127,8 +128,9 @@ class PartitionLog:
             segment.append(batch, offset, delta, max_ts, topic.index_interval_bytes)
         except OSError as e:
             if segment.broken:
-                self._failed = f"log of {self.topic.name}-{self.index} is unusable after a failed write: {e}"
-                self.log.error("{message}", message=self._failed)
+                message = f"log of {self.topic.name}-{self.index} is unusable after a failed write: {e}"
+                self._failed = KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, message)
+                self.log.error("{message}", message=message)
             raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"append failed: {e.strerror or e}") from None
         self.high_watermark = offset + delta + 1
         self._dirty.add(segment)
@@ -181,6 +183,8 @@ class PartitionLog:
         @raise KafkaError: C{OFFSET_OUT_OF_RANGE} below the log start offset
             or above the high watermark.
         """
+        if self._closed:
+            raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{self.topic.name}-{self.index} is closed")
         if offset == self.high_watermark:
             return b""
         if offset < self.log_start_offset or offset > self.high_watermark:
@@ -310,6 +314,8 @@ class PartitionLog:
 
         @return: how many segments were deleted.
         """
+        if self._closed:
+            return 0
         topic = self.topic
         active = self._active
         if active.size and active.rolling_base_ms is not None and now_ms - active.rolling_base_ms > topic.segment_ms:
@@ -376,8 +382,12 @@ class PartitionLog:
         self._dirty.add(active)
 
     def release(self) -> None:
-        """Close every open file (after L{close} and the final fsync, or for a deleted topic)."""
+        """Close every open file (after L{close} and the final fsync, or for a deleted topic).
+
+        Later appends and reads fail with C{UNKNOWN_TOPIC_OR_PARTITION}.
+        """
         self._closed = True
+        self._failed = KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{self.topic.name}-{self.index} is closed")
         for segment in self._segments:
             self._dirty.discard(segment)
             self._commit.close_fd(segment.detach_fd())
