@@ -15,6 +15,7 @@ from twisted_kafka.records.batch import BASE_OFFSET_OFFSET
 from twisted_kafka.records.record import build_batch
 from twisted_kafka.store.batch_header import BASE_OFFSET
 from twisted_kafka.store.config import StoreConfig
+from twisted_kafka.store.fsync_thread import call_reporting
 from twisted_kafka.store.partition import PartitionLog
 from twisted_kafka.store.service import StreamStore
 
@@ -77,15 +78,7 @@ class FakeThreadPool:
 
     def run_one(self) -> None:
         """Run the oldest queued call and report its result."""
-        from twisted.python.failure import Failure
-
-        on_result, func, args = self.calls.pop(0)
-        try:
-            result = func(*args)
-        except BaseException:
-            on_result(False, Failure())
-        else:
-            on_result(True, result)
+        call_reporting(*self.calls.pop(0))
 
     def run_all(self) -> None:
         """Run queued calls (including ones queued meanwhile) until none is left."""

@@ -20,6 +20,16 @@ from twisted.python.failure import Failure
 _Work = tuple[Callable[[bool, Any], object], Callable[..., Any], tuple[Any, ...]]
 
 
+def call_reporting(on_result: Callable[[bool, Any], object], func: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """Run C{func(*args)} and report C{(True, result)} or C{(False, Failure)} to C{on_result}."""
+    try:
+        result = func(*args)
+    except BaseException:
+        on_result(False, Failure())
+    else:
+        on_result(True, result)
+
+
 class FsyncThread:
     """Runs queued calls, in order, in one daemon thread started on first use."""
 
@@ -54,13 +64,7 @@ class FsyncThread:
                 work = queue.popleft()
                 if work is None:
                     return
-                on_result, func, args = work
-                try:
-                    result = func(*args)
-                except BaseException:
-                    on_result(False, Failure())
-                else:
-                    on_result(True, result)
+                call_reporting(*work)
 
     def stop(self) -> None:
         """Finish queued work and end the thread."""

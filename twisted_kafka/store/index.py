@@ -22,6 +22,7 @@ from __future__ import annotations
 import sys
 from array import array
 from bisect import bisect_left, bisect_right
+from typing import Self
 
 _SWAP = sys.byteorder == "little"
 
@@ -64,21 +65,75 @@ def _strictly_increasing(values: array) -> bool:
     return all(a < b for a, b in zip(values, values[1:]))
 
 
-class OffsetIndex:
+class _SparseIndex:
+    """What both indexes share: two parallel columns, one fixed-size entry per row.
+
+    Subclasses name the columns' C{array} typecodes and widths in
+    L{COLUMNS} and hand out their two arrays from L{columns}.
+    """
+
+    #: (typecode, width in bytes) of the first and second field of an entry
+    COLUMNS: tuple[tuple[str, int], tuple[str, int]]
+    ENTRY_SIZE: int
+
+    def columns(self) -> tuple[array, array]:
+        """The two columns, in on-disk field order."""
+        raise NotImplementedError()
+
+    def _set_columns(self, first: array, second: array) -> None:
+        raise NotImplementedError()
+
+    def __len__(self) -> int:
+        return len(self.columns()[0])
+
+    def last(self) -> tuple[int, int] | None:
+        """The last entry (both fields, in on-disk order), or C{None}."""
+        first, second = self.columns()
+        if not first:
+            return None
+        return first[-1], second[-1]
+
+    def to_bytes(self) -> bytes:
+        """The on-disk form."""
+        first, second = self.columns()
+        (_, first_width), (_, second_width) = self.COLUMNS
+        return _interleave([(_big_endian(first), first_width), (_big_endian(second), second_width)], len(first))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Self:
+        """Parse the on-disk form (a trailing partial entry is ignored)."""
+        size = cls.ENTRY_SIZE
+        count = len(data) // size
+        data = data[: count * size]
+        (first_type, first_width), (second_type, second_width) = cls.COLUMNS
+        index = cls()
+        index._set_columns(
+            _column(data, size, 0, first_width, count, first_type),
+            _column(data, size, first_width, second_width, count, second_type),
+        )
+        return index
+
+
+class OffsetIndex(_SparseIndex):
     """Sparse map from relative offset to the file position of a batch.
 
     @ivar offsets: relative base offsets, increasing.
     @ivar positions: matching file positions, increasing.
     """
 
+    COLUMNS = (("i", 4), ("i", 4))
     ENTRY_SIZE = 8
 
     def __init__(self) -> None:
         self.offsets = array("i")
         self.positions = array("i")
 
-    def __len__(self) -> int:
-        return len(self.offsets)
+    def columns(self) -> tuple[array, array]:
+        """C{(offsets, positions)}."""
+        return self.offsets, self.positions
+
+    def _set_columns(self, first: array, second: array) -> None:
+        self.offsets, self.positions = first, second
 
     def append(self, relative_offset: int, position: int) -> None:
         """Add an entry; the caller keeps entries increasing."""
@@ -99,28 +154,6 @@ class OffsetIndex:
         i = bisect_right(self.positions, position)
         return (self.offsets[i - 1], self.positions[i - 1]) if i else (0, 0)
 
-    def last(self) -> tuple[int, int] | None:
-        """The last entry as C{(relative offset, position)}, or C{None}."""
-        if not self.offsets:
-            return None
-        return self.offsets[-1], self.positions[-1]
-
-    def to_bytes(self) -> bytes:
-        """The on-disk form."""
-        return _interleave(
-            [(_big_endian(self.offsets), 4), (_big_endian(self.positions), 4)], len(self.offsets)
-        )
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> OffsetIndex:
-        """Parse the on-disk form (a trailing partial entry is ignored)."""
-        count = len(data) // cls.ENTRY_SIZE
-        data = data[: count * cls.ENTRY_SIZE]
-        index = cls()
-        index.offsets = _column(data, 8, 0, 4, count, "i")
-        index.positions = _column(data, 8, 4, 4, count, "i")
-        return index
-
     def is_sane(self, log_size: int) -> bool:
         """Whether the entries are increasing, non-negative and inside the log."""
         if not self.offsets:
@@ -134,21 +167,26 @@ class OffsetIndex:
         )
 
 
-class TimeIndex:
+class TimeIndex(_SparseIndex):
     """Sparse map from the running max timestamp to the batch that set it.
 
     @ivar timestamps: increasing timestamps (ms).
     @ivar offsets: relative base offsets of the batches carrying them.
     """
 
+    COLUMNS = (("q", 8), ("i", 4))
     ENTRY_SIZE = 12
 
     def __init__(self) -> None:
         self.timestamps = array("q")
         self.offsets = array("i")
 
-    def __len__(self) -> int:
-        return len(self.timestamps)
+    def columns(self) -> tuple[array, array]:
+        """C{(timestamps, offsets)}."""
+        return self.timestamps, self.offsets
+
+    def _set_columns(self, first: array, second: array) -> None:
+        self.timestamps, self.offsets = first, second
 
     def maybe_append(self, timestamp: int, relative_offset: int) -> None:
         """Add an entry if C{timestamp} is larger than the last one."""
@@ -165,28 +203,6 @@ class TimeIndex:
         """
         i = bisect_left(self.timestamps, timestamp)
         return self.offsets[i - 1] if i else None
-
-    def last(self) -> tuple[int, int] | None:
-        """The last entry as C{(timestamp, relative offset)}, or C{None}."""
-        if not self.timestamps:
-            return None
-        return self.timestamps[-1], self.offsets[-1]
-
-    def to_bytes(self) -> bytes:
-        """The on-disk form."""
-        return _interleave(
-            [(_big_endian(self.timestamps), 8), (_big_endian(self.offsets), 4)], len(self.timestamps)
-        )
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> TimeIndex:
-        """Parse the on-disk form (a trailing partial entry is ignored)."""
-        count = len(data) // cls.ENTRY_SIZE
-        data = data[: count * cls.ENTRY_SIZE]
-        index = cls()
-        index.timestamps = _column(data, 12, 0, 8, count, "q")
-        index.offsets = _column(data, 12, 8, 4, count, "i")
-        return index
 
     def is_sane(self, max_relative_offset: int) -> bool:
         """Whether the entries are increasing and point inside the segment."""

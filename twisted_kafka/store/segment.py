@@ -112,18 +112,18 @@ class Segment:
     @property
     def index(self) -> OffsetIndex:
         """The offset index (loaded, and rebuilt if it looks wrong, on first use)."""
-        if self._index is None:
-            self._load_indexes()
-        assert self._index is not None
-        return self._index
+        return self._indexes()[0]
 
     @property
     def time_index(self) -> TimeIndex:
         """The time index (loaded, and rebuilt if it looks wrong, on first use)."""
-        if self._time_index is None:
+        return self._indexes()[1]
+
+    def _indexes(self) -> tuple[OffsetIndex, TimeIndex]:
+        if self._index is None or self._time_index is None:
             self._load_indexes()
-        assert self._time_index is not None
-        return self._time_index
+        assert self._index is not None and self._time_index is not None
+        return self._index, self._time_index
 
     def indexes_loaded(self) -> bool:
         """Whether the indexes are in memory."""
@@ -211,17 +211,24 @@ class Segment:
 
     def track(self, position: int, size: int, header: Header, index_interval: int) -> None:
         """Account for a batch found in the file (recovery and rebuilds)."""
-        offset = header[F_BASE_OFFSET]
-        if header[F_MAX_TIMESTAMP] > self.max_timestamp:
-            self.max_timestamp = header[F_MAX_TIMESTAMP]
+        self._account(
+            position, size, header[F_BASE_OFFSET], header[F_LAST_OFFSET_DELTA], header[F_MAX_TIMESTAMP], index_interval
+        )
+
+    def _account(
+        self, position: int, size: int, offset: int, last_delta: int, max_timestamp: int, index_interval: int
+    ) -> None:
+        """Update size, end offset, max timestamp and indexes for a batch now in the file."""
+        self.size = position + size
+        self.next_offset = offset + last_delta + 1
+        if max_timestamp > self.max_timestamp:
+            self.max_timestamp = max_timestamp
             self.offset_of_max_timestamp = offset
         if self.bytes_since_index > index_interval:
             self._add_index_entry(offset, position)
             self.bytes_since_index = size
         else:
             self.bytes_since_index += size
-        self.size = position + size
-        self.next_offset = offset + header[F_LAST_OFFSET_DELTA] + 1
 
     def seal_time_index(self) -> None:
         """Make the time index's last entry the segment's max timestamp (as Kafka does)."""
@@ -284,16 +291,7 @@ class Segment:
             except OSError:
                 self.broken = True
             raise
-        self.size = position + n
-        self.next_offset = offset + last_delta + 1
-        if max_timestamp > self.max_timestamp:
-            self.max_timestamp = max_timestamp
-            self.offset_of_max_timestamp = offset
-        if self.bytes_since_index > index_interval:
-            self._add_index_entry(offset, position)
-            self.bytes_since_index = n
-        else:
-            self.bytes_since_index += n
+        self._account(position, n, offset, last_delta, max_timestamp, index_interval)
 
     def _add_index_entry(self, offset: int, position: int) -> None:
         """Index the batch at C{position} (and the running max timestamp)."""
