@@ -21,6 +21,7 @@ class _File:
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT)
 
     def close(self) -> None:
+        """Close the file."""
         os.close(self.fd)
 
 

@@ -44,6 +44,7 @@ class StoreModel(RuleBasedStateMachine):
 
     @property
     def log(self):  # type: ignore[no-untyped-def]
+        """The partition under test (from the current store)."""
         return self.store.vhost("/").topic("t").partitions[0]  # type: ignore[union-attr]
 
     def _crash(self) -> None:
@@ -52,6 +53,7 @@ class StoreModel(RuleBasedStateMachine):
             vhost.release()
 
     def teardown(self) -> None:
+        """Close the files and remove the data directory."""
         self._crash()
         shutil.rmtree(self.dir, ignore_errors=True)
 

@@ -142,9 +142,13 @@ class SweepSliceTests(SynchronousTestCase):
         sweep: RetentionSweep
 
         class FakeTopic:
+            """Owns the fake partitions."""
+
             partitions: list[object] = []
 
         class FakePartition:
+            """Records when the sweep visits it."""
+
             def __init__(self, i: int) -> None:
                 self.i = i
                 self.topic = FakeTopic
