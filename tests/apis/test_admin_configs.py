@@ -219,6 +219,16 @@ class AlterConfigsTests(SynchronousTestCase):
         [result] = alter(self.broker, [(BROKER, "5", {})])
         self.assertEqual(result["error_code"], ErrorCode.INVALID_REQUEST)
 
+    def test_internal(self) -> None:
+        """Internal stream queues cannot be reconfigured: POLICY_VIOLATION."""
+        self.broker.store.vhost("/").create_topic("__internal", 1)
+        [result] = alter(self.broker, [(TOPIC, "__internal", {"retention.ms": "1"})])
+        self.assertEqual(result["error_code"], ErrorCode.POLICY_VIOLATION)
+        result = incremental(self.broker, TOPIC, "__internal", [("retention.ms", SET, "1")])
+        self.assertEqual(result["error_code"], ErrorCode.POLICY_VIOLATION)
+        self.assertEqual(by_name(describe(self.broker, TOPIC, "__internal"))["retention.ms"]
+                         ["value"], "604800000")
+
     def test_broker_logger(self) -> None:
         """Legacy AlterConfigs on any other resource type is INVALID_REQUEST."""
         [result] = alter(self.broker, [(8, "0", {"kafka": "DEBUG"})])

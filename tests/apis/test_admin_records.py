@@ -54,6 +54,12 @@ class DeleteRecordsTests(SynchronousTestCase):
             0: (-1, ErrorCode.OFFSET_OUT_OF_RANGE), 1: (-1, ErrorCode.OFFSET_OUT_OF_RANGE)})
         self.assertEqual(self.partition.log_start_offset, 0)
 
+    def test_internal(self) -> None:
+        """Records of internal stream queues cannot be deleted, as in Kafka."""
+        self.broker.store.vhost("/").create_topic("__internal", 1)
+        self.assertEqual(self.delete({0: 0}, name="__internal"),
+                         {0: (-1, ErrorCode.INVALID_TOPIC_EXCEPTION)})
+
     def test_unknown(self) -> None:
         """Unknown topics and partitions are UNKNOWN_TOPIC_OR_PARTITION."""
         self.assertEqual(self.delete({0: 1}, name="nope"),

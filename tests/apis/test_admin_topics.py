@@ -302,10 +302,11 @@ class DeleteTopicsTests(SynchronousTestCase):
         self.assertIsNotNone(self.vhost.topic("a"))
 
     def test_internal(self) -> None:
-        """Internal stream queues cannot be deleted."""
+        """Internal stream queues cannot be deleted: POLICY_VIOLATION."""
         self.vhost.create_topic("__internal", 1)
         [result] = delete(self.broker, ["__internal"])["responses"]
-        self.assertEqual(result["error_code"], ErrorCode.INVALID_REQUEST)
+        self.assertEqual(result["error_code"], ErrorCode.POLICY_VIOLATION)
+        self.assertIn("internal", result["error_message"])
         self.assertIsNotNone(self.vhost.topic("__internal"))
 
     def test_recreate(self) -> None:
@@ -391,6 +392,13 @@ class CreatePartitionsTests(SynchronousTestCase):
         """Adding more than 10000 partitions at once is POLICY_VIOLATION."""
         result = add_partitions(self.broker, "t", 10003)
         self.assertEqual(result["error_code"], ErrorCode.POLICY_VIOLATION)
+
+    def test_internal(self) -> None:
+        """Internal stream queues cannot be grown: POLICY_VIOLATION."""
+        self.vhost.create_topic("__internal", 1)
+        result = add_partitions(self.broker, "__internal", 2)
+        self.assertEqual(result["error_code"], ErrorCode.POLICY_VIOLATION)
+        self.assertEqual(len(self.vhost.topic("__internal").partitions), 1)
 
     def test_duplicate(self) -> None:
         """A topic named twice is INVALID_REQUEST and is not grown."""

@@ -5,6 +5,9 @@ Manual replica assignments (CreateTopics, CreatePartitions) can only name
 this broker, once per partition: every partition has exactly one replica.
 Requests naming one topic twice are refused for every copy of that name.
 Messages follow Kafka's controller, with this broker's node id in them.
+Internal stream queues (names starting with C{__}, such as the committed
+offsets log) are managed by the broker: admin requests may describe them but
+not delete, grow or reconfigure them.
 """
 
 from __future__ import annotations
@@ -74,3 +77,19 @@ def too_many_partitions() -> KafkaError:
     """Return Kafka's error for a request creating more than L{MAX_PARTITIONS_PER_REQUEST}."""
     return KafkaError(ErrorCode.POLICY_VIOLATION,
                       "Excessively large number of partitions per request.")
+
+
+def is_internal(name: str) -> bool:
+    """Return whether topic C{name} is an internal stream queue."""
+    return name.startswith("__")
+
+
+def check_not_internal(name: str, what: str) -> None:
+    """Refuse to C{what} (e.g. "delete") internal topic C{name}.
+
+    @raise KafkaError: POLICY_VIOLATION.
+    """
+    if is_internal(name):
+        raise KafkaError(ErrorCode.POLICY_VIOLATION,
+                         f"Topic '{name}' is internal and managed by the broker: "
+                         f"it cannot {what}.")

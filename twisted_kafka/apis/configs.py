@@ -24,9 +24,10 @@ C{cleanup.policy=compact} is INVALID_CONFIG "compaction is not supported".
 A resource named twice, a config named twice or a null value (but for
 DELETE) is INVALID_REQUEST.  Changes are persisted in the topic's metadata
 file and take effect at once (retention runs right away); C{validate_only}
-checks and changes nothing.  Broker configs are read-only: changing one is
-INVALID_REQUEST ("Cannot update these configs dynamically"), Kafka's answer
-for static broker configs.
+checks and changes nothing.  Internal stream queues (C{__...}) are managed
+by the broker: changing their configs is POLICY_VIOLATION.  Broker configs
+are read-only: changing one is INVALID_REQUEST ("Cannot update these configs
+dynamically"), Kafka's answer for static broker configs.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from twisted_kafka import topic_config
-from twisted_kafka.apis.assignments import duplicates
+from twisted_kafka.apis.assignments import check_not_internal, duplicates
 from twisted_kafka.apis.broker_configs import broker_config_values
 from twisted_kafka.apis.config_values import ConfigValue, topic_config_values
 from twisted_kafka.errors import ErrorCode, KafkaError
@@ -241,6 +242,7 @@ def _alter(request: dict, context: RequestContext,
                 refuse_broker_change(resource, context.broker.node_id)
             elif resource["resource_type"] == TOPIC:
                 topic = find_topic(context.vhost, resource["resource_name"])
+                check_not_internal(topic.name, "be reconfigured")
                 changes = changes_for(topic, resource["configs"])
                 if not request["validate_only"] and changes:
                     topic.set_configs(changes)

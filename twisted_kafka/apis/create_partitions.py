@@ -5,7 +5,8 @@ C{count} is the new total; it must be larger than the current one
 (INVALID_PARTITIONS otherwise, with Kafka's messages).  Manual assignments,
 when given, need one entry per new partition, each naming only this broker
 (INVALID_REPLICA_ASSIGNMENT otherwise).  Adding more than 10000 partitions at
-once is POLICY_VIOLATION, Kafka's cap per request.  C{validate_only} checks everything
+once is POLICY_VIOLATION, Kafka's cap per request, and so is growing an
+internal stream queue (C{__...}).  C{validate_only} checks everything
 and changes nothing.  A topic named twice gets INVALID_REQUEST, an unknown one
 UNKNOWN_TOPIC_OR_PARTITION.  New partitions are empty stream queues, usable as
 soon as the response is sent.
@@ -16,7 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from twisted_kafka.apis.assignments import (
-    MAX_PARTITIONS_PER_REQUEST, check_replicas, duplicates, too_many_partitions,
+    MAX_PARTITIONS_PER_REQUEST, check_not_internal, check_replicas, duplicates,
+    too_many_partitions,
 )
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.server.context import RequestContext
@@ -38,6 +40,7 @@ def add_partitions(vhost: Any, wanted: dict, node_id: int, validate_only: bool) 
     topic = vhost.topic(name)
     if topic is None:
         raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"Topic '{name}' does not exist.")
+    check_not_internal(name, "get more partitions")
     current = len(topic.partitions)
     if count == current:
         raise KafkaError(ErrorCode.INVALID_PARTITIONS,

@@ -7,11 +7,14 @@ changes nothing; an offset above the high watermark, or below -1, gets
 OFFSET_OUT_OF_RANGE, as in Kafka.  The answer's C{low_watermark} is the log
 start offset afterwards (-1 with an error).  Records before it are no longer
 readable at once; the store removes the segments wholly before it.
-C{timeout_ms} changes nothing: there are no followers to wait for.
+Internal stream queues (C{__...}) get INVALID_TOPIC_EXCEPTION, as Kafka
+answers for its internal topics.  C{timeout_ms} changes nothing: there are
+no followers to wait for.
 """
 
 from __future__ import annotations
 
+from twisted_kafka.apis.assignments import is_internal
 from twisted_kafka.apis.partitions import find_partition, find_topic
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.server.context import RequestContext
@@ -31,6 +34,9 @@ def respond(request: dict, context: RequestContext) -> dict:
         topics_out.append({"name": wanted["name"], "partitions": partitions_out})
         try:
             topic = find_topic(vhost, wanted["name"])
+            if is_internal(topic.name):
+                raise KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION,
+                                 f"Cannot delete records of internal topic {topic.name}")
         except KafkaError as e:
             topic, topic_error = None, e.code
         for p in wanted["partitions"]:

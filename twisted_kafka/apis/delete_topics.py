@@ -7,14 +7,14 @@ INVALID_REQUEST for that name; an unknown name UNKNOWN_TOPIC_OR_PARTITION, an
 unknown id UNKNOWN_TOPIC_ID.  Deletion is immediate (the store renames the
 directories, then removes them), so C{timeout_ms} never expires.  Internal
 stream queues (names starting with C{__}, such as the committed-offsets log)
-cannot be deleted: INVALID_REQUEST.
+cannot be deleted: POLICY_VIOLATION.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from twisted_kafka.apis.assignments import duplicates
+from twisted_kafka.apis.assignments import check_not_internal, duplicates
 from twisted_kafka.apis.partitions import NULL_TOPIC_ID
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.server.context import RequestContext
@@ -58,9 +58,7 @@ def delete_topic(vhost: Any, name: str | None, topic_id: bytes) -> dict:
         if topic is None:
             raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
                              f"Topic '{name}' does not exist.")
-    if topic.name.startswith("__"):
-        raise KafkaError(ErrorCode.INVALID_REQUEST,
-                         f"Topic '{topic.name}' is internal and cannot be deleted.")
+    check_not_internal(topic.name, "be deleted")
     vhost.delete_topic(topic.name)
     return _result(topic.name, topic.topic_id)
 
