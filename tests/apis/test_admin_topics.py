@@ -134,6 +134,13 @@ class CreateTopicsTests(SynchronousTestCase):
         self.assertEqual(result["error_code"], ErrorCode.INVALID_TOPIC_EXCEPTION)
         self.assertIn("illegal", result["error_message"])
 
+    def test_internal_name(self) -> None:
+        """Names starting with __ are reserved for internal stream queues."""
+        result = create_one(self.broker, "__mine")
+        self.assertEqual(result["error_code"], ErrorCode.POLICY_VIOLATION)
+        self.assertIn("reserved", result["error_message"])
+        self.assertIsNone(self.vhost.topic("__mine"))
+
     def test_unknown_config(self) -> None:
         """An unknown config is INVALID_CONFIG naming the key; nothing is created."""
         result = create_one(self.broker, "c", configs={"no.such.config": "1"})

@@ -5,8 +5,10 @@ Per topic, in Kafka's order: a name given twice in the request is
 INVALID_REQUEST for that name; an illegal name INVALID_TOPIC_EXCEPTION; an
 existing topic TOPIC_ALREADY_EXISTS; a bad config INVALID_CONFIG naming the
 key (C{cleanup.policy=compact}: "compaction is not supported"; a null value
-is refused too).  Then the layout: C{num_partitions} -1 means
-C{[kafka] num_partitions}, 0 or below -1 is INVALID_PARTITIONS; the
+is refused too).  Names starting with C{__} are reserved for the broker's
+internal stream queues (POLICY_VIOLATION): they could not be deleted.  Then
+the layout: C{num_partitions} -1 means C{[kafka] num_partitions}, 0 or below
+-1 is INVALID_PARTITIONS; the
 replication factor must be 1 or -1 (0 or below -1, or anything above 1 on
 this single-node broker, is INVALID_REPLICATION_FACTOR).  Manual assignments
 need both counts at -1 (INVALID_REQUEST), partitions numbered 0..n-1 and
@@ -27,7 +29,7 @@ from typing import Any
 from twisted_kafka import topic_config
 from twisted_kafka.apis.assignments import (
     MAX_PARTITIONS_PER_REQUEST, REPLICATION_FACTOR, check_replicas, check_replication_factor,
-    duplicates, too_many_partitions,
+    duplicates, is_internal, too_many_partitions,
 )
 from twisted_kafka.apis.config_values import topic_config_values
 from twisted_kafka.apis.partitions import NULL_TOPIC_ID
@@ -121,6 +123,10 @@ def create_topic(vhost: Any, wanted: dict, node_id: int, default_partitions: int
     validate_topic_name(name)
     if vhost.topic(name) is not None:
         raise KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, f"Topic '{name}' already exists.")
+    if is_internal(name):
+        raise KafkaError(ErrorCode.POLICY_VIOLATION,
+                         f"Topic names starting with '__' are reserved for the broker's "
+                         f"internal stream queues: {name}")
     configs = requested_configs(wanted)
     count = partition_count(wanted, node_id, default_partitions)
     return vhost.create_topic(name, count, configs, validate_only=validate_only)
