@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 #: This broker's node id in Metadata and everywhere a node is named.
 NODE_ID = 0
+#: Names of internal stream queues (committed offsets) start with this.
+INTERNAL_PREFIX = "__"
 
 
 class Broker:
@@ -50,7 +52,8 @@ class Broker:
         """Create topic C{name} in C{vhost} as auto-creation does, or raise.
 
         @raise KafkaError: UNKNOWN_TOPIC_OR_PARTITION when auto-creation is
-            off, INVALID_TOPIC_EXCEPTION when the name is not valid.
+            off, INVALID_TOPIC_EXCEPTION when the name is not valid or is
+            reserved for internal stream queues (it starts with C{__}).
         """
         if not self.config.kafka.auto_create_topics:
             raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
@@ -58,4 +61,8 @@ class Broker:
         existing = vhost.topic(name)
         if existing is not None:
             return existing
+        if name.startswith(INTERNAL_PREFIX):
+            raise KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION,
+                             f"topic names starting with {INTERNAL_PREFIX!r} are reserved "
+                             "for the broker's internal stream queues")
         return vhost.create_topic(name, self.config.kafka.num_partitions)

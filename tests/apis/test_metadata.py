@@ -87,6 +87,13 @@ class MetadataTests(SynchronousTestCase):
             self.assertEqual(topics_of(response)[name]["error_code"],
                              ErrorCode.INVALID_TOPIC_EXCEPTION, name)
 
+    def test_internal_names_not_auto_created(self) -> None:
+        """A name starting with C{__} is reserved: INVALID_TOPIC_EXCEPTION, nothing created."""
+        response = self.ask(9, ["__mine"])
+        self.assertEqual(topics_of(response)["__mine"]["error_code"],
+                         ErrorCode.INVALID_TOPIC_EXCEPTION)
+        self.assertIsNone(self.broker.store.vhost("/").topic("__mine"))
+
     def test_topic_by_id(self) -> None:
         """v10+: a topic can be named by id; an unknown id is UNKNOWN_TOPIC_ID."""
         topic_id = self.broker.store.vhost("/").topic("beta").topic_id
