@@ -43,9 +43,21 @@ class OffsetIndexTests(SynchronousTestCase):
         self.assertFalse(self.index.is_sane(700))
         bad = OffsetIndex()
         bad.append(5, 10)
-        bad.append(5, 20)
+        bad.append(3, 5)
         self.assertFalse(bad.is_sane(100))
         self.assertTrue(OffsetIndex().is_sane(0))
+
+    def test_lookup_never_beyond_target(self) -> None:
+        """Even in a scrambled index a lookup returns an entry at or before what was asked."""
+        scrambled = OffsetIndex()
+        for relative, position in [(1, 10), (50, 20), (7, 30), (9, 40), (3, 50), (60, 60)]:
+            scrambled.append(relative, position)
+        for target in range(70):
+            relative, _ = scrambled.lookup(target)
+            self.assertLessEqual(relative, target)
+        for limit in range(70):
+            _, position = scrambled.floor_position(limit)
+            self.assertLessEqual(position, limit)
 
 
 class TimeIndexTests(SynchronousTestCase):

@@ -155,15 +155,19 @@ class OffsetIndex(_SparseIndex):
         return (self.offsets[i - 1], self.positions[i - 1]) if i else (0, 0)
 
     def is_sane(self, log_size: int) -> bool:
-        """Whether the entries are increasing, non-negative and inside the log."""
+        """Whether the first and last entries lie inside the log, in order.
+
+        Cheap on purpose (a sealed 1 GiB segment has 262144 entries): a
+        lookup never returns an entry beyond the offset or position asked
+        for, even in a damaged index, and readers verify the batch header an
+        entry points at, so a wrong entry in the middle costs a rebuild, not
+        a wrong answer.
+        """
         if not self.offsets:
             return True
         return (
-            self.offsets[0] >= 0
-            and self.positions[0] >= 0
-            and self.positions[-1] < log_size
-            and _strictly_increasing(self.offsets)
-            and _strictly_increasing(self.positions)
+            0 <= self.offsets[0] <= self.offsets[-1]
+            and 0 <= self.positions[0] <= self.positions[-1] < log_size
         )
 
 

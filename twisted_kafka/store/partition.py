@@ -151,6 +151,7 @@ class PartitionLog:
         new.rolling_base_ms = self._runtime.now_ms()
         try:
             old.write_indexes()
+            old.drop_indexes()
             self._write_snapshot(new.base_offset, durable=False)
         except OSError as e:
             self.log.warn("Could not write indexes of {path}: {error}", path=old.log_path, error=e)

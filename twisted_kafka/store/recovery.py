@@ -223,9 +223,10 @@ class PartitionLoader:
             else:
                 log.info("Rebuilding indexes of {path}", path=segment.log_path)
                 ok = self._recover(segment)
-            if not last and i >= 0 and segment.indexes_loaded():
+            if not last and segment.indexes_loaded():
                 try:
                     segment.write_indexes()
+                    segment.drop_indexes()
                 except OSError as e:
                     log.warn("Could not write indexes of {path}: {error}", path=segment.log_path, error=e)
             if not last and ok and segment.next_offset != segments[i + 1].base_offset:

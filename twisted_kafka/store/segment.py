@@ -111,38 +111,38 @@ class Segment:
 
     @property
     def index(self) -> OffsetIndex:
-        """The offset index (loaded, and rebuilt if it looks wrong, on first use)."""
-        return self._indexes()[0]
+        """The offset index, loaded on first use.
+
+        Loading checks only what is cheap (whole entries, bounds, the last
+        entry pointing at its batch); every entry is verified when a read
+        follows it. A bad file is rebuilt from the log.
+        """
+        index = self._index
+        if index is None:
+            index = _read_index(self.index_path, OffsetIndex)
+            if index is None or not index.is_sane(self.size) or not self._entry_points_at_batch(index.last()):
+                return self.rebuild_indexes()[0]
+            self._index = index
+        return index
 
     @property
     def time_index(self) -> TimeIndex:
-        """The time index (loaded, and rebuilt if it looks wrong, on first use)."""
-        return self._indexes()[1]
-
-    def _indexes(self) -> tuple[OffsetIndex, TimeIndex]:
-        if self._index is None or self._time_index is None:
-            self._load_indexes()
-        assert self._index is not None and self._time_index is not None
-        return self._index, self._time_index
+        """The time index, loaded (and fully checked: it cannot be verified on use) on first use."""
+        time_index = self._time_index
+        if time_index is None:
+            time_index = _read_index(self.time_index_path, TimeIndex)
+            if time_index is None or not time_index.is_sane(self.next_offset - self.base_offset):
+                return self.rebuild_indexes()[1]
+            self._time_index = time_index
+        return time_index
 
     def indexes_loaded(self) -> bool:
-        """Whether the indexes are in memory."""
+        """Whether the offset index is in memory."""
         return self._index is not None
 
-    def _load_indexes(self) -> None:
-        """Read both index files; rebuild them from the log if either looks wrong."""
-        index = _read_index(self.index_path, OffsetIndex)
-        time_index = _read_index(self.time_index_path, TimeIndex)
-        if (
-            index is None
-            or time_index is None
-            or not index.is_sane(self.size)
-            or not time_index.is_sane(self.next_offset - self.base_offset)
-            or not self._entry_points_at_batch(index.last())
-        ):
-            self.rebuild_indexes()
-            return
-        self._index, self._time_index = index, time_index
+    def drop_indexes(self) -> None:
+        """Forget the in-memory indexes of a sealed segment (they are on disk; reloaded on use)."""
+        self._index = self._time_index = None
 
     def _entry_points_at_batch(self, entry: tuple[int, int] | None) -> bool:
         """Whether an index entry points at a batch header with the right offset."""
@@ -196,7 +196,7 @@ class Segment:
             self.offset_of_max_timestamp = self.base_offset + relative
         return True
 
-    def rebuild_indexes(self) -> None:
+    def rebuild_indexes(self) -> tuple[OffsetIndex, TimeIndex]:
         """Rebuild both indexes by walking the batch headers of the log."""
         size, next_offset = self.size, self.next_offset
         self._index = OffsetIndex()
@@ -208,6 +208,7 @@ class Segment:
             self.track(position, batch_size, header, self.index_interval)
         self.seal_time_index()
         self.size, self.next_offset = size, next_offset
+        return self._index, self._time_index
 
     def track(self, position: int, size: int, header: Header, index_interval: int) -> None:
         """Account for a batch found in the file (recovery and rebuilds)."""
@@ -357,6 +358,8 @@ class Segment:
     def _locate(self, offset: int) -> tuple[int, int, Header] | None:
         entry = self.index.lookup(offset - self.base_offset)
         for position, size, header in self._checked_headers(entry, self.size):
+            if header[F_BASE_OFFSET] > offset:
+                return None  # not in this segment (or the segment is damaged)
             if offset <= header[F_BASE_OFFSET] + header[F_LAST_OFFSET_DELTA]:
                 return position, size, header
         return None

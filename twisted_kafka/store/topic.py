@@ -79,7 +79,8 @@ class TopicLog:
     def _apply_configs(self) -> None:
         """Recompute the typed effective values the store reads on every append."""
         value = self.config
-        self.segment_bytes = int(value("segment.bytes"))
+        # positions in the offset index are 32-bit
+        self.segment_bytes = min(int(value("segment.bytes")), 2**31 - 1)
         self.segment_ms = int(value("segment.ms"))
         self.retention_ms = int(value("retention.ms"))
         self.retention_bytes = int(value("retention.bytes"))
