@@ -122,6 +122,20 @@ class RetentionTests(StoreTestMixin, SynchronousTestCase):
         self.assertIn(f"{0:020d}.log", gone)
         self.assertIn(f"{0:020d}.index", gone)
 
+    def test_many_segments_in_steps(self) -> None:
+        """A big deletion is done a bounded number of segments per reactor turn."""
+        from twisted_kafka.store.partition import MAX_DELETIONS_PER_STEP
+
+        store = self.open_store(segment_bytes=300)
+        topic = store.vhost("/").create_topic("many", 1)
+        log = topic.partitions[0]
+        self.fill(log, 2 * MAX_DELETIONS_PER_STEP + 10, count=1)
+        total = len(log.segments())
+        topic.set_configs({"retention.bytes": "0"})
+        self.assertEqual(len(log.segments()), total - MAX_DELETIONS_PER_STEP)
+        self.clock.advance(0)
+        self.assertEqual(len(log.segments()), 1)
+
     def test_after_restart(self) -> None:
         """After a restart the log starts at the first remaining segment."""
         self.fill(self.log, 30)

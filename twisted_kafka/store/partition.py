@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 INT32_MAX = 2**31 - 1
 
+#: Segments deleted per retention step before yielding to the reactor.
+MAX_DELETIONS_PER_STEP = 32
+
 _unpack_header = HEADER.unpack_from
 
 
@@ -268,17 +271,9 @@ class PartitionLog:
         except OSError as e:
             raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"cannot persist the log start offset: {e}") from None
         self.log_start_offset = before_offset
-        self._delete_below_log_start()
         self._producers.evict_before(before_offset)
+        self.trim_head()
         return before_offset
-
-    def _delete_below_log_start(self) -> int:
-        """Delete sealed segments that end at or before the log start offset."""
-        deleted = 0
-        while len(self._segments) > 1 and self._segments[1].base_offset <= self.log_start_offset:
-            self._delete_head("below the log start offset")
-            deleted += 1
-        return deleted
 
     def _delete_head(self, why: str) -> None:
         """Delete the oldest (sealed) segment and move the log start past it."""
@@ -310,10 +305,14 @@ class PartitionLog:
 
     # -- retention -----------------------------------------------------------
 
-    def apply_retention(self, now_ms: int) -> int:
-        """Roll an old active segment, then delete sealed segments past retention.
+    def apply_retention(self, now_ms: int, limit: int = MAX_DELETIONS_PER_STEP) -> int:
+        """Roll an old active segment, then delete up to C{limit} sealed segments past retention.
 
-        @return: how many segments were deleted.
+        A sealed segment at the head goes while it lies wholly below the log
+        start offset, is older than C{retention.ms}, or the partition without
+        it is still at least C{retention.bytes}.
+
+        @return: how many segments were deleted (C{limit}: call again).
         """
         if self._closed:
             return 0
@@ -324,21 +323,37 @@ class PartitionLog:
                 self._roll()
             except KafkaError as e:
                 self.log.warn("Age-based roll failed: {error}", error=e)
-        deleted = self._delete_below_log_start()
-        if topic.retention_ms >= 0:
-            while len(self._segments) > 1 and now_ms - _largest_timestamp(self._segments[0]) > topic.retention_ms:
-                self._delete_head(f"older than retention.ms={topic.retention_ms}")
-                deleted += 1
-        if topic.retention_bytes >= 0:
-            size = self.size_bytes()
-            while len(self._segments) > 1 and size - self._segments[0].size >= topic.retention_bytes:
-                size -= self._segments[0].size
-                self._delete_head(f"partition larger than retention.bytes={topic.retention_bytes}")
-                deleted += 1
+        deleted = 0
+        while deleted < limit:
+            reason = self._retention_reason(now_ms)
+            if reason is None:
+                break
+            self._delete_head(reason)
+            deleted += 1
         if deleted:
             self._producers.evict_before(self.log_start_offset)
         self._producers.expire(now_ms, self._runtime.config.producer_id_expiration_ms)
         return deleted
+
+    def _retention_reason(self, now_ms: int) -> str | None:
+        """Why the oldest segment must go, or C{None} (never the active one)."""
+        segments = self._segments
+        if len(segments) < 2:
+            return None
+        head = segments[0]
+        topic = self.topic
+        if segments[1].base_offset <= self.log_start_offset:
+            return "below the log start offset"
+        if topic.retention_ms >= 0 and now_ms - _largest_timestamp(head) > topic.retention_ms:
+            return f"older than retention.ms={topic.retention_ms}"
+        if topic.retention_bytes >= 0 and self.size_bytes() - head.size >= topic.retention_bytes:
+            return f"partition larger than retention.bytes={topic.retention_bytes}"
+        return None
+
+    def trim_head(self) -> None:
+        """Apply retention now, continuing in later reactor turns if there is much to delete."""
+        if self.apply_retention(self._runtime.now_ms()) >= MAX_DELETIONS_PER_STEP:
+            self._runtime.clock.callLater(0, self.trim_head)
 
     # -- checkpoints ---------------------------------------------------------
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from twisted.logger import Logger
 
+from twisted_kafka.store.partition import MAX_DELETIONS_PER_STEP
 from twisted_kafka.store.runtime import DelayedCall, ReactorClock
 
 if TYPE_CHECKING:
@@ -78,11 +79,11 @@ class RetentionSweep:
 
     def _visit(self, partitions: list[PartitionLog]) -> Iterator[None]:
         for partition in partitions:
-            if partition.topic.partitions and partition in partition.topic.partitions:
-                try:
-                    partition.apply_retention(int(self._clock.seconds() * 1000))
-                except Exception:
-                    self.log.failure("Retention failed for {partition}", partition=partition)
+            try:
+                while partition.apply_retention(int(self._clock.seconds() * 1000)) >= MAX_DELETIONS_PER_STEP:
+                    yield None
+            except Exception:
+                self.log.failure("Retention failed for {partition}", partition=partition)
             yield None
 
     def _slice(self) -> None:

@@ -123,9 +123,8 @@ class TopicLog:
             self.configs = previous
             raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"cannot save topic configs: {e}") from None
         self._apply_configs()
-        now = self._runtime.now_ms()
         for partition in self.partitions:
-            partition.apply_retention(now)
+            partition.trim_head()
 
     # -- files ---------------------------------------------------------------
 
