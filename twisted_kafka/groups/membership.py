@@ -477,7 +477,7 @@ class Membership:
         if member.is_new or not (member.awaiting_join or member.awaiting_sync):
             self.log.info("Group {group}: member {member} failed (session timeout); removing it",
                           group=group.group_id, member=member.member_id)
-            self._remove_member_and_update_group(group, member)
+            self._remove_member_and_update_group(group, member, "failed")
 
     def _pending_member_expired(self, group: ClassicGroup, member_id: str) -> None:
         if group.pending_members.get(member_id) is None:
@@ -500,10 +500,11 @@ class Membership:
         if sync is not None:
             sync(SyncResult(ErrorCode.UNKNOWN_MEMBER_ID))
 
-    def _remove_member_and_update_group(self, group: ClassicGroup, member: Member) -> None:
+    def _remove_member_and_update_group(self, group: ClassicGroup, member: Member,
+                                        why: str = "left") -> None:
         self._drop(group, member)
         if group.is_in(STABLE, COMPLETING):
-            self._maybe_prepare_rebalance(group, f"member {member.member_id} left")
+            self._maybe_prepare_rebalance(group, f"member {member.member_id} {why}")
         elif group.is_in(PREPARING):
             self._try_complete_join(group)
 

@@ -1,0 +1,329 @@
+# -*- test-case-name: tests.e2e.test_groups -*-
+"""Consumer groups end to end: real clients share topics through the real broker.
+
+Each group member runs in its own process (so that one can be killed), with
+synchronous commits after every record.  It writes C{C partition offset}
+when it has consumed a record and C{K partition offset} once that record's
+offset is committed.  The checks: every produced record is committed, no
+record is committed twice (a record is consumed again only when its first
+consumer could not commit it), and every member gets partitions.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from typing import Any, Callable
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from tests.e2e.harness import BrokerTestMixin
+
+#: One group member: C{python -c WORKER lib bootstrap group topic output}.
+WORKER = r'''
+import signal, sys
+lib, bootstrap, group, topic, path = sys.argv[1:6]
+running = [True]
+signal.signal(signal.SIGTERM, lambda *_: running.__setitem__(0, False))
+out = open(path, "w", buffering=1)
+common = dict(session_ms=6000, heartbeat_ms=500)
+
+if lib == "confluent":
+    from confluent_kafka import Consumer, KafkaException
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
+                  "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                  "session.timeout.ms": 6000, "heartbeat.interval.ms": 500})
+    c.subscribe([topic])
+    while running[0]:
+        m = c.poll(0.1)
+        if m is None or m.error():
+            continue
+        out.write(f"C {m.partition()} {m.offset()}\n")
+        try:
+            c.commit(message=m, asynchronous=False)
+        except KafkaException:
+            continue
+        out.write(f"K {m.partition()} {m.offset()}\n")
+    c.close()
+elif lib == "kafka-python":
+    from kafka import KafkaConsumer
+    from kafka.structs import OffsetAndMetadata
+    c = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group,
+                      auto_offset_reset="earliest", enable_auto_commit=False,
+                      session_timeout_ms=6000, heartbeat_interval_ms=500)
+    while running[0]:
+        for tp, messages in c.poll(timeout_ms=100).items():
+            for m in messages:
+                out.write(f"C {m.partition} {m.offset}\n")
+                try:
+                    c.commit({tp: OffsetAndMetadata(m.offset + 1, None, -1)})
+                except Exception:
+                    continue
+                out.write(f"K {m.partition} {m.offset}\n")
+    c.close()
+else:
+    import asyncio
+    from aiokafka import AIOKafkaConsumer
+
+    async def main():
+        c = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group,
+                             auto_offset_reset="earliest", enable_auto_commit=False,
+                             session_timeout_ms=6000, heartbeat_interval_ms=500)
+        await c.start()
+        try:
+            while running[0]:
+                batches = await c.getmany(timeout_ms=100)
+                for tp, messages in batches.items():
+                    for m in messages:
+                        out.write(f"C {m.partition} {m.offset}\n")
+                        try:
+                            await c.commit({tp: m.offset + 1})
+                        except Exception:
+                            continue
+                        out.write(f"K {m.partition} {m.offset}\n")
+        finally:
+            await c.stop()
+
+    asyncio.run(main())
+out.write("EXIT\n")
+'''
+
+#: Broker settings: a short initial rebalance delay keeps the tests fast.
+BROKER_KAFKA = {"group_initial_rebalance_delay_ms": 200, "num_partitions": 6}
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
+    """Poll C{predicate} until it is true; fail with C{what} after C{timeout} seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.1)
+
+
+class Member:
+    """One group member process and what it reported."""
+
+    def __init__(self, name: str, lib: str, bootstrap: str, group: str, topic: str,
+                 directory: str) -> None:
+        self.name = name
+        self.path = os.path.join(directory, f"{name}.out")
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", WORKER, lib, bootstrap, group, topic, self.path],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=open(os.path.join(directory, f"{name}.err"), "wb"))
+
+    def lines(self) -> list[tuple[str, int, int]]:
+        """Return the (kind, partition, offset) lines written so far."""
+        try:
+            with open(self.path) as f:
+                rows = [line.split() for line in f if line.endswith("\n")]
+        except FileNotFoundError:
+            return []
+        return [(r[0], int(r[1]), int(r[2])) for r in rows if len(r) == 3]
+
+    def committed(self) -> set[tuple[int, int]]:
+        """The (partition, offset) pairs this member committed."""
+        return {(p, o) for kind, p, o in self.lines() if kind == "K"}
+
+    def stop(self) -> None:
+        """Close the consumer cleanly (it leaves the group) and wait for the process."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(30)
+
+    def kill(self) -> None:
+        """Kill the process: the consumer disappears without leaving."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(30)
+
+
+class GroupScenario(BrokerTestMixin, SynchronousTestCase):
+    """Members of one group on a six-partition topic of a fresh broker."""
+
+    broker_options = {"kafka": BROKER_KAFKA}
+    topic = "shared"
+    group = "workers"
+
+    def setUp(self) -> Any:
+        """Start the broker, create the topic, make a producer and an admin client."""
+        from confluent_kafka import Producer
+        from confluent_kafka.admin import AdminClient, NewTopic
+
+        result = super().setUp()
+        self.directory = self.mktemp()
+        os.makedirs(self.directory)
+        self.members: list[Member] = []
+        self.addCleanup(self._stop_members)
+        self.admin = AdminClient({"bootstrap.servers": self.broker.bootstrap})
+        self.admin.create_topics([NewTopic(self.topic, 6, 1)])[self.topic].result(10)
+        self.producer = Producer({"bootstrap.servers": self.broker.bootstrap, "linger.ms": 5})
+        self.produced: set[tuple[int, int]] = set()
+        self.phase = 0
+        return result
+
+    def _stop_members(self) -> None:
+        for member in self.members:
+            member.kill()
+        # Drop the clients now, so they stop reconnecting to the stopped broker.
+        del self.producer, self.admin
+
+    def member(self, name: str, lib: str = "confluent") -> Member:
+        """Start a group member."""
+        member = Member(name, lib, self.broker.bootstrap, self.group, self.topic, self.directory)
+        self.members.append(member)
+        return member
+
+    def produce(self, per_partition: int = 10) -> set[tuple[int, int]]:
+        """Produce records to every partition; return their (partition, offset) pairs."""
+        self.phase += 1
+        delivered: set[tuple[int, int]] = set()
+
+        def report(error: Any, message: Any) -> None:
+            self.assertIsNone(error)
+            delivered.add((message.partition(), message.offset()))
+
+        for i in range(per_partition * 6):
+            self.producer.produce(self.topic, value=f"{self.phase}-{i}".encode(),
+                                  partition=i % 6, on_delivery=report)
+        self.assertEqual(self.producer.flush(10), 0)
+        self.assertEqual(len(delivered), per_partition * 6)
+        self.produced |= delivered
+        return delivered
+
+    def describe(self) -> Any:
+        """Return the group's description (DescribeGroups through librdkafka's admin client)."""
+        return self.admin.describe_consumer_groups([self.group])[self.group].result(10)
+
+    def wait_stable(self, members: int, timeout: float = 30) -> None:
+        """Wait until the group is Stable with C{members} members."""
+        from confluent_kafka import ConsumerGroupState
+
+        def stable() -> bool:
+            description = self.describe()
+            return (description.state == ConsumerGroupState.STABLE
+                    and len(description.members) == members)
+
+        wait_until(stable, timeout, f"a stable group of {members}")
+
+    def wait_committed(self, records: set[tuple[int, int]], timeout: float = 30) -> None:
+        """Wait until every one of C{records} has been committed by some member."""
+        def done() -> bool:
+            committed: set[tuple[int, int]] = set()
+            for member in self.members:
+                committed |= member.committed()
+            return records <= committed
+
+        wait_until(done, timeout, f"{len(records)} records to be committed")
+
+    def check_once(self) -> None:
+        """Every record was committed exactly once; re-consumed records had not been committed."""
+        commits: Counter[tuple[int, int]] = Counter()
+        for member in self.members:
+            commits.update(member.committed())
+        self.assertEqual(set(commits), self.produced)
+        self.assertEqual([r for r, n in commits.items() if n > 1], [])
+        for member in self.members:
+            lines = member.lines()
+            consumed = Counter((p, o) for kind, p, o in lines if kind == "C")
+            self.assertEqual([r for r, n in consumed.items() if n > 1], [],
+                             f"{member.name} consumed records twice")
+
+    def consumed_in(self, member: Member, records: set[tuple[int, int]]) -> int:
+        """How many of C{records} C{member} consumed."""
+        return len({(p, o) for kind, p, o in member.lines() if kind == "C"} & records)
+
+
+class ConfluentGroupTests(GroupScenario):
+    """Three confluent-kafka consumers share a topic; one leaves, one is killed, one joins."""
+
+    def test_members_come_and_go(self) -> None:
+        """No record is lost or committed twice as the membership changes."""
+        a, b, c = self.member("a"), self.member("b"), self.member("c")
+        self.wait_stable(3)
+        first = self.produce()
+        self.wait_committed(first)
+        for member in (a, b, c):
+            self.assertGreater(self.consumed_in(member, first), 0, member.name)
+
+        b.stop()
+        self.wait_stable(2)
+        second = self.produce()
+        self.wait_committed(second)
+        self.assertEqual(self.consumed_in(b, second), 0)
+
+        c.kill()
+        third = self.produce()
+        self.wait_committed(third)  # c's partitions move after its session timeout
+        self.assertEqual(self.consumed_in(c, third), 0)
+
+        d = self.member("d")
+        self.wait_stable(2)
+        fourth = self.produce()
+        self.wait_committed(fourth)
+        self.assertGreater(self.consumed_in(d, fourth), 0)
+        self.check_once()
+
+
+class KafkaPythonGroupTests(GroupScenario):
+    """kafka-python group consumers share a topic; one leaves, one joins."""
+
+    def test_members_come_and_go(self) -> None:
+        """No record is lost or committed twice; each member gets partitions."""
+        a, b = self.member("a", "kafka-python"), self.member("b", "kafka-python")
+        self.wait_stable(2)
+        first = self.produce()
+        self.wait_committed(first)
+        self.assertGreater(self.consumed_in(a, first), 0)
+        self.assertGreater(self.consumed_in(b, first), 0)
+        a.stop()
+        self.wait_stable(1)
+        second = self.produce()
+        self.wait_committed(second)
+        self.assertEqual(self.consumed_in(b, second), len(second))
+        self.check_once()
+
+
+class AiokafkaGroupTests(GroupScenario):
+    """aiokafka group consumers share a topic; one leaves."""
+
+    def test_members_come_and_go(self) -> None:
+        """No record is lost or committed twice; each member gets partitions."""
+        a, b = self.member("a", "aiokafka"), self.member("b", "aiokafka")
+        self.wait_stable(2)
+        first = self.produce()
+        self.wait_committed(first)
+        self.assertGreater(self.consumed_in(a, first), 0)
+        self.assertGreater(self.consumed_in(b, first), 0)
+        b.stop()
+        self.wait_stable(1)
+        second = self.produce()
+        self.wait_committed(second)
+        self.assertEqual(self.consumed_in(a, second), len(second))
+        self.check_once()
+
+
+class RestartTests(GroupScenario):
+    """Committed offsets survive a broker restart."""
+
+    def test_resume_after_restart(self) -> None:
+        """After a restart a group member resumes at the committed offsets."""
+        first = self.member("first")
+        self.wait_stable(1)
+        before = self.produce()
+        self.wait_committed(before)
+        first.stop()
+        self.broker.restart()
+        after = self.produce()
+        second = self.member("second", "kafka-python")
+        self.wait_committed(after)
+        self.assertEqual({(p, o) for kind, p, o in second.lines() if kind == "C"}, after)
+        self.check_once()
