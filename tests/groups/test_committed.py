@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Sequence
+
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -26,7 +28,7 @@ class Journal:
         self.changes: list[tuple[str, list]] = []
         self.fail: KafkaError | None = None
 
-    def offsets_changed(self, group: ClassicGroup, changes: list) -> None:
+    def offsets_changed(self, group: ClassicGroup, changes: Sequence[Any]) -> None:
         """Record or refuse C{changes}."""
         if self.fail is not None:
             raise self.fail
@@ -52,7 +54,7 @@ class CommittedCase(MembershipCase):
         self.offsets = CommittedOffsets(self.membership, self.topics.get, self.journal)
 
     def commit(self, *entries: OffsetToCommit, group_id: str = "g", generation: int = -1,
-               member_id: str = "", instance: str | None = None, **kwargs: object) -> list:
+               member_id: str = "", instance: str | None = None, **kwargs: Any) -> list:
         """Commit C{entries}; return the errors."""
         return self.offsets.commit(group_id, generation, member_id, instance, entries,
                                    **kwargs).errors

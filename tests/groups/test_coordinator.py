@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Any
 
 from tests.groups.test_offset_log import StoreCase
 from twisted_kafka.errors import ErrorCode, KafkaError
@@ -27,7 +28,12 @@ class CoordinatorTests(StoreCase):
         coordinator = GroupCoordinator(self.store, self.clock, config(**kafka))
         if started:
             coordinator.startService()
-            self.addCleanup(lambda: coordinator.running and coordinator.stopService())
+
+            def stop() -> None:
+                if coordinator.running:
+                    coordinator.stopService()
+
+            self.addCleanup(stop)
         return coordinator
 
     def commit(self, coordinator: GroupCoordinator, vhost: str = "/", offset: int = 5) -> None:
@@ -79,8 +85,10 @@ class CoordinatorTests(StoreCase):
         vhost.create_topic("t", 1)
         coordinator = self.coordinator()
         self.commit(coordinator)
+        topic = vhost.topic("t")
+        assert topic is not None
         self.assertEqual(coordinator.for_vhost(vhost).groups["g"].offsets[("t", 0)].topic_id,
-                         vhost.topic("t").topic_id)
+                         topic.topic_id)
         vhost.delete_topic("t")
         coordinator.topic_deleted(vhost)
         self.assertNotIn("g", coordinator.for_vhost(vhost).groups)
@@ -107,7 +115,7 @@ class CoordinatorTests(StoreCase):
         groups = coordinator.for_vhost(self.store.vhost("/"))
         groups.membership.join(JoinRequest("g", "", None, "c", "/h", 10000, 10000, "consumer",
                                            [("range", b"")], False), lambda result: None)
-        own = [c for c in self.clock.getDelayedCalls() if "Membership" in repr(c)
+        own: list[Any] = [c for c in self.clock.getDelayedCalls() if "Membership" in repr(c)
                or "LoopingCall" in repr(c)]
         self.assertTrue(own)
         coordinator.stopService()

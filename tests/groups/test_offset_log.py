@@ -87,6 +87,7 @@ class ReplayTests(StoreCase):
         """The offsets stream queue is created with one partition, kept forever."""
         self.offset_log()
         topic = self.store.vhost("/").topic(OFFSETS_TOPIC)
+        assert topic is not None
         self.assertEqual(len(topic.partitions), 1)
         self.assertEqual(topic.retention_ms, -1)
         self.assertEqual(topic.retention_bytes, -1)
@@ -95,7 +96,9 @@ class ReplayTests(StoreCase):
         """An offsets topic created by someone else gets its retention turned off."""
         self.store.vhost("/").create_topic(OFFSETS_TOPIC, 1, {"retention.ms": "1000"})
         self.offset_log()
-        self.assertEqual(self.store.vhost("/").topic(OFFSETS_TOPIC).retention_ms, -1)
+        topic = self.store.vhost("/").topic(OFFSETS_TOPIC)
+        assert topic is not None
+        self.assertEqual(topic.retention_ms, -1)
 
     def test_replay_after_restart(self) -> None:
         """Commits, deletions, group states and group deletions replay to the same table."""

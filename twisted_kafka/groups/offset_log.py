@@ -32,7 +32,7 @@ right table.
 from __future__ import annotations
 
 import struct
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from twisted.logger import Logger
 
@@ -209,7 +209,7 @@ class OffsetLog:
             self._compaction = self.clock.callLater(0, self.compact)
 
     def offsets_changed(self, group: ClassicGroup,
-                        changes: list[tuple[str, int, CommittedOffset | None]]) -> None:
+                        changes: Sequence[tuple[str, int, CommittedOffset | None]]) -> None:
         """Append C{changes} to C{group}'s offsets.
 
         @raise KafkaError: when the store cannot append.
