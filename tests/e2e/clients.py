@@ -46,8 +46,12 @@ QUIET = {"log_level": 2}
 #: kcat's delimiters between key and value, and between records (kcat -P).
 KCAT_KEY_DELIMITER = b"\x1f"
 KCAT_RECORD_DELIMITER = b"\x1e"
-#: kcat -C output: a text line of numbers and headers, then key and value bytes.
-KCAT_FORMAT = r"%o %T %K %S %h\n%k%s"
+#: kcat -C output per record: a line of numbers, the key and value bytes, the
+#: headers as kcat prints them, and an end marker (header values are bytes).
+KCAT_FORMAT = r"%o %T %K %S\n%k%s%h\x01\x02kcat-end\x02\x01"
+KCAT_END = b"\x01\x02kcat-end\x02\x01"
+#: The one pseudo-header of a record read by kcat: its headers as printed.
+KCAT_HEADERS = "kcat %h"
 
 
 class Outgoing(NamedTuple):
@@ -354,7 +358,8 @@ def _read_kafka_python(bootstrap: str, topic: str, partition: int, start: int | 
     from kafka import KafkaConsumer, TopicPartition
 
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
-                             enable_auto_commit=False, **config)
+                             enable_auto_commit=False,
+                             **{"auto_offset_reset": "earliest", **config})
     try:
         tp = TopicPartition(topic, partition)
         consumer.assign([tp])
@@ -381,8 +386,12 @@ def _read_aiokafka(bootstrap: str, topic: str, partition: int, start: int | None
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     async def run() -> list[Stored]:
+        # With its default reset policy, latest, the reset aiokafka starts on
+        # assign() can finish after seek_to_beginning() and win (a race in
+        # aiokafka 0.14's Fetcher._reset_offsets_async): reset to earliest.
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
-                                    enable_auto_commit=False, **config)
+                                    enable_auto_commit=False,
+                                    **{"auto_offset_reset": "earliest", **config})
         await consumer.start()
         try:
             tp = TopicPartition(topic, partition)
@@ -410,7 +419,7 @@ def _read_aiokafka(bootstrap: str, topic: str, partition: int, start: int | None
 
 def _read_kcat(bootstrap: str, topic: str, partition: int, start: int | None,
                timeout: float, config: dict[str, Any]) -> list[Stored]:
-    """C{kcat -C -e}: header values come back as text, null ones as empty."""
+    """C{kcat -C -e}: headers come back as printed (see L{parse_kcat_output})."""
     assert KCAT is not None
     command = [KCAT, "-C", "-b", bootstrap, "-t", topic, "-p", str(partition), "-e",
                "-o", "beginning" if start is None else str(start), "-f", KCAT_FORMAT]
@@ -426,30 +435,39 @@ def _read_kcat(bootstrap: str, topic: str, partition: int, start: int | None,
 def parse_kcat_output(topic: str, partition: int, data: bytes) -> list[Stored]:
     """Parse what C{kcat -C -f KCAT_FORMAT} printed.
 
-    Each record is a line C{offset timestamp keylen valuelen headers} then
-    exactly keylen and valuelen bytes (-1: null).  Headers print as
-    C{name=value,...}: values must not hold commas, and null prints as empty.
+    Each record is a line C{offset timestamp keylen valuelen}, exactly
+    keylen and valuelen bytes (-1: null), then the headers as kcat prints
+    them (C{name=value,...}, which cannot be split back reliably) up to
+    L{KCAT_END}: they become the one header L{KCAT_HEADERS}.
     """
     out = []
     pos = 0
     while pos < len(data):
         newline = data.index(b"\n", pos)
-        offset, timestamp, key_size, value_size, *rest = data[pos:newline].split(b" ", 4)
+        offset, timestamp, key_size, value_size = data[pos:newline].split(b" ")
         pos = newline + 1
         fields = []
         for size in (int(key_size), int(value_size)):
             fields.append(None if size < 0 else data[pos:pos + size])
             pos += max(size, 0)
-        headers = tuple((name.decode(), value) for name, _, value in
-                        (h.partition(b"=") for h in rest[0].split(b",") if rest and rest[0]))
+        end = data.index(KCAT_END, pos)
+        headers = ((KCAT_HEADERS, data[pos:end]),)
+        pos = end + len(KCAT_END)
         out.append(Stored(topic, partition, int(offset), fields[0], fields[1], headers,
                           int(timestamp)))
     return out
 
 
 def as_kcat_sees(record: Stored) -> Stored:
-    """Return C{record} with its null header values empty, as kcat prints them."""
-    return record._replace(headers=tuple((n, v or b"") for n, v in record.headers))
+    """Return C{record} with its headers as kcat prints them.
+
+    A null value prints as C{NULL}, and a value prints up to its first NUL
+    byte (kcat formats header values with printf's C{%.*s}).
+    """
+    printed = b",".join(
+        b"%s=%s" % (name.encode(), b"NULL" if value is None else value.split(b"\0", 1)[0])
+        for name, value in record.headers)
+    return record._replace(headers=((KCAT_HEADERS, printed),))
 
 
 def _short(record: Stored | None) -> str:
@@ -504,7 +522,7 @@ def assert_acked_in_order(case: SynchronousTestCase, acked: Sequence[Stored]) ->
 # --- The wire protocol over a plain socket -----------------------------------
 
 _SIZE = struct.Struct(">i")
-PRODUCE, FETCH, LIST_OFFSETS, METADATA, API_VERSIONS = 0, 1, 2, 3, 18
+PRODUCE, FETCH, LIST_OFFSETS, METADATA, API_VERSIONS, INIT_PRODUCER_ID = 0, 1, 2, 3, 18, 22
 
 
 class RawClient:

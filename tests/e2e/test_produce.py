@@ -8,8 +8,10 @@ proxy that keeps dropping connections; kafka-python 3 with its defaults;
 aiokafka with every codec; C{kcat -P} - then reads the partition back and
 checks that every acknowledged record is there exactly once, in order, byte
 for byte, and that the stored batches carry the codec and producer id sent.
-A broker killed with SIGKILL right after acks=all acknowledgements comes back
-with all of them.
+Also: keyed records over three partitions, each in order; LogAppendTime
+topics stamped by the broker.  A broker killed with SIGKILL right after
+acks=all acknowledgements comes back with all of them, and with its
+idempotent producers' state (a retried batch is not stored twice).
 """
 
 from __future__ import annotations
@@ -17,16 +19,20 @@ from __future__ import annotations
 import socket
 import struct
 import threading
+import time
 from typing import Any
 
 from twisted.trial.unittest import SynchronousTestCase
 
 from tests.e2e import clients
 from tests.e2e.clients import (
-    Stored, assert_acked_in_order, codec_tests, assert_same_records, make_records, read_partition,
-    stored_batch_headers)
+    INIT_PRODUCER_ID, PRODUCE, RawClient, Stored, assert_acked_in_order, assert_same_records,
+    codec_tests, list_offset, make_records, produce_request, produce_results,
+    read_partition, stored_batch_headers)
 from tests.e2e.harness import KCAT, KCAT_MISSING, BrokerProcess, BrokerTestMixin
 from tests.e2e.shared import shared_broker
+from twisted_kafka.errors import ErrorCode
+from twisted_kafka.records.record import build_batch
 
 #: Records per test: a few thousand, so the whole file stays fast.
 COUNT = 2000
@@ -336,3 +342,106 @@ class DurabilityTests(BrokerTestMixin, SynchronousTestCase):
         more = make_records(10, "after-restart")
         again = clients.produce_confluent(self.broker.bootstrap, topic, more)
         self.assertEqual([a.offset for a in again], list(range(COUNT, COUNT + 10)))
+
+    def test_retry_after_kill(self) -> None:
+        """A batch retried after a SIGKILL and restart is answered, not stored again.
+
+        The producer state is rebuilt from the log: the retry gets the
+        original offset, the next sequence is appended, a gap is refused.
+        A new producer id after the restart is one never handed out before.
+        """
+        topic = "retried"
+        with RawClient(self.broker.bootstrap) as client:
+            pid = self.producer_id(client)
+            batches = [self.idempotent_batch(pid, sequence, 5) for sequence in (0, 5, 10)]
+            offsets = [self.produce(client, topic, b)["base_offset"] for b in batches]
+        self.assertEqual(offsets, [0, 5, 10])
+        self.broker.kill()
+        self.broker.start()
+        with RawClient(self.broker.bootstrap) as client:
+            for batch, offset in zip(batches, offsets):
+                self.assertEqual(self.produce(client, topic, batch)["base_offset"], offset)
+            self.assertEqual(list_offset(client, topic, 0, -1)["offset"], 15)
+            self.assertEqual(self.produce(client, topic, self.idempotent_batch(pid, 15, 2))
+                             ["base_offset"], 15)
+            gap = self.produce(client, topic, self.idempotent_batch(pid, 30, 1))
+            self.assertEqual(gap["error_code"], ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER)
+            self.assertEqual(list_offset(client, topic, 0, -1)["offset"], 17)
+            self.assertNotEqual(self.producer_id(client), pid)
+
+    def producer_id(self, client: RawClient) -> int:
+        """Return a new producer id from InitProducerId."""
+        response = client.request(INIT_PRODUCER_ID, 4, {"transactional_id": None,
+                                                         "transaction_timeout_ms": 60000})
+        self.assertEqual((response["error_code"], response["producer_epoch"]), (0, 0))
+        return int(response["producer_id"])
+
+    def idempotent_batch(self, pid: int, sequence: int, count: int) -> bytes:
+        """Return a batch of C{count} records from producer C{pid} at C{sequence}."""
+        now = int(time.time() * 1000)
+        return build_batch([(b"k%d" % (sequence + i), b"v", [], now) for i in range(count)],
+                           producer_id=pid, producer_epoch=0, base_sequence=sequence)
+
+    def produce(self, client: RawClient, topic: str, batch: bytes) -> dict:
+        """Produce C{batch} with acks=all; return the partition's response."""
+        response = client.request(PRODUCE, 9, produce_request({(topic, 0): batch}))
+        return produce_results(response)[(topic, 0)]
+
+
+class ManyPartitionsTests(ProduceCase):
+    """Records spread over partitions by key: each partition keeps its own order."""
+
+    broker_options = {"kafka": {"num_partitions": 3}}
+
+    def test_keyed_partitions(self) -> None:
+        """confluent-kafka's partitioner over three partitions; each read back in order."""
+        topic = self.topic()
+        records = make_records(COUNT, topic)
+        acked = clients.produce_confluent(self.broker.bootstrap, topic, records, partition=-1,
+                                          config={"linger.ms": 5, "compression.type": "lz4"})
+        assert_acked_in_order(self, acked)
+        by_partition: dict[int, list[Stored]] = {}
+        for record in acked:
+            by_partition.setdefault(record.partition, []).append(record)
+        self.assertEqual(sorted(by_partition), [0, 1, 2])
+        for partition, expected in by_partition.items():
+            assert_same_records(self, expected, read_partition(
+                "confluent", self.broker.bootstrap, topic, partition), what=f"partition {partition}")
+
+
+class LogAppendTimeTests(ProduceCase):
+    """Topics with LogAppendTime: the broker stamps every batch, consumers see its time."""
+
+    broker_options = {"store": {"message_timestamp_type": "LogAppendTime"}}
+
+    def check_codec(self, codec: str) -> None:
+        """Produce with C{codec}: stamped between send and ack, the rest byte for byte."""
+        from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, Consumer, TopicPartition
+
+        topic = self.topic()
+        before = int(time.time() * 1000)
+        acked = clients.produce_confluent(self.broker.bootstrap, topic,
+                                          make_records(COUNT, topic),
+                                          config={"compression.type": codec, "linger.ms": 5})
+        after = int(time.time() * 1000)
+        log = read_partition("confluent", self.broker.bootstrap, topic)
+        for record in log:
+            self.assertTrue(before <= record.timestamp <= after,
+                            f"{record.timestamp} not in [{before}, {after}]")
+        assert_same_records(self, [a._replace(timestamp=None) for a in acked], log)
+        headers = stored_batch_headers(self.broker.bootstrap, topic)
+        self.assertEqual({h.attributes & 8 for h in headers}, {8})
+        consumer = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": "lat",
+                             **clients.QUIET})
+        self.addCleanup(consumer.close)
+        consumer.assign([TopicPartition(topic, 0, 0)])
+        first = consumer.consume(1, timeout=10)
+        self.assertEqual(first[0].timestamp()[0], TIMESTAMP_LOG_APPEND_TIME)
+
+    def test_uncompressed(self) -> None:
+        """Uncompressed batches get the broker's time."""
+        self.check_codec("none")
+
+    def test_zstd(self) -> None:
+        """Compressed batches get the broker's time (the CRC is recomputed, not the records)."""
+        self.check_codec("zstd")
