@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from twisted.application.service import IService, IServiceMaker
+from twisted.application.service import IServiceMaker
 from twisted.internet.testing import MemoryReactorClock
 from twisted.logger import Logger, LogLevel, LogPublisher
 from twisted.plugin import getPlugins
@@ -100,7 +100,7 @@ class OptionsTests(SynchronousTestCase):
 class MakeServiceTests(SynchronousTestCase):
     """L{tap.makeService} builds the store, then one service per listener."""
 
-    def make(self, ini: str) -> tuple[MemoryReactor, IService]:
+    def make(self, ini: str) -> tuple[MemoryReactorClock, tap.BrokerService]:
         """Return a memory reactor and the service built from C{ini} on it."""
         path = self.mktemp()
         with open(path, "w", encoding="utf-8") as f:
@@ -109,7 +109,7 @@ class MakeServiceTests(SynchronousTestCase):
         options = tap.Options(reactor=reactor)
         options.parseOptions(["--config", path])
         root = tap.makeService(options)
-        root.publisher = LogPublisher()  # type: ignore[attr-defined]
+        root.publisher = LogPublisher()
         return reactor, root
 
     def test_children(self) -> None:

@@ -12,7 +12,7 @@ serving one L{KafkaServerFactory}.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from twisted.application import service
 from twisted.internet.defer import Deferred, maybeDeferred, succeed
@@ -25,6 +25,7 @@ from twisted.logger import (
     globalLogPublisher,
 )
 from twisted.python import usage
+from twisted.python.failure import Failure
 
 from twisted_kafka.config import BrokerConfig, ConfigError, load_config
 from twisted_kafka.server.listeners import Listener, ListenerService, build_listeners
@@ -110,9 +111,8 @@ class BrokerService(service.MultiService):
         service.Service.stopService(self)
         stopped: Deferred[Any] = succeed(None)
         for child in reversed(list(self)):
-            stopped.addCallback(lambda _, child=child: maybeDeferred(child.stopService))
-            stopped.addErrback(lambda reason, child=child: log.failure(
-                "stopping {name} failed", reason, name=child.name or type(child).__name__))
+            stopped.addCallback(_stop_child, child)
+            stopped.addErrback(_log_stop_failure, child)
 
         def unfilter(result: object) -> None:
             for original, filtered in self._filtered:
@@ -121,6 +121,15 @@ class BrokerService(service.MultiService):
             self._filtered = []
 
         return stopped.addBoth(unfilter)
+
+
+def _stop_child(_: object, child: service.IService) -> Deferred[Any]:
+    stop: Callable[[], Any] = child.stopService
+    return maybeDeferred(stop)
+
+
+def _log_stop_failure(reason: Failure, child: service.IService) -> None:
+    log.failure("stopping {name} failed", reason, name=child.name or type(child).__name__)
 
 
 def filter_log_level(publisher: LogPublisher, level: str) -> list[tuple[Any, Any]]:
@@ -140,7 +149,7 @@ def filter_log_level(publisher: LogPublisher, level: str) -> list[tuple[Any, Any
     return pairs
 
 
-def makeService(options: Options) -> service.MultiService:
+def makeService(options: Options) -> BrokerService:
     """Return the broker service described by C{options} (already parsed)."""
     from twisted_kafka.broker import Broker
     from twisted_kafka.server.factory import KafkaServerFactory

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from twisted.internet import defer, endpoints, error, protocol
 from twisted.internet.testing import MemoryReactor, RaisingMemoryReactor
@@ -22,7 +23,7 @@ from twisted_kafka.server.listeners import (
 from tests.tlsutil import write_tls_files
 
 
-def _config(**kafka: object) -> BrokerConfig:
+def _config(**kafka: Any) -> BrokerConfig:
     """Return a configuration with C{kafka} overriding C{[kafka]} defaults."""
     return BrokerConfig(kafka=replace(KafkaConfig(), **kafka), source="t.ini")
 
