@@ -53,6 +53,20 @@ class CommittedCase(MembershipCase):
         self.journal = Journal()
         self.offsets = CommittedOffsets(self.membership, self.topics.get, self.journal)
 
+    def consumer(self, *topics: str) -> str:
+        """Make a Stable group (generation 1) of one consumer subscribed to C{topics}; return its id."""
+        member_id, join = self.new_member(protocols=[("range", subscription(*topics))])
+        self.clock.advance(DELAY_MS / 1000)
+        self.assertEqual(join.result.generation_id, 1)
+        self.sync(member_id, 1, {member_id: b""})
+        return member_id
+
+    def keep_alive(self, member_id: str, seconds: float) -> None:
+        """Let C{seconds} pass while C{member_id} heartbeats every 5 s."""
+        for _ in range(int(seconds / 5)):
+            self.clock.advance(5)
+            self.membership.heartbeat("g", member_id, None, 1)
+
     def commit(self, *entries: OffsetToCommit, group_id: str = "g", generation: int = -1,
                member_id: str = "", instance: str | None = None, **kwargs: Any) -> list:
         """Commit C{entries}; return the errors."""
@@ -188,9 +202,7 @@ class DeleteTests(CommittedCase):
 
     def test_subscribed_topics_protected(self) -> None:
         """A consumer group's offsets of topics it subscribes to cannot be deleted."""
-        a, join_a = self.new_member(protocols=[("range", subscription("t"))])
-        self.clock.advance(DELAY_MS / 1000)
-        self.sync(a, 1, {a: b""})
+        a = self.consumer("t")
         self.commit(OffsetToCommit("t", 0, 1), OffsetToCommit("u", 0, 1), generation=1,
                     member_id=a)
         self.assertEqual(self.offsets.delete("g", [("t", [0]), ("u", [0])]),
@@ -226,13 +238,9 @@ class ExpiryTests(CommittedCase):
 
     def test_empty_consumer_group_expires_after_retention(self) -> None:
         """A consumer group's offsets expire retention after it became empty, not after the commit."""
-        a, join_a = self.new_member(protocols=[("range", subscription("t"))])
-        self.clock.advance(DELAY_MS / 1000)
-        self.sync(a, 1, {a: b""})
+        a = self.consumer("t")
         self.commit(OffsetToCommit("t", 0, 1), generation=1, member_id=a)
-        for _ in range(30):
-            self.minutes(5 / 60)
-            self.membership.heartbeat("g", a, None, 1)
+        self.keep_alive(a, 150)
         self.offsets.expire()
         self.membership.leave("g", [LeavingMember(a)])
         self.assertIs(self.groups["g"].state, GroupState.EMPTY)
@@ -244,14 +252,10 @@ class ExpiryTests(CommittedCase):
 
     def test_stable_group_keeps_subscribed_offsets(self) -> None:
         """A stable consumer group keeps offsets of subscribed topics, however old; others expire."""
-        a, join_a = self.new_member(protocols=[("range", subscription("t"))])
-        self.clock.advance(DELAY_MS / 1000)
-        self.sync(a, 1, {a: b""})
+        a = self.consumer("t")
         self.commit(OffsetToCommit("t", 0, 1), OffsetToCommit("u", 0, 1), generation=1,
                     member_id=a)
-        for _ in range(int(61 * 60 / 5)):
-            self.clock.advance(5)
-            self.membership.heartbeat("g", a, None, 1)
+        self.keep_alive(a, 61 * 60)
         self.assertEqual(self.offsets.expire(), 1)
         self.assertEqual(self.fetched(), {("t", 0): 1})
 
