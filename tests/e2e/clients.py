@@ -28,7 +28,8 @@ from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.e2e.harness import KCAT
+from tests.e2e.harness import KCAT, BrokerProcess
+from tests.e2e.shared import shared_broker
 from twisted_kafka.protocol import headers as wire_headers
 from twisted_kafka.protocol import messages
 from twisted_kafka.protocol.primitives import read_tagged_fields
@@ -94,6 +95,26 @@ def codec_tests(prefix: str, doc: str) -> Callable[[type], type]:
             setattr(cls, test.__name__, test)
         return cls
     return add
+
+
+class SharedBrokerCase(SynchronousTestCase):
+    """A test case whose class shares one broker, started on first use.
+
+    Set C{broker_options} (keyword arguments of L{BrokerProcess}) on the
+    class.  Tests that kill or restart their broker use L{BrokerTestMixin}.
+    """
+
+    broker_options: dict[str, Any] = {}
+
+    @property
+    def broker(self) -> BrokerProcess:
+        """The broker of this test class."""
+        cls = type(self)
+        return shared_broker(f"{cls.__module__}.{cls.__qualname__}", **self.broker_options)
+
+    def topic_name(self) -> str:
+        """Return a topic name of this test's own (from its method name)."""
+        return self.id().rsplit(".", 1)[-1].replace("_", "-")
 
 
 class ProduceFailed(AssertionError):
@@ -326,6 +347,12 @@ def _headers(raw: Iterable[tuple[str, bytes | None]] | None) -> tuple[Header, ..
     return tuple((name, value) for name, value in raw or ())
 
 
+def from_confluent(message: Any) -> Stored:
+    """Return a record a confluent-kafka consumer returned as a L{Stored}."""
+    return Stored(message.topic(), message.partition(), message.offset(), message.key(),
+                  message.value(), _headers(message.headers()), message.timestamp()[1])
+
+
 def _read_confluent(bootstrap: str, topic: str, partition: int, start: int | None,
                     timeout: float, config: dict[str, Any]) -> list[Stored]:
     from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
@@ -344,8 +371,7 @@ def _read_confluent(bootstrap: str, topic: str, partition: int, start: int | Non
             for m in consumer.consume(1000, timeout=0.5):
                 if m.error():
                     raise ConsumeFailed(f"confluent-kafka: {m.error()}")
-                out.append(Stored(m.topic(), m.partition(), m.offset(), m.key(), m.value(),
-                                  _headers(m.headers()), m.timestamp()[1]))
+                out.append(from_confluent(m))
         if end and (not out or out[-1].offset + 1 < end):
             raise ConsumeFailed(f"confluent-kafka read {len(out)} records, not up to {end}")
         return out
@@ -652,7 +678,7 @@ def list_offset(client: RawClient, topic: str, partition: int, timestamp: int,
 
 def read_log_bytes(client: RawClient, topic: str, partition: int) -> tuple[int, bytes]:
     """Return (high watermark, every stored batch's bytes) of a partition, via Fetch."""
-    chunks = []
+    chunks: list[bytes] = []
     offset = list_offset(client, topic, partition, -2)["offset"]
     while True:
         entry = fetch_partition(client, topic, partition, offset)

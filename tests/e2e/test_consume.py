@@ -23,11 +23,10 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from tests.e2e import clients
 from tests.e2e.clients import (
-    API_VERSIONS, FETCH, PRODUCE, QUIET, RawClient, Stored, as_kcat_sees,
-    assert_same_records, fetch_partition, fetch_request, list_offset, make_records,
+    API_VERSIONS, FETCH, PRODUCE, QUIET, RawClient, SharedBrokerCase, Stored, as_kcat_sees,
+    assert_same_records, fetch_partition, from_confluent, fetch_request, list_offset, make_records,
     produce_request, read_partition)
-from tests.e2e.harness import KCAT, KCAT_MISSING, BrokerProcess, BrokerTestMixin
-from tests.e2e.shared import shared_broker
+from tests.e2e.harness import KCAT, KCAT_MISSING, BrokerTestMixin
 from twisted_kafka.errors import ErrorCode
 from twisted_kafka.records.record import build_batch
 
@@ -79,7 +78,7 @@ def produce_mixed(bootstrap: str, topic: str, count: int = PER_PRODUCER,
     known = []
     for want, have in zip(expected, log):
         if want.timestamp is None:
-            if not started <= have.timestamp <= ended:
+            if have.timestamp is None or not started <= have.timestamp <= ended:
                 raise AssertionError(f"kcat record stamped {have.timestamp}, "
                                      f"not in [{started}, {ended}]")
             want = want._replace(timestamp=have.timestamp)
@@ -105,18 +104,6 @@ SMALL_FETCH_CONFIG: dict[str, dict[str, Any]] = {
     "kcat": {"max.partition.fetch.bytes": SMALL_FETCH, "fetch.max.bytes": SMALL_FETCH,
              "message.max.bytes": SMALL_FETCH},
 }
-
-
-class SharedBrokerCase(SynchronousTestCase):
-    """A test case whose class shares one broker (started on first use)."""
-
-    broker_options: dict[str, Any] = {}
-
-    @property
-    def broker(self) -> BrokerProcess:
-        """The broker of this test class."""
-        cls = type(self)
-        return shared_broker(f"{cls.__module__}.{cls.__qualname__}", **self.broker_options)
 
 
 class EveryConsumerTests(SharedBrokerCase):
@@ -243,8 +230,7 @@ def consume_until(case: SynchronousTestCase, consumer: Any, count: int,
         for m in consumer.consume(count - len(out), timeout=0.5):
             if m.error():
                 case.fail(f"consumer error: {m.error()}")
-            out.append(Stored(m.topic(), m.partition(), m.offset(), m.key(), m.value(),
-                              tuple(m.headers() or ()), m.timestamp()[1]))
+            out.append(from_confluent(m))
     if len(out) < count:
         case.fail(f"consumed {len(out)} records of {count} in {timeout} s")
     return out
@@ -263,7 +249,7 @@ class RetentionTests(SharedBrokerCase):
 
     def setUp(self) -> None:
         """Produce this test's topic and wait until retention has moved its log start."""
-        self.topic = self.id().rsplit(".", 1)[-1].replace("_", "-")
+        self.topic = self.topic_name()
         self.bootstrap = self.broker.bootstrap
         self.acked = clients.produce_confluent(
             self.bootstrap, self.topic, make_records(300, self.topic),
@@ -371,7 +357,7 @@ class RetentionTests(SharedBrokerCase):
                              **QUIET})
         self.addCleanup(consumer.close)
         consumer.assign([TopicPartition(self.topic, 0, 0)])
-        errors = []
+        errors: list[Any] = []
         deadline = time.monotonic() + 15
         while not errors and time.monotonic() < deadline:
             for m in consumer.consume(10, timeout=0.5):
@@ -434,7 +420,7 @@ class LongPollTests(SharedBrokerCase):
 
     def setUp(self) -> None:
         """Create this test's topic with one record; open a waiting and a writing connection."""
-        self.topic = self.id().rsplit(".", 1)[-1].replace("_", "-")
+        self.topic = self.topic_name()
         self.waiting = RawClient(self.broker.bootstrap, timeout=self.LONG_WAIT_MS / 2000)
         self.addCleanup(self.waiting.close)
         self.writing = RawClient(self.broker.bootstrap)

@@ -18,13 +18,9 @@ import struct
 import time
 from typing import Any
 
-from twisted.trial.unittest import SynchronousTestCase
-
 from tests.e2e.clients import (
-    API_VERSIONS, LIST_OFFSETS, PRODUCE, RawClient, list_offset, produce_request,
+    API_VERSIONS, LIST_OFFSETS, PRODUCE, RawClient, SharedBrokerCase, list_offset, produce_request,
     produce_results, read_log_bytes)
-from tests.e2e.harness import BrokerProcess
-from tests.e2e.shared import shared_broker
 from twisted_kafka.errors import ErrorCode
 from twisted_kafka.records.batch import compute_crc
 from twisted_kafka.records.record import build_batch
@@ -60,20 +56,14 @@ def patched(batch: bytes, offset: int, fmt: str, value: int, *, fix_crc: bool = 
     return with_crc(buf) if fix_crc else bytes(buf)
 
 
-class MalformedCase(SynchronousTestCase):
+class MalformedCase(SharedBrokerCase):
     """Sends one bad batch and one good one per request, and checks the outcome."""
 
     broker_options: dict[str, Any] = {"kafka": {"num_partitions": 2}}
 
-    @property
-    def broker(self) -> BrokerProcess:
-        """The broker of this test class (started on first use)."""
-        cls = type(self)
-        return shared_broker(f"{cls.__module__}.{cls.__qualname__}", **self.broker_options)
-
     def setUp(self) -> None:
         """Create this test's topic with a batch already in each partition."""
-        self.topic = self.id().rsplit(".", 1)[-1].replace("_", "-")
+        self.topic = self.topic_name()
         self.client = RawClient(self.broker.bootstrap)
         self.addCleanup(self.client.close)
         results = self.produce({(self.topic, 0): valid_batch("first"),

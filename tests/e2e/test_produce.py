@@ -26,11 +26,10 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from tests.e2e import clients
 from tests.e2e.clients import (
-    INIT_PRODUCER_ID, PRODUCE, RawClient, Stored, assert_acked_in_order, assert_same_records,
-    codec_tests, list_offset, make_records, produce_request, produce_results,
+    INIT_PRODUCER_ID, PRODUCE, RawClient, SharedBrokerCase, Stored, assert_acked_in_order,
+    assert_same_records, codec_tests, list_offset, make_records, produce_request, produce_results,
     read_partition, stored_batch_headers)
 from tests.e2e.harness import KCAT, KCAT_MISSING, BrokerProcess, BrokerTestMixin
-from tests.e2e.shared import shared_broker
 from twisted_kafka.errors import ErrorCode
 from twisted_kafka.records.record import build_batch
 
@@ -39,20 +38,8 @@ COUNT = 2000
 CODEC_NUMBERS = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
 
 
-class ProduceCase(SynchronousTestCase):
+class ProduceCase(SharedBrokerCase):
     """A test case with a broker shared by its class and checks on what was stored."""
-
-    broker_options: dict[str, Any] = {}
-
-    @property
-    def broker(self) -> BrokerProcess:
-        """The broker of this test class (started on first use)."""
-        cls = type(self)
-        return shared_broker(f"{cls.__module__}.{cls.__qualname__}", **self.broker_options)
-
-    def topic(self) -> str:
-        """Return a topic name of this test's own."""
-        return self.id().rsplit(".", 1)[-1].replace("_", "-")
 
     def assert_stored(self, acked: list[Stored], topic: str, *, codec: str | None = None,
                       idempotent: bool | None = None) -> None:
@@ -82,7 +69,7 @@ class ConfluentProduceTests(ProduceCase):
 
     def produce(self, config: dict[str, Any], codec: str = "none") -> tuple[str, list[Stored]]:
         """Produce this test's records with C{config}; return (topic, acknowledged)."""
-        topic = self.topic()
+        topic = self.topic_name()
         records = make_records(COUNT, topic)
         acked = clients.produce_confluent(
             self.broker.bootstrap, topic, records,
@@ -257,7 +244,7 @@ class KafkaPythonProduceTests(ProduceCase):
 
     def test_defaults(self) -> None:
         """Every acknowledged record stored once, in batches with a producer id."""
-        topic = self.topic()
+        topic = self.topic_name()
         records = make_records(COUNT, topic, null_header_values=False)
         acked = clients.produce_kafka_python(self.broker.bootstrap, topic, records)
         self.assertEqual([a.offset for a in acked], list(range(COUNT)))
@@ -265,7 +252,7 @@ class KafkaPythonProduceTests(ProduceCase):
 
     def test_gzip_acks_1(self) -> None:
         """acks=1 without idempotence and gzip: stored compressed, once each."""
-        topic = self.topic()
+        topic = self.topic_name()
         records = make_records(COUNT, topic, null_header_values=False)
         acked = clients.produce_kafka_python(self.broker.bootstrap, topic, records, acks=1,
                                              enable_idempotence=False,
@@ -280,7 +267,7 @@ class AiokafkaProduceTests(ProduceCase):
 
     def check_codec(self, codec: str, **config: Any) -> None:
         """Produce with C{codec}; check what was stored."""
-        topic = self.topic()
+        topic = self.topic_name()
         records = make_records(COUNT, topic)
         acked = clients.produce_aiokafka(
             self.broker.bootstrap, topic, records, linger_ms=5,
@@ -302,7 +289,7 @@ class KcatProduceTests(ProduceCase):
             raise self.skipTest(KCAT_MISSING)
 
     def _test_kcat(self, *args: str, codec: str = "none") -> None:
-        topic = self.topic()
+        topic = self.topic_name()
         records = make_records(COUNT, topic, kcat_safe=True)
         acked = clients.produce_kcat(self.broker.bootstrap, topic, records, args=args)
         log = read_partition("confluent", self.broker.bootstrap, topic)
@@ -395,7 +382,7 @@ class ManyPartitionsTests(ProduceCase):
 
     def test_keyed_partitions(self) -> None:
         """confluent-kafka's partitioner over three partitions; each read back in order."""
-        topic = self.topic()
+        topic = self.topic_name()
         records = make_records(COUNT, topic)
         acked = clients.produce_confluent(self.broker.bootstrap, topic, records, partition=-1,
                                           config={"linger.ms": 5, "compression.type": "lz4"})
@@ -405,8 +392,8 @@ class ManyPartitionsTests(ProduceCase):
             by_partition.setdefault(record.partition, []).append(record)
         self.assertEqual(sorted(by_partition), [0, 1, 2])
         for partition, expected in by_partition.items():
-            assert_same_records(self, expected, read_partition(
-                "confluent", self.broker.bootstrap, topic, partition), what=f"partition {partition}")
+            log = read_partition("confluent", self.broker.bootstrap, topic, partition)
+            assert_same_records(self, expected, log, what=f"partition {partition}")
 
 
 class LogAppendTimeTests(ProduceCase):
@@ -418,7 +405,7 @@ class LogAppendTimeTests(ProduceCase):
         """Produce with C{codec}: stamped between send and ack, the rest byte for byte."""
         from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, Consumer, TopicPartition
 
-        topic = self.topic()
+        topic = self.topic_name()
         before = int(time.time() * 1000)
         acked = clients.produce_confluent(self.broker.bootstrap, topic,
                                           make_records(COUNT, topic),
@@ -426,7 +413,7 @@ class LogAppendTimeTests(ProduceCase):
         after = int(time.time() * 1000)
         log = read_partition("confluent", self.broker.bootstrap, topic)
         for record in log:
-            self.assertTrue(before <= record.timestamp <= after,
+            self.assertTrue(record.timestamp is not None and before <= record.timestamp <= after,
                             f"{record.timestamp} not in [{before}, {after}]")
         assert_same_records(self, [a._replace(timestamp=None) for a in acked], log)
         headers = stored_batch_headers(self.broker.bootstrap, topic)
