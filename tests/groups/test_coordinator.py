@@ -98,12 +98,15 @@ class CoordinatorTests(StoreCase):
         coordinator = self.coordinator(started=False)
 
         class BrokenVhost:
+            """A vhost whose disk is full."""
+
             name = "broken"
 
             def topic(self, name: str) -> None:
-                return None
+                """No topic exists."""
 
             def create_topic(self, *args: object) -> None:
+                """Creating one fails."""
                 raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, "disk full")
 
         error = self.assertRaises(KafkaError, coordinator.for_vhost, BrokenVhost())

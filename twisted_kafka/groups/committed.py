@@ -263,37 +263,37 @@ class CommittedOffsets:
                 self.membership.remove_group(group)
         return dropped
 
+    @staticmethod
+    def _retention_rule(group: ClassicGroup
+                        ) -> tuple[Callable[[CommittedOffset], int], frozenset[str]] | None:
+        """How C{group}'s offsets age, as Kafka's offset expiration condition says.
+
+        @return: the time each offset's retention counts from and the topics
+            whose offsets do not expire; C{None} when none expire.
+        """
+        if group.protocol_type is None:
+            return (lambda c: c.commit_timestamp), frozenset()
+        if group.is_in(GroupState.EMPTY):
+            since = group.empty_since
+            return (lambda c: since), frozenset()
+        if (group.protocol_type == CONSUMER_PROTOCOL_TYPE and group.is_in(GroupState.STABLE)
+                and group.subscribed_topics is not None):
+            return (lambda c: c.commit_timestamp), group.subscribed_topics
+        return None
+
     def _expired(self, group: ClassicGroup, now: int, retention: int
                  ) -> Iterable[tuple[str, int, CommittedOffset]]:
-        if group.is_in(GroupState.EMPTY) and group.protocol_type is not None:
-            # Since the group became empty.
-            def base(c: CommittedOffset) -> int:
-                return group.empty_since if group.empty_since >= 0 else c.commit_timestamp
-            eligible: Callable[[str], bool] = lambda topic: True  # noqa: E731
-        elif (group.protocol_type == CONSUMER_PROTOCOL_TYPE and group.is_in(GroupState.STABLE)
-              and group.subscribed_topics is not None):
-            subscribed = group.subscribed_topics
-
-            def base(c: CommittedOffset) -> int:
-                return c.commit_timestamp
-            eligible = lambda topic: topic not in subscribed  # noqa: E731
-        elif group.protocol_type is None:
-            def base(c: CommittedOffset) -> int:
-                return c.commit_timestamp
-            eligible = lambda topic: True  # noqa: E731
-        else:
-            eligible = lambda topic: False  # noqa: E731
-
-            def base(c: CommittedOffset) -> int:
-                return now
+        rule = self._retention_rule(group)
         for (topic, partition), committed in list(group.offsets.items()):
             info = self.topics(topic)
             if info is None or (committed.topic_id and info[0] != committed.topic_id):
-                yield topic, partition, committed
-            elif not eligible(topic):
+                yield topic, partition, committed  # the topic is gone
                 continue
-            elif committed.expire_timestamp >= 0:
-                if now >= committed.expire_timestamp:
-                    yield topic, partition, committed
-            elif now - base(committed) >= retention:
+            if rule is None or topic in rule[1]:
+                continue
+            if committed.expire_timestamp >= 0:
+                expired = now >= committed.expire_timestamp
+            else:
+                expired = now - rule[0](committed) >= retention
+            if expired:
                 yield topic, partition, committed
