@@ -17,10 +17,6 @@ from twisted.trial.unittest import SynchronousTestCase
 from tests.e2e.harness import BrokerProcess, BrokerTestMixin
 
 
-def _log_lines_without_traceback(test: SynchronousTestCase, text: str) -> None:
-    test.assertNotIn("Traceback", text)
-
-
 class HarnessTests(BrokerTestMixin, SynchronousTestCase):
     """A broker per test: it accepts connections and stops cleanly."""
 
@@ -37,7 +33,7 @@ class HarnessTests(BrokerTestMixin, SynchronousTestCase):
         self.assertIn(f"Kafka listener tcp:{self.broker.port}:interface=127.0.0.1 listening on "
                       f"127.0.0.1:{self.broker.port}", log)
         self.assertIn("Server Shut Down.", log)
-        _log_lines_without_traceback(self, log)
+        self.assertNotIn("Traceback", log)
 
     def test_restart_keeps_data_dir(self) -> None:
         """A restart runs on the same data directory and port."""
@@ -89,7 +85,7 @@ class FailedStartTests(SynchronousTestCase):
         log = broker.log_text()
         self.assertIn(f"listener tcp:{broker.port}:interface=127.0.0.1: Address already in use",
                       log)
-        _log_lines_without_traceback(self, log)
+        self.assertNotIn("Traceback", log)
 
     def test_bad_value(self) -> None:
         """A bad configuration value: status 1 and exactly its one line."""
@@ -99,3 +95,19 @@ class FailedStartTests(SynchronousTestCase):
         self.assertEqual(broker.wait(), 1)
         printed = broker.log_text().splitlines()[1:]  # after the harness's "===" line
         self.assertEqual(printed, [f"{broker.config_path}: [kafka] port = abc: not an integer"])
+
+
+class LogLevelTests(SynchronousTestCase):
+    """C{[main] log_level} filters the real broker's log while it runs."""
+
+    def test_error_level(self) -> None:
+        """At C{error}, info messages logged while running (the SIGTERM notice) are
+        dropped; the listener lines, logged before the services start, remain."""
+        broker = BrokerProcess(self.mktemp(), main={"log_level": "error"})
+        self.addCleanup(broker.close)
+        broker.start()
+        broker.stop()
+        log = broker.log_text()
+        self.assertIn("Kafka listener tcp:", log)
+        self.assertNotIn("Received SIGTERM", log)
+        self.assertIn("Server Shut Down.", log)
