@@ -113,7 +113,10 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         self._closed = False
         self.peer = "?"
         self.advertised_host = kafka.advertised_host or kafka.bind
-        self.advertised_port = kafka.advertised_port or kafka.port
+        # Overridden by the local address in connectionMade for TCP/TLS;
+        # a unix-socket client is told the TCP (else TLS) listener.
+        self.advertised_port = kafka.advertised_port or (
+            kafka.port if kafka.port > 0 else kafka.tls_port)
         self.vhost: Any = None
 
     # -- connection lifecycle -------------------------------------------------
@@ -408,6 +411,8 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
 
 class KafkaServerFactory(protocol.Factory):
     """Builds a L{KafkaConnection} for each accepted client."""
+
+    noisy = False
 
     def __init__(self, broker: "Broker") -> None:
         self.broker = broker
