@@ -19,11 +19,12 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.e2e.harness import BrokerTestMixin
+from tests.e2e.clients import QUIET, SharedBrokerCase
+from tests.e2e.harness import BrokerProcess, BrokerTestMixin
 
 #: One group member: C{python -c WORKER lib bootstrap group topic output}.
 WORKER = r'''
@@ -35,7 +36,7 @@ out = open(path, "w", buffering=1)
 
 if lib == "confluent":
     from confluent_kafka import Consumer, KafkaException
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "log_level": 2,
                   "auto.offset.reset": "earliest", "enable.auto.commit": False,
                   "session.timeout.ms": 6000, "heartbeat.interval.ms": 500})
     c.subscribe([topic])
@@ -147,26 +148,37 @@ class Member:
             self.process.wait(30)
 
 
-class GroupScenario(BrokerTestMixin, SynchronousTestCase):
-    """Members of one group on a six-partition topic of a fresh broker."""
+if TYPE_CHECKING:
+    _TestCase = SynchronousTestCase
+else:
+    _TestCase = object
 
-    broker_options = {"kafka": BROKER_KAFKA}
-    topic = "shared"
-    group = "workers"
+
+class GroupScenario(_TestCase):
+    """Members of one group on a six-partition topic of the test's own.
+
+    A mixin: put it before the test case class that provides C{broker}.
+    """
+
+    if TYPE_CHECKING:
+        broker: BrokerProcess
 
     def setUp(self) -> Any:
-        """Start the broker, create the topic, make a producer and an admin client."""
+        """Create this test's topic (named after it), a producer and an admin client."""
         from confluent_kafka import Producer
         from confluent_kafka.admin import AdminClient, NewTopic
 
         result = super().setUp()
+        name = self.id().rsplit(".", 1)[-1].replace("_", "-")
+        self.topic, self.group = f"{name}-topic", f"{name}-group"
         self.directory = self.mktemp()
         os.makedirs(self.directory)
         self.members: list[Member] = []
         self.addCleanup(self._stop_members)
-        self.admin = AdminClient({"bootstrap.servers": self.broker.bootstrap})
+        self.admin = AdminClient({"bootstrap.servers": self.broker.bootstrap, **QUIET})
         self.admin.create_topics([NewTopic(self.topic, 6, 1)])[self.topic].result(10)
-        self.producer = Producer({"bootstrap.servers": self.broker.bootstrap, "linger.ms": 5})
+        self.producer = Producer({"bootstrap.servers": self.broker.bootstrap, "linger.ms": 5,
+                                  **QUIET})
         self.produced: set[tuple[int, int]] = set()
         self.phase = 0
         return result
@@ -256,11 +268,14 @@ class GroupScenario(BrokerTestMixin, SynchronousTestCase):
         self.assertEqual(self.consumed_in(a, second), len(second))
         self.check_once()
 
-class ConfluentGroupTests(GroupScenario):
-    """Three confluent-kafka consumers share a topic; one leaves, one is killed, one joins."""
 
-    def test_members_come_and_go(self) -> None:
-        """No record is lost or committed twice as the membership changes."""
+class ClientGroupTests(GroupScenario, SharedBrokerCase):
+    """Group consumers of each client share a topic as members come and go."""
+
+    broker_options = {"kafka": BROKER_KAFKA}
+
+    def test_confluent_members_come_and_go(self) -> None:
+        """Three confluent-kafka consumers; one leaves, one is killed, one joins: nothing lost or committed twice."""
         a, b, c = self.member("a"), self.member("b"), self.member("c")
         self.wait_stable(3)
         first = self.produce()
@@ -286,25 +301,19 @@ class ConfluentGroupTests(GroupScenario):
         self.assertGreater(self.consumed_in(d, fourth), 0)
         self.check_once()
 
-
-class KafkaPythonGroupTests(GroupScenario):
-    """kafka-python group consumers share a topic; one leaves."""
-
-    def test_members_come_and_go(self) -> None:
-        """No record is lost or committed twice; each member gets partitions."""
+    def test_kafka_python_members_come_and_go(self) -> None:
+        """Two kafka-python consumers share the topic; one leaves: nothing lost or committed twice."""
         self.share_then_leave("kafka-python")
 
-
-class AiokafkaGroupTests(GroupScenario):
-    """aiokafka group consumers share a topic; one leaves."""
-
-    def test_members_come_and_go(self) -> None:
-        """No record is lost or committed twice; each member gets partitions."""
+    def test_aiokafka_members_come_and_go(self) -> None:
+        """Two aiokafka consumers share the topic; one leaves: nothing lost or committed twice."""
         self.share_then_leave("aiokafka")
 
 
-class RestartTests(GroupScenario):
+class RestartTests(GroupScenario, BrokerTestMixin, SynchronousTestCase):
     """Committed offsets survive a broker restart."""
+
+    broker_options = {"kafka": BROKER_KAFKA}
 
     def test_resume_after_restart(self) -> None:
         """After a restart a group member resumes at the committed offsets."""
