@@ -208,6 +208,14 @@ class ErrorTests(ConfigTestMixin, SynchronousTestCase):
                          "FILE: [kafka] num_partitions = 0: out of range "
                          "(must be between 1 and 100000)")
 
+    def test_session_timeouts_inverted(self) -> None:
+        """A group max session timeout below the min is refused, naming the key."""
+        self.assertEqual(
+            self.load_error("[kafka]\ngroup_min_session_timeout_ms = 9000\n"
+                            "group_max_session_timeout_ms = 8000\n"),
+            "FILE: [kafka] group_max_session_timeout_ms = 8000: less than "
+            "group_min_session_timeout_ms (9000)")
+
     def test_bad_boolean(self) -> None:
         """A boolean that is not one."""
         self.assertEqual(self.load_error("[kafka]\nauto_create_topics = maybe\n"),

@@ -13,6 +13,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_kafka import tap
 from twisted_kafka.server.listeners import ListenerService
+from twisted_kafka.groups.coordinator import GroupCoordinator
 from twisted_kafka.store.service import StreamStore
 
 from tests.tlsutil import write_tls_files
@@ -121,7 +122,8 @@ class MakeServiceTests(SynchronousTestCase):
             f"[tls]\ncert = {files.server_cert}\nkey = {files.server_key}\n")
         children = list(root)  # type: ignore[call-overload]
         self.assertIsInstance(children[0], StreamStore)
-        self.assertEqual([type(c) for c in children[1:]], [ListenerService] * 3)
+        self.assertIsInstance(children[1], GroupCoordinator)
+        self.assertEqual([type(c) for c in children[2:]], [ListenerService] * 3)
         root.startService()
         try:
             self.assertEqual([(p, i) for p, _, _, i in reactor.tcpServers],
@@ -144,7 +146,7 @@ class MakeServiceTests(SynchronousTestCase):
         self.successResultOf(root.stopService())
 
     def test_store_starts_first_stops_last(self) -> None:
-        """The store starts before any listener and stops after all of them."""
+        """The store starts first and stops last; the group coordinator sits inside it."""
         _, root = self.make("[kafka]\nlisteners = tcp:19094\n")
         calls: list[str] = []
         for child in root:  # type: ignore[attr-defined]
@@ -161,8 +163,9 @@ class MakeServiceTests(SynchronousTestCase):
         root.startService()
         self.successResultOf(root.stopService())
         self.assertEqual(calls, [
-            "start store", "start tcp:9092:interface=127.0.0.1", "start tcp:19094",
-            "stop tcp:19094", "stop tcp:9092:interface=127.0.0.1", "stop store"])
+            "start store", "start groups", "start tcp:9092:interface=127.0.0.1",
+            "start tcp:19094", "stop tcp:19094", "stop tcp:9092:interface=127.0.0.1",
+            "stop groups", "stop store"])
 
 
 class LogLevelTests(SynchronousTestCase):

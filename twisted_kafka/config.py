@@ -87,6 +87,19 @@ class KafkaConfig:
         C{full} also decompresses and checks every record.
     @ivar max_decompressed_bytes: the most bytes one batch may decompress to
         when records are decompressed.
+    @ivar group_initial_rebalance_delay_ms: how long a new group waits for
+        more members before its first rebalance (Kafka's
+        C{group.initial.rebalance.delay.ms}).
+    @ivar group_min_session_timeout_ms: the smallest session timeout a
+        consumer may ask for (C{group.min.session.timeout.ms}).
+    @ivar group_max_session_timeout_ms: the largest session timeout a
+        consumer may ask for (C{group.max.session.timeout.ms}).
+    @ivar offsets_retention_minutes: how long committed offsets of an empty
+        group are kept (C{offsets.retention.minutes}).
+    @ivar offsets_retention_check_interval_ms: how often expired offsets are
+        removed (C{offsets.retention.check.interval.ms}).
+    @ivar offset_metadata_max_bytes: the longest metadata string of a
+        committed offset (C{offset.metadata.max.bytes}).
     """
 
     bind: str = "127.0.0.1"
@@ -103,6 +116,12 @@ class KafkaConfig:
     listeners: list[str] = field(default_factory=list)
     record_validation: str = "header"
     max_decompressed_bytes: int = 268435456
+    group_initial_rebalance_delay_ms: int = 3000
+    group_min_session_timeout_ms: int = 6000
+    group_max_session_timeout_ms: int = 1800000
+    offsets_retention_minutes: int = 10080
+    offsets_retention_check_interval_ms: int = 600000
+    offset_metadata_max_bytes: int = 4096
 
 
 @dataclass(frozen=True)
@@ -243,6 +262,13 @@ def _read_kafka(reader: _Reader, listen: Iterable[str]) -> KafkaConfig:
         ipaddress.ip_address(bind)
     except ValueError:
         raise reader.error("bind", bind, "not an IP address") from None
+    min_session = reader.integer(
+        "group_min_session_timeout_ms", default.group_min_session_timeout_ms, 1)
+    max_session = reader.integer(
+        "group_max_session_timeout_ms", default.group_max_session_timeout_ms, 1)
+    if max_session < min_session:
+        raise reader.error("group_max_session_timeout_ms", str(max_session),
+                           f"less than group_min_session_timeout_ms ({min_session})")
     return KafkaConfig(
         bind=bind,
         port=reader.port("port", default.port),
@@ -260,6 +286,17 @@ def _read_kafka(reader: _Reader, listen: Iterable[str]) -> KafkaConfig:
             "record_validation", default.record_validation, RECORD_VALIDATION_MODES),
         max_decompressed_bytes=reader.integer(
             "max_decompressed_bytes", default.max_decompressed_bytes, 1024, 2**31 - 1),
+        group_initial_rebalance_delay_ms=reader.integer(
+            "group_initial_rebalance_delay_ms", default.group_initial_rebalance_delay_ms, 0),
+        group_min_session_timeout_ms=min_session,
+        group_max_session_timeout_ms=max_session,
+        offsets_retention_minutes=reader.integer(
+            "offsets_retention_minutes", default.offsets_retention_minutes, 1),
+        offsets_retention_check_interval_ms=reader.integer(
+            "offsets_retention_check_interval_ms",
+            default.offsets_retention_check_interval_ms, 1),
+        offset_metadata_max_bytes=reader.integer(
+            "offset_metadata_max_bytes", default.offset_metadata_max_bytes, 0),
     )
 
 

@@ -160,7 +160,12 @@ def makeService(options: Options) -> BrokerService:
     root = BrokerService(config)
     store = StreamStore(config.main.data_dir, config.store, reactor=options.reactor)
     store.setServiceParent(root)
-    factory = KafkaServerFactory(Broker(config, store, options.reactor))
+    broker = Broker(config, store, options.reactor)
+    # After the store: the group coordinator loads committed offsets at
+    # start-up and stops (cancelling its timers) before the store closes.
+    broker.groups.setName("groups")
+    broker.groups.setServiceParent(root)
+    factory = KafkaServerFactory(broker)
     for listener in options.listeners:
         ListenerService(listener, factory, options.reactor).setServiceParent(root)
     return root

@@ -175,3 +175,15 @@ class DeleteTests(OffsetApiCase):
                                ("", ErrorCode.INVALID_GROUP_ID)):
             response = self.call(DELETE, 0, {"group_id": group_id, "topics": []})
             self.assertEqual(response["error_code"], code)
+
+
+class DeletedTopicTests(OffsetApiCase):
+    """DeleteTopics drops the topic's committed offsets at once."""
+
+    def test_delete_topics_drops_offsets(self) -> None:
+        """After DeleteTopics the group has no committed offsets for the topic."""
+        self.call(COMMIT, 8, commit_request(offsets={("t", 0): 5}))
+        self.assertEqual(self.fetch(8, topics=None)[0][:3], ("t", 0, 5))
+        call(self.broker, 20, 6, {"topics": [{"name": "t", "topic_id": b"\0" * 16}],
+                                  "timeout_ms": 1000})
+        self.assertEqual(self.fetch(8, topics=None), [])

@@ -107,6 +107,15 @@ class ProduceTests(SynchronousTestCase):
         got = partitions_of(self.produce(9, produce_request({0: batch()}, topic="no/slashes")))
         self.assertEqual(got[0]["error_code"], ErrorCode.INVALID_TOPIC_EXCEPTION)
 
+    def test_internal_topic_refused(self) -> None:
+        """Clients cannot append to internal stream queues such as the offsets log."""
+        self.broker.store.vhost("/").create_topic("__consumer_offsets", 1)
+        got = partitions_of(self.produce(9, produce_request({0: batch()},
+                                                            topic="__consumer_offsets")))
+        self.assertEqual(got[0]["error_code"], ErrorCode.INVALID_TOPIC_EXCEPTION)
+        self.assertEqual(
+            self.broker.store.vhost("/").topic("__consumer_offsets").partitions[0].high_watermark, 0)
+
     def test_message_too_large(self) -> None:
         """A batch over the topic's max.message.bytes is MESSAGE_TOO_LARGE."""
         self.topic.set_configs({"max.message.bytes": "100"})

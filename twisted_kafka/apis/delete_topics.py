@@ -84,6 +84,8 @@ def respond(request: dict, context: RequestContext) -> dict:
             responses.append(delete_topic(context.vhost, name, topic_id))
         except KafkaError as e:
             responses.append(_result(name, topic_id, e.code, e.message))
+    # Committed offsets of deleted topics go at once, as in Kafka.
+    context.broker.groups.topic_deleted(context.vhost)
     return {"throttle_time_ms": 0, "responses": responses}
 
 

@@ -8,7 +8,8 @@ UNSUPPORTED_VERSION (the legacy message format is not stored), never dropped.
 
 Each partition is independent: a failed partition stores nothing and gets its
 error code (and, from v8, an error message) while the others proceed.
-Per partition, in order: the topic is resolved (auto-created when allowed),
+Per partition, in order: the topic is resolved (auto-created when allowed;
+internal stream queues, named C{__...}, refuse appends from clients),
 the records are checked by L{twisted_kafka.records.batch.validate_produce_records}
 (one RecordBatch v2, header, CRC-32C and, with C{record_validation = full},
 every record), the batch size against the topic's C{max.message.bytes}, zstd
@@ -26,6 +27,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from twisted_kafka.broker import INTERNAL_PREFIX
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.records import batch as record_batch
 from twisted_kafka.server.context import RequestContext
@@ -77,8 +79,14 @@ class _TopicLookup:
             topic = vhost.topic_by_id(topic_data.get("topic_id", _NULL_ID))
             if topic is None:
                 raise KafkaError(ErrorCode.UNKNOWN_TOPIC_ID, "unknown topic id")
+            if topic.name.startswith(INTERNAL_PREFIX):
+                raise KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION,
+                                 f"cannot append to internal topic {topic.name!r}")
             return topic
         name = topic_data["name"]
+        if name.startswith(INTERNAL_PREFIX):
+            raise KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION,
+                             f"cannot append to internal topic {name!r}")
         topic = vhost.topic(name)
         if topic is None:
             topic = self.context.broker.auto_create_topic(vhost, name)
