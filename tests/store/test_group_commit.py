@@ -96,6 +96,26 @@ class GroupCommitTests(SynchronousTestCase):
             self.successResultOf(d)
         self.assertEqual(len(self.fsynced), 2)
 
+    def test_callbacks_that_sync_again(self) -> None:
+        """Waiters whose callbacks append and sync again (acks=all producers) are never lost."""
+        a = self._file("a")
+        fired: list[int] = []
+
+        def writer(n: int, left: int) -> None:
+            if not left:
+                return
+            self.commit.dirty.add(a)
+            self.commit.sync().addCallback(lambda _: (fired.append(n), writer(n, left - 1)))
+
+        for n in range(4):
+            writer(n, 3)
+        for _ in range(20):
+            if not self.threads.calls:
+                break
+            self.threads.run_one()
+        self.assertEqual(sorted(fired), sorted(list(range(4)) * 3))
+        self.assertFalse(self.commit.running)
+
     def test_failure(self) -> None:
         """A failed fsync errbacks the waiters with KAFKA_STORAGE_ERROR (and logs it)."""
         a = self._file("a")

@@ -209,7 +209,8 @@ class GroupCommit:
             error = KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"fsync failed: {failure.getErrorMessage()}")
             for d in waiters:
                 d.errback(Failure(error))
-        if self._next_waiters or (self._want_round and self._has_work()):
+        # A waiter's callback may already have started the next round.
+        if not self._running and (self._next_waiters or (self._want_round and self._has_work())):
             if self._has_work():
                 self._start()
             else:
