@@ -115,6 +115,7 @@ class GroupCommitTests(SynchronousTestCase):
             self.threads.run_one()
         self.assertEqual(sorted(fired), sorted(list(range(4)) * 3))
         self.assertFalse(self.commit.running)
+        self.assertEqual(self.commit.rounds, 4)  # {0}, then every round covers all four writers
 
     def test_failure(self) -> None:
         """A failed fsync errbacks the waiters with KAFKA_STORAGE_ERROR (and logs it)."""

@@ -82,6 +82,10 @@ class GroupCommit:
         self.dirty_paths: set[str] = set()
         self._actions: list[Callable[[], None]] = []
         self._running = False
+        #: set while a finished round's waiters are called back: rounds they
+        #: ask for start once all of them had their turn, so one round covers
+        #: every writer that was waiting
+        self._firing = False
         self._waiters: list[Deferred[None]] = []
         self._next_waiters: list[Deferred[None]] = []
         self._want_round = False
@@ -107,7 +111,7 @@ class GroupCommit:
         if self._has_work():
             d: Deferred[None] = Deferred()
             self._next_waiters.append(d)
-            if not self._running:
+            if not self._running and not self._firing:
                 self._start()
             return d
         if self._running:
@@ -120,7 +124,7 @@ class GroupCommit:
         """Start a round soon even though nobody waits for it (after a segment roll)."""
         if not self.enabled:
             return
-        if self._running:
+        if self._running or self._firing:
             self._want_round = True
         elif self._has_work():
             self._start()
@@ -195,21 +199,24 @@ class GroupCommit:
                 os.close(fd)
             except OSError:
                 pass
-        if success:
-            for action in actions:
-                try:
-                    action()
-                except Exception:
-                    self.log.failure("after-fsync action failed")
-            for d in waiters:
-                d.callback(None)
-        else:
-            failure = result if isinstance(result, Failure) else Failure(Exception(repr(result)))
-            self.log.error("fsync round failed: {failure}", failure=failure)
-            error = KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"fsync failed: {failure.getErrorMessage()}")
-            for d in waiters:
-                d.errback(Failure(error))
-        # A waiter's callback may already have started the next round.
+        self._firing = True
+        try:
+            if success:
+                for action in actions:
+                    try:
+                        action()
+                    except Exception:
+                        self.log.failure("after-fsync action failed")
+                for d in waiters:
+                    d.callback(None)
+            else:
+                failure = result if isinstance(result, Failure) else Failure(Exception(repr(result)))
+                self.log.error("fsync round failed: {failure}", failure=failure)
+                error = KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"fsync failed: {failure.getErrorMessage()}")
+                for d in waiters:
+                    d.errback(Failure(error))
+        finally:
+            self._firing = False
         if not self._running and (self._next_waiters or (self._want_round and self._has_work())):
             if self._has_work():
                 self._start()
