@@ -126,6 +126,30 @@ class OrderingTests(ConnectionTestMixin, SynchronousTestCase):
         self.store.syncs[0].callback(None)
         self.assertEqual([c for c, _ in read_responses(transport.value())], [1, 2, 3])
 
+    def test_one_sync_per_round(self) -> None:
+        """Many acks=all replies share one store sync; later ones wait for the next."""
+        protocol, transport = self.connect(
+            self.registry(lambda request, context: AfterSync({"error_code": 0})))
+        protocol.dataReceived(self.heartbeat(1) + self.heartbeat(2) + self.heartbeat(3))
+        self.assertEqual(len(self.store.syncs), 1)
+        protocol.dataReceived(self.heartbeat(4))
+        self.assertEqual(len(self.store.syncs), 1, "no second sync while one is pending")
+        self.store.syncs[0].callback(None)
+        self.assertEqual([c for c, _ in read_responses(transport.value())], [1, 2, 3])
+        self.assertEqual(len(self.store.syncs), 2, "the later reply asks for its own sync")
+        self.store.syncs[1].callback(None)
+        self.assertEqual([c for c, _ in read_responses(transport.value())], [1, 2, 3, 4])
+
+    def test_sync_failure_closes(self) -> None:
+        """A failed fsync closes the connection without acknowledging."""
+        protocol, transport = self.connect(
+            self.registry(lambda request, context: AfterSync({"error_code": 0})))
+        protocol.dataReceived(self.heartbeat(1))
+        self.store.syncs[0].errback(OSError("EIO"))
+        self.assertEqual(transport.value(), b"")
+        self.assertTrue(transport.disconnecting)
+        self.flushLoggedErrors(OSError)
+
     def test_long_poll_answers_at_timeout(self) -> None:
         """A long poll is answered at its timeout with the final response."""
         calls: list[bool] = []

@@ -108,6 +108,8 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         self._backlog: deque[bytes] = deque()
         self._poll: _Poll | None = None
         self._waiting: _Slot | None = None
+        self._unsynced: list[_Slot] = []
+        self._sync_call: Any = None
         self._write_paused = False
         self._reading_paused = False
         self._closed = False
@@ -200,7 +202,9 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
             if self._held() and i + 1 < len(frames):
                 self._backlog.extend(frames[i + 1 :])
                 self._pause_reading()
-                return
+                break
+        if self._unsynced and self._sync_call is None:
+            self._request_sync()
 
     def _held(self) -> bool:
         """Return whether new requests must wait before being processed."""
@@ -221,6 +225,8 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         backlog = self._backlog
         while backlog and not self._held() and not self._closed:
             self._process(backlog.popleft())
+        if self._unsynced and self._sync_call is None and not self._closed:
+            self._request_sync()
         if not backlog and self._reading_paused and not self._closed and not self._held():
             self._reading_paused = False
             self.transport.resumeProducing()
@@ -301,19 +307,9 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
             slot.ready = True
             self._flush()
         elif isinstance(reply, AfterSync):
-            body = reply.response
-
-            def synced(_: object) -> None:
-                slot.data = frame_of(body)
-                slot.ready = True
-                self._flush()
-                self._drain_backlog()
-
-            def failed(f: Failure) -> None:
-                self.log.failure("fsync failed; closing {peer}", f, peer=self.peer)
-                self.close("storage sync failed")
-
-            self.broker.store.sync().addCallbacks(synced, failed)
+            # The body is final already; only its release waits for fsync.
+            slot.data = frame_of(reply.response)
+            self._unsynced.append(slot)
         elif isinstance(reply, LongPoll):
             self._start_poll(slot, reply, frame_of)
         elif isinstance(reply, Waiting):
@@ -337,6 +333,37 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
             self._flush()
         else:
             raise TypeError(f"responder returned {reply!r}")
+
+    # -- durability: one store sync per connection per fsync round -------------
+
+    def _request_sync(self) -> None:
+        """Ask the store for an fsync covering every response now waiting for one.
+
+        Called once the requests of a read have been processed, so that one
+        fsync round covers all of them.  A sync requested now covers every
+        append made before it, so it releases exactly the slots waiting at
+        this moment; slots added while it runs wait for the next request,
+        made as soon as this one fires.  This keeps one Deferred per
+        connection per fsync round, however many acks=all requests the round
+        covers.
+        """
+        covered, self._unsynced = self._unsynced, []
+        d = self._sync_call = self.broker.store.sync()
+        d.addCallbacks(self._synced, self._sync_failed, callbackArgs=(covered,))
+
+    def _synced(self, _: object, covered: list[_Slot]) -> None:
+        self._sync_call = None
+        for slot in covered:
+            slot.ready = True
+        if self._unsynced and not self._closed:
+            self._request_sync()
+        self._flush()
+        self._drain_backlog()
+
+    def _sync_failed(self, failure: Failure) -> None:
+        self._sync_call = None
+        self.log.failure("fsync failed; closing {peer}", failure, peer=self.peer)
+        self.close("storage sync failed")
 
     def _flush(self) -> None:
         """Write every ready response at the head of the queue."""

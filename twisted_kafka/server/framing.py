@@ -5,7 +5,7 @@ Every Kafka request and response is a signed big-endian int32 size followed by
 that many bytes.  L{FrameParser} is fed whatever the transport read and hands
 back each complete frame as its own C{bytes}.  It never re-joins its whole
 buffer on each read (the flaw of Twisted's C{IntNStringReceiver}): a partial
-frame is kept in one C{bytearray} that only ever grows by the bytes read, and a
+frame is kept as the list of reads it arrived in and joined once, and a
 size prefix that is negative or over the limit is rejected as soon as its four
 bytes are in, before any of the payload is buffered.
 """
@@ -31,20 +31,26 @@ class FrameError(Exception):
 class FrameParser:
     """Split a byte stream into Kafka frames.
 
+    A frame that spans reads is kept as the list of the reads' own C{bytes}
+    and joined once when complete: one copy, however many reads it took.
+
     @ivar max_size: the largest frame accepted, in bytes (the size prefix
         itself not counted), like Kafka's C{socket.request.max.bytes}.
     """
 
     def __init__(self, max_size: int) -> None:
         self.max_size = max_size
-        self._partial = bytearray()
-        # Size of the frame being collected in _partial, or -1 while the
-        # four-byte prefix itself is still incomplete.
+        # An incomplete size prefix (fewer than four bytes).
+        self._prefix = bytearray()
+        # Size of the frame being collected, or -1 between frames.
         self._expected = -1
+        # The collected parts of that frame, and their total length.
+        self._chunks: list[bytes] = []
+        self._have = 0
 
     def buffered(self) -> int:
         """Return how many bytes of an incomplete frame are held."""
-        return len(self._partial)
+        return len(self._prefix) + self._have
 
     def feed(self, data: bytes) -> list[bytes]:
         """Take the next bytes read from the peer and return the complete frames.
@@ -53,25 +59,29 @@ class FrameParser:
             C{max_size}; nothing of that frame has been buffered.
         """
         frames: list[bytes] = []
-        partial = self._partial
-        if partial or self._expected >= 0:
-            # Finish the frame in progress first, copying only what it needs.
+        if self._expected >= 0 or self._prefix:
+            # Finish the frame in progress first.
             if self._expected < 0:
-                need = 4 - len(partial)
-                partial += data[:need]
+                prefix = self._prefix
+                need = 4 - len(prefix)
+                prefix += data[:need]
                 data = data[need:]
-                if len(partial) < 4:
+                if len(prefix) < 4:
                     return frames
-                self._expected = self._check(_SIZE.unpack(partial)[0])
-                del partial[:]
-            need = self._expected - len(partial)
+                size = _SIZE.unpack(prefix)[0]
+                del prefix[:]
+                self._expected = self._check(size)
+            need = self._expected - self._have
             if len(data) < need:
-                partial += data
+                if data:
+                    self._chunks.append(data)
+                    self._have += len(data)
                 return frames
-            if partial:
-                partial += data[:need]
-                frames.append(bytes(partial))
-                del partial[:]
+            if self._chunks:
+                self._chunks.append(data[:need])
+                frames.append(b"".join(self._chunks))
+                self._chunks = []
+                self._have = 0
             else:
                 frames.append(data[:need])
             data = data[need:]
@@ -88,12 +98,15 @@ class FrameParser:
             start = pos + 4
             if end - start < size:
                 self._expected = size
-                partial += data[start:]
+                if start < end:
+                    rest = data[start:]
+                    self._chunks.append(rest)
+                    self._have = len(rest)
                 return frames
             pos = start + size
             frames.append(data[start:pos])
         if pos < end:
-            partial += data[pos:]
+            self._prefix += data[pos:]
         return frames
 
     def _check(self, size: int) -> int:
