@@ -105,7 +105,12 @@ class GroupCommitTests(SynchronousTestCase):
             if not left:
                 return
             self.commit.dirty.add(a)
-            self.commit.sync().addCallback(lambda _: (fired.append(n), writer(n, left - 1)))
+
+            def synced(_: None) -> None:
+                fired.append(n)
+                writer(n, left - 1)
+
+            self.commit.sync().addCallback(synced)
 
         for n in range(4):
             writer(n, 3)
@@ -203,3 +208,33 @@ class StoreSyncTests(StoreTestMixin, SynchronousTestCase):
         self.threads.run_all()
         self.successResultOf(d)
         self._stores.remove(store)
+
+
+class FsyncThreadTests(SynchronousTestCase):
+    """L{FsyncThread} runs calls in order in its own thread and reports their results."""
+
+    def test_runs_in_order_and_stops(self) -> None:
+        """Results and failures are reported from the worker thread; stop joins it."""
+        import threading
+
+        from twisted_kafka.store.fsync_thread import FsyncThread
+
+        worker = FsyncThread()
+        results: list[tuple[bool, object, str]] = []
+        done = threading.Event()
+
+        def report(success: bool, result: object) -> None:
+            results.append((success, result if success else type(result.value), threading.current_thread().name))  # type: ignore[attr-defined]
+            if len(results) == 3:
+                done.set()
+
+        worker.callInThreadWithCallback(report, lambda: 1)
+        worker.callInThreadWithCallback(report, lambda: 1 // 0)
+        worker.callInThreadWithCallback(report, lambda x: x * 2, 21)
+        self.assertTrue(done.wait(30))
+        worker.stop()
+        self.assertEqual(
+            results,
+            [(True, 1, "twisted-kafka-fsync"), (False, ZeroDivisionError, "twisted-kafka-fsync"), (True, 42, "twisted-kafka-fsync")],
+        )
+        worker.stop()  # idempotent
