@@ -16,7 +16,7 @@ from twisted_kafka.server.context import RequestContext
 
 
 class ClockWithThreads(Clock):
-    """A Clock whose C{getThreadPool}/C{callFromThread} run work synchronously."""
+    """A Clock that also takes C{callFromThread} (run at once, on this thread)."""
 
     def callFromThread(self, f: Any, *args: Any, **kwargs: Any) -> None:
         """Run C{f} now."""
@@ -38,9 +38,14 @@ def make_broker(case: SynchronousTestCase, kafka: dict | None = None,
         kafka=dataclasses.replace(config.kafka, **(kafka or {})),
         store=dataclasses.replace(config.store, **({"fsync": False} | (store or {}))),
     )
+    from tests.store.helpers import FakeThreadPool
+
     clock = ClockWithThreads()
     data_dir = case.mktemp()
-    stream_store = StreamStore(data_dir, config.store, reactor=clock)
+    # fsync rounds and file removals are queued on a fake pool and run on
+    # this thread when a test calls threadpool.run_all(): no real threads.
+    stream_store = StreamStore(data_dir, config.store, reactor=clock,
+                               threadpool=FakeThreadPool())
     stream_store.startService()
     case.addCleanup(stream_store.stopService)
     broker = Broker(config, stream_store, clock)
