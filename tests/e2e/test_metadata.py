@@ -26,6 +26,21 @@ def create_topics(bootstrap: str, names: list[str], **tls: Any) -> None:
     assert producer.flush(20) == 0
 
 
+def aiokafka_topics(bootstrap: str, **config: Any) -> set[str]:
+    """Return the topics an aiokafka consumer sees after bootstrapping."""
+    import aiokafka
+
+    async def topics() -> set[str]:
+        consumer = aiokafka.AIOKafkaConsumer(bootstrap_servers=bootstrap, **config)
+        await consumer.start()
+        try:
+            return await consumer.topics()
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(topics())
+
+
 class _SharedBroker:
     """One broker (TCP, TLS, unix) with two topics, shared by these tests."""
 
@@ -84,17 +99,7 @@ class PlainMetadataTests(_SharedBroker, SynchronousTestCase):
 
     def test_aiokafka(self) -> None:
         """aiokafka bootstraps (ApiVersions v0) and lists the topics."""
-        import aiokafka
-
-        async def topics() -> set[str]:
-            consumer = aiokafka.AIOKafkaConsumer(bootstrap_servers=self.broker.bootstrap)
-            await consumer.start()
-            try:
-                return await consumer.topics()
-            finally:
-                await consumer.stop()
-
-        self.assertTrue({"orders", "payments"} <= asyncio.run(topics()))
+        self.assertTrue({"orders", "payments"} <= aiokafka_topics(self.broker.bootstrap))
 
     def test_unix_socket_api_versions(self) -> None:
         """A raw ApiVersions v0 exchange over the unix socket lists our APIs."""
@@ -167,20 +172,12 @@ class TlsMetadataTests(_SharedBroker, SynchronousTestCase):
 
     def test_aiokafka_tls(self) -> None:
         """aiokafka over TLS lists the topics."""
-        import aiokafka
         from aiokafka.helpers import create_ssl_context
 
-        async def topics() -> set[str]:
-            consumer = aiokafka.AIOKafkaConsumer(
-                bootstrap_servers=self.broker.tls_bootstrap, security_protocol="SSL",
-                ssl_context=create_ssl_context(cafile=self.broker.tls_files.ca_cert))
-            await consumer.start()
-            try:
-                return await consumer.topics()
-            finally:
-                await consumer.stop()
-
-        self.assertTrue({"orders", "payments"} <= asyncio.run(topics()))
+        topics = aiokafka_topics(
+            self.broker.tls_bootstrap, security_protocol="SSL",
+            ssl_context=create_ssl_context(cafile=self.broker.tls_files.ca_cert))
+        self.assertTrue({"orders", "payments"} <= topics)
 
 
 class ClientCertificateTests(SynchronousTestCase):
