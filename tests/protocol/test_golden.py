@@ -115,7 +115,7 @@ class GoldenFrameTests(SynchronousTestCase):
         [partition] = topic["partition_data"]
         self.assertEqual(partition["index"], 0)
         self.assertEqual(len(partition["records"]), 74)
-        self.assertTrue(partition["records"].endswith(b"k\nhello\x00"))
+        self.assertTrue(bytes(partition["records"]).endswith(b"k\nhello\x00"))
         self.assertEqual(partition["records"][16], 2)  # magic
 
     def test_kafka_python_api_versions(self) -> None:

@@ -182,13 +182,23 @@ class RecordsTests(SynchronousTestCase):
         decoded = messages.request_decoder(0, 9)(enc(value), 0)
         self.assertEqual(decoded["topic_data"][0]["partition_data"][0]["records"], b"abc")
 
-    def test_decode_records_is_bytes_slice(self) -> None:
-        """A decoded records field is bytes equal to the bytes sent."""
+    def test_decode_request_records_is_view(self) -> None:
+        """A request's records field is a zero-copy view of the frame, equal to what was sent."""
         records = bytes(range(256)) * 64
         raw = messages.request_encoder(0, 9)(
             {"topic_data": [{"name": "t", "partition_data": [{"index": 3, "records": records}]}]}
         )
         got = messages.request_decoder(0, 9)(raw, 0)["topic_data"][0]["partition_data"][0]
+        self.assertEqual(type(got["records"]), memoryview)
+        self.assertIs(got["records"].obj, raw)
+        self.assertEqual(got["records"], records)
+
+    def test_decode_response_records_is_bytes_slice(self) -> None:
+        """A response's records field decodes to bytes equal to the bytes sent."""
+        records = bytes(range(256)) * 64
+        raw = b"".join(messages.response_encoder(1, 12)({"responses": [
+            {"topic": "t", "partitions": [{"partition_index": 0, "records": records}]}]}))
+        got = messages.response_decoder(1, 12)(raw, 0)["responses"][0]["partitions"][0]
         self.assertEqual(type(got["records"]), bytes)
         self.assertEqual(got["records"], records)
 

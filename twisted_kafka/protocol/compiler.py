@@ -17,7 +17,9 @@ as the connection hands it over):
 - every length and count is checked against the bytes left before anything
   is allocated; any failure, including bytes left over at the end, raises
   :class:`~twisted_kafka.protocol.errors.DecodeError`;
-- ``records`` fields decode to one ``bytes`` slice of ``buf`` (or ``None``);
+- ``records`` fields decode to one ``bytes`` slice of ``buf`` (or ``None``)
+  in responses; in *requests* they decode to a ``memoryview`` of ``buf``,
+  so a produced batch is never copied between the frame and the disk;
 - unknown tagged fields are skipped.
 
 Encoders have the signature ``encode(d: Mapping) -> list[bytes]``: missing
@@ -202,10 +204,12 @@ def _skip_tags(buf: bytes, pos: int, what: str) -> int:
 class _DecoderWriter:
     """Generates the body of a decoder for one message version."""
 
-    def __init__(self, src: _Source, version: int, flexible: bool) -> None:
+    def __init__(self, src: _Source, version: int, flexible: bool,
+                 zero_copy_records: bool = False) -> None:
         self.src = src
         self.version = version
         self.flexible = flexible
+        self.zero_copy_records = zero_copy_records
 
     def uvarint(self, ind: int, target: str) -> None:
         """Read an unsigned varint into ``target`` (one-byte fast path inline)."""
@@ -248,6 +252,8 @@ class _DecoderWriter:
         self.src.fail(ind + 2, f"{field.name}: length {{{n}}} overruns the {{end - pos}} bytes left")
         if ftype == STRING:
             emit(ind + 1, f'{target} = str(buf[pos:{e}], "utf-8")')
+        elif ftype == RECORDS and self.zero_copy_records:
+            emit(ind + 1, f"{target} = memoryview(buf)[pos:{e}]")
         else:
             emit(ind + 1, f"{target} = buf[pos:{e}]")
         emit(ind + 1, f"pos = {e}")
@@ -378,7 +384,8 @@ def compile_decoder(message: Message, version: int, allow_trailing: bool = False
     """
     what = f"{message.name} v{version}"
     src = _Source(what)
-    writer = _DecoderWriter(src, version, message.is_flexible(version))
+    writer = _DecoderWriter(src, version, message.is_flexible(version),
+                            zero_copy_records=message.name.endswith("Request"))
     src.emit(0, "def decode(buf, pos=0):")
     src.emit(1, "end = len(buf)")
     src.emit(1, "try:")
