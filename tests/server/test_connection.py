@@ -240,6 +240,48 @@ class OrderingTests(ConnectionTestMixin, SynchronousTestCase):
         self.assertFalse(transport.disconnecting)
 
 
+class _FlowControlledTransport(StringTransport):
+    """A transport that pauses its producer when more than C{limit} bytes wait unsent."""
+
+    limit = 64 * 1024
+
+    def writeSequence(self, data: Any) -> None:
+        """Buffer C{data}; ask the producer to pause when over the limit."""
+        super().writeSequence(data)
+        if len(self.value()) - getattr(self, "sent", 0) > self.limit and self.producer:
+            self.producer.pauseProducing()
+
+    def drain(self) -> None:
+        """Pretend everything buffered went out; let the producer resume."""
+        self.sent = len(self.value())
+        self.producer.resumeProducing()
+
+
+class FlowControlTests(ConnectionTestMixin, SynchronousTestCase):
+    """A large response is handed to the transport as it drains, not at once."""
+
+    def test_large_response_written_as_transport_drains(self) -> None:
+        """Records chunks wait in the connection while the transport is paused."""
+        partitions = [{"partition_index": i, "records": bytes([i]) * 300_000} for i in range(4)]
+        registry = ResponderRegistry()
+        registry.register(1, "Fetch", 4, 17, lambda request, context: {
+            "responses": [{"topic": "t", "partitions": partitions}]})
+        self.clock = Clock()
+        protocol, _ = self.connect(registry)
+        transport = _FlowControlledTransport()
+        protocol.makeConnection(transport)
+        fetch = {"max_wait_ms": 0, "min_bytes": 0, "topics": []}
+        protocol.dataReceived(request_frame(1, 12, 9, fetch) + request_frame(1, 12, 10, fetch))
+        self.assertLess(len(transport.value()), 400_000, "written before the transport drained")
+        for _ in range(20):
+            transport.drain()
+        responses = read_responses(transport.value())
+        self.assertEqual([c for c, _ in responses], [9, 10])
+        decoded = messages.response_decoder(1, 12)(responses[0][1][1:], 0)
+        self.assertEqual([p["records"] for p in decoded["responses"][0]["partitions"]],
+                         [p["records"] for p in partitions])
+
+
 class RefusalTests(ConnectionTestMixin, SynchronousTestCase):
     """Bad input closes the connection with a logged reason."""
 

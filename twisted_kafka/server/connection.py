@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 _SIZE = struct.Struct(">i")
 API_VERSIONS_KEY = 18
+#: Bytes of response chunks handed to the transport in one writeSequence.
+WRITE_BATCH = 256 * 1024
 #: Most processed-but-unwritten responses on one connection before reading stops.
 MAX_PENDING_RESPONSES = 4096
 
@@ -109,6 +111,8 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         self._poll: _Poll | None = None
         self._waiting: _Slot | None = None
         self._unsynced: list[_Slot] = []
+        # Response bytes ready to go, waiting for room in the transport.
+        self._out: deque[bytes] = deque()
         self._sync_call: Any = None
         self._write_paused = False
         self._reading_paused = False
@@ -169,8 +173,11 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         self._write_paused = True
 
     def resumeProducing(self) -> None:
-        """The transport drained: go on with the requests held back."""
+        """The transport drained: write more, then go on with held-back requests."""
         self._write_paused = False
+        if self._closed:
+            return
+        self._write_out()
         self._drain_backlog()
 
     def stopProducing(self) -> None:
@@ -366,22 +373,48 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         self.close("storage sync failed")
 
     def _flush(self) -> None:
-        """Write every ready response at the head of the queue."""
+        """Move every ready response at the head of the queue to the output.
+
+        Responses leave through L{_write_out}, which hands the transport only
+        what its buffer takes before it asks us to pause: a large Fetch
+        response is written partition by partition as the socket drains,
+        never copied into the transport's buffer whole.
+        """
         if self._closed:
             return
         slots = self._slots
-        write = self.transport.writeSequence
-        wrote = False
+        out = self._out
+        moved = False
         while slots and slots[0].ready:
             slot = slots.popleft()
             if slot.data:
-                write(slot.data)
-                wrote = True
+                out.extend(slot.data)
+                moved = True
             if slot.close_after is not None:
+                # The last words: write them whatever the flow control says.
+                self.transport.writeSequence(list(out))
+                out.clear()
                 self.close(slot.close_after)
                 return
-        if wrote:
+        if moved:
+            self._write_out()
             self.resetTimeout()
+
+    def _write_out(self) -> None:
+        """Write queued output until it is gone or the transport pauses us."""
+        out = self._out
+        write = self.transport.writeSequence
+        while out and not self._write_paused:
+            if len(out) == 1:
+                write([out.popleft()])
+                return
+            batch = []
+            size = 0
+            while out and size < WRITE_BATCH:
+                chunk = out.popleft()
+                batch.append(chunk)
+                size += len(chunk)
+            write(batch)
 
     # -- long poll ------------------------------------------------------------
 
