@@ -91,7 +91,7 @@ def respond(request: dict, context: RequestContext) -> dict:
     max_decompressed = context.broker.config.kafka.max_decompressed_bytes
     topics_out = []
     for t in request["topics"]:
-        partitions_out = []
+        partitions_out: list[dict] = []
         topics_out.append({"name": t["name"], "partitions": partitions_out})
         try:
             topic = find_topic(context.vhost, t["name"])

@@ -24,7 +24,7 @@ def respond(request: dict, context: RequestContext) -> dict:
     """Answer an OffsetForLeaderEpoch request."""
     topics_out = []
     for t in request["topics"]:
-        partitions_out = []
+        partitions_out: list[dict] = []
         topics_out.append({"topic": t["topic"], "partitions": partitions_out})
         for p in t["partitions"]:
             out = {"error_code": ErrorCode.NONE, "partition": p["partition"],

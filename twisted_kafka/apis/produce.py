@@ -93,8 +93,8 @@ class _TopicLookup:
         return topic
 
 
-def append_partition(topic: Any, index: int, records: bytes | None, version: int,
-                     full_validation: bool, max_decompressed: int) -> dict:
+def append_partition(topic: Any, index: int, records: bytes | bytearray | memoryview | None,
+                     version: int, full_validation: bool, max_decompressed: int) -> dict:
     """Validate and append one partition's records; return its response entry."""
     if index < 0 or index >= len(topic.partitions):
         raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,

@@ -100,10 +100,11 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
     """The Kafka protocol on one transport."""
 
     log = Logger()
+    #: The transport: TCP, TLS or unix; also an IPushProducer we can pause.
+    transport: Any
 
     def __init__(self, broker: "Broker") -> None:
         self.broker = broker
-        self.callLater = broker.reactor.callLater  # for TimeoutMixin
         kafka = broker.config.kafka
         self._parser = FrameParser(kafka.max_request_size)
         self._slots: deque[_Slot] = deque()
@@ -124,6 +125,10 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         self.advertised_port = kafka.advertised_port or (
             kafka.port if kafka.port > 0 else kafka.tls_port)
         self.vhost: Any = None
+
+    def callLater(self, delay: float, f: Callable[..., Any], *args: Any) -> Any:
+        """Schedule on the broker's reactor (the idle timer of TimeoutMixin)."""
+        return self.broker.reactor.callLater(delay, f, *args)
 
     # -- connection lifecycle -------------------------------------------------
 
