@@ -65,7 +65,7 @@ class PartitionLog:
         self._dirty = runtime.commit.dirty
         self._seconds = runtime.clock.seconds
         loaded = PartitionLoader(
-            directory, clean, topic.index_interval_bytes, runtime.now_ms(), runtime.durable
+            directory, clean, topic.index_interval_bytes, runtime.now_ms(), runtime.durable, runtime.open_files
         ).load()
         self._segments: list[Segment] = loaded.segments
         self._bases: list[int] = [s.base_offset for s in self._segments]
@@ -158,6 +158,7 @@ class PartitionLog:
             self._write_snapshot(new.base_offset, durable=False)
         except OSError as e:
             self.log.warn("Could not write indexes of {path}: {error}", path=old.log_path, error=e)
+        old.seal(self._runtime.open_files)
         self._segments.append(new)
         self._bases.append(new.base_offset)
         self._sealed_bytes += old.size
@@ -197,6 +198,7 @@ class PartitionLog:
                 f"offset {offset} is outside [{self.log_start_offset}, {self.high_watermark}]",
             )
         segment = self._segments[bisect_right(self._bases, offset) - 1]
+        segment.touch()
         try:
             return segment.read(offset, max_bytes)
         except OSError as e:

@@ -35,6 +35,7 @@ from twisted_kafka.store.batch_header import (
     F_PRODUCER_ID,
     F_BASE_SEQUENCE,
 )
+from twisted_kafka.store.open_files import SealedFiles
 from twisted_kafka.store.producers import ProducerStateTable
 from twisted_kafka.store.scan import BatchScanner
 from twisted_kafka.store.segment import INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, Segment
@@ -90,8 +91,17 @@ class LoadedLog:
 class PartitionLoader:
     """Open (and if needed repair) one partition directory."""
 
-    def __init__(self, directory: str, clean: bool, index_interval: int, now_ms: int, durable: bool) -> None:
+    def __init__(
+        self,
+        directory: str,
+        clean: bool,
+        index_interval: int,
+        now_ms: int,
+        durable: bool,
+        open_files: SealedFiles | None = None,
+    ) -> None:
         self.directory = directory
+        self.open_files = open_files
         self.clean = clean
         self.index_interval = index_interval
         self.now_ms = now_ms
@@ -108,6 +118,7 @@ class PartitionLoader:
         segments = [Segment(self.directory, base, self.index_interval) for base in bases]
         for segment in segments:
             segment.size = os.path.getsize(segment.log_path)
+            segment.open_files = self.open_files  # sealed until we know which one is active
         for left, right in zip(segments, segments[1:]):
             left.next_offset = right.base_offset
         if segments:
@@ -124,6 +135,7 @@ class PartitionLoader:
         if self.truncated and self.durable:
             metafile.fsync_dir(self.directory)
         active = segments[-1]
+        active.unseal()
         first_ts = active.first_timestamp()
         active.rolling_base_ms = self.now_ms if first_ts is None else min(max(first_ts, 0), self.now_ms)
         end = active.next_offset

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from typing import Protocol
@@ -13,6 +13,7 @@ from twisted.logger import Logger
 
 from twisted_kafka.store.config import StoreConfig
 from twisted_kafka.store.group_commit import GroupCommit, ThreadPool
+from twisted_kafka.store.open_files import SealedFiles
 
 
 class DelayedCall(Protocol):
@@ -43,6 +44,7 @@ class StoreRuntime:
     @ivar clock: the reactor's clock (retention, segment age).
     @ivar commit: the group-commit fsync batcher.
     @ivar threadpool: worker threads for slow file removal (C{None}: do it inline).
+    @ivar open_files: the limit on open files of sealed segments.
     """
 
     config: StoreConfig
@@ -50,6 +52,13 @@ class StoreRuntime:
     commit: GroupCommit
     threadpool: ThreadPool | None
     log: Logger
+    open_files: SealedFiles = field(init=False)
+
+    def __post_init__(self) -> None:
+        commit = self.commit
+        self.open_files = SealedFiles(
+            self.config.max_open_sealed_files, commit.close_fd, lambda segment: commit.enabled and segment in commit.dirty
+        )
 
     @property
     def durable(self) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Iterator
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from twisted_kafka.store.batch_header import (
     BASE_OFFSET,
@@ -28,6 +28,9 @@ from twisted_kafka.store.batch_header import (
 )
 from twisted_kafka.store.index import OffsetIndex, TimeIndex
 from twisted_kafka.store.scan import BatchScanner
+
+if TYPE_CHECKING:
+    from twisted_kafka.store.open_files import SealedFiles
 
 LOG_SUFFIX = ".log"
 INDEX_SUFFIX = ".index"
@@ -77,6 +80,8 @@ class Segment:
         self._fd: int | None = None
         #: set when a failed append could not be cut back: the file is unusable
         self.broken = False
+        #: the store's limit on open sealed files, while this segment is sealed
+        self.open_files: SealedFiles | None = None
 
     def __repr__(self) -> str:
         return f"<Segment {self.log_path} [{self.base_offset}, {self.next_offset}) {self.size}B>"
@@ -100,14 +105,36 @@ class Segment:
     @property
     def fd(self) -> int:
         """The open ``.log`` file (opened on first use)."""
-        if self._fd is None:
-            self._fd = os.open(self.log_path, os.O_RDWR | os.O_CLOEXEC)
-        return self._fd
+        fd = self._fd
+        if fd is None:
+            fd = self._fd = os.open(self.log_path, os.O_RDWR | os.O_CLOEXEC)
+            if self.open_files is not None:
+                self.open_files.used(self)
+        return fd
 
     def detach_fd(self) -> int | None:
         """Forget the open file and hand it to the caller to close."""
         fd, self._fd = self._fd, None
+        if self.open_files is not None:
+            self.open_files.forget(self)
         return fd
+
+    def seal(self, open_files: SealedFiles | None) -> None:
+        """Count this segment's open file against C{open_files} from now on (it is no longer active)."""
+        self.open_files = open_files
+        if open_files is not None and self._fd is not None:
+            open_files.used(self)
+
+    def unseal(self) -> None:
+        """This segment is the active one: its file stays open, outside any limit."""
+        if self.open_files is not None:
+            self.open_files.forget(self)
+        self.open_files = None
+
+    def touch(self) -> None:
+        """Mark a sealed segment's open file as recently used."""
+        if self.open_files is not None and self._fd is not None:
+            self.open_files.used(self)
 
     @property
     def index(self) -> OffsetIndex:
