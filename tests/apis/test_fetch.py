@@ -142,14 +142,41 @@ class FetchTests(SynchronousTestCase):
         self.assertEqual(partitions_of(self.fetch(13, request))[0]["error_code"],
                          ErrorCode.UNKNOWN_TOPIC_ID)
 
-    def test_sessions_declined(self) -> None:
-        """A full fetch gets session id 0; an incremental one FETCH_SESSION_ID_NOT_FOUND."""
+    def test_sessions_as_kafka(self) -> None:
+        """Epoch 0 or -1 is a full fetch whatever the session id (Kafka closes that
+        session); any other epoch is incremental: FETCH_SESSION_ID_NOT_FOUND."""
         request = fetch_request({0: 0})
-        request["session_epoch"] = 0
-        self.assertEqual(self.fetch(12, request)["session_id"], 0)
-        request["session_id"], request["session_epoch"] = 42, 1
-        self.assertEqual(self.fetch(12, request)["error_code"],
-                         ErrorCode.FETCH_SESSION_ID_NOT_FOUND)
+        for session_id, epoch in [(0, -1), (0, 0), (42, -1), (42, 0)]:
+            request["session_id"], request["session_epoch"] = session_id, epoch
+            got = self.fetch(12, request)
+            self.assertEqual((got["error_code"], got["session_id"]), (ErrorCode.NONE, 0),
+                             (session_id, epoch))
+            self.assertEqual(base_offsets(partitions_of(got)[0]["records"])[0], 0)
+        for session_id, epoch in [(0, 3), (42, 1), (42, -2)]:
+            request["session_id"], request["session_epoch"] = session_id, epoch
+            got = self.fetch(12, request)
+            self.assertEqual((got["error_code"], got["session_id"], got["responses"]),
+                             (ErrorCode.FETCH_SESSION_ID_NOT_FOUND, 0, []), (session_id, epoch))
+
+    def test_older_segment_answers_at_once(self) -> None:
+        """A fetch whose data ends before the high watermark (a segment boundary)
+        is answered at once even below min_bytes, as Kafka's DelayedFetch does."""
+        reply = call(self.broker, FETCH, 12, fetch_request({0: 0}, max_wait_ms=500,
+                                                            min_bytes=1 << 20))
+        self.assertIsInstance(reply, dict)
+        self.assertEqual(base_offsets(partitions_of(reply)[0]["records"])[0], 0)
+
+    def test_partition_limit_answers_at_once(self) -> None:
+        """Data held back by partition_max_bytes cannot grow by waiting: answer now."""
+        broker = make_broker(self)
+        partition = broker.store.vhost("/").create_topic("t", 1).partitions[0]
+        for n in range(2):
+            partition.append(build_batch([(None, b"v%d" % i, [], i) for i in range(5)]))
+        self.assertEqual(len(partition._segments), 1)
+        reply = call(broker, FETCH, 12, fetch_request(
+            {0: 0}, max_wait_ms=500, min_bytes=1 << 20, partition_max_bytes=1))
+        self.assertIsInstance(reply, dict)
+        self.assertEqual(base_offsets(partitions_of(reply)[0]["records"]), [0])
 
     def test_read_committed(self) -> None:
         """read_committed reads to the high watermark with an empty aborted list."""

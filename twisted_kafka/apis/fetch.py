@@ -10,24 +10,32 @@ make progress.  No more than the limits is ever read from disk.
 
 When fewer than C{min_bytes} are available the connection holds the request
 (a L{LongPoll}): every append to a requested partition re-checks, and the
-response goes out at C{max_wait_ms} at the latest.  Errors answer at once.
+response goes out at C{max_wait_ms} at the latest.  Errors answer at once, and
+so does a response that waiting cannot grow: a partition whose records stop
+before its high watermark (the read reached the end of an older segment, as
+Kafka's DelayedFetch answers at once for a fetch offset on an older segment,
+or the limits held the rest back).
 
 Fetch sessions (KIP-227) are declined the way Kafka declines them when its
-session cache is full: a full fetch (session id 0) is answered with session id
-0, which tells clients no session was created and to keep sending full
-fetches; an incremental fetch (a non-zero session id) gets
-FETCH_SESSION_ID_NOT_FOUND, after which clients fall back to full fetches.
+session cache is full.  As in Kafka, session epoch 0 or -1 makes a full
+fetch whatever the session id (Kafka would close that session); it is
+answered with session id 0, which tells clients no session was created and
+to keep sending full fetches.  Any other epoch is an incremental fetch of a
+session we do not have: FETCH_SESSION_ID_NOT_FOUND, after which clients fall
+back to full fetches.
 There are no transactions, so both isolation levels read up to the high
 watermark (the last stable offset equals it).
 """
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
 from twisted_kafka.apis.partitions import (
     LEADER_EPOCH, NULL_TOPIC_ID, check_leader_epoch, find_partition, find_topic)
 from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.records.batch import HEADER_SIZE, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
 from twisted_kafka.server.reply import LongPoll
@@ -36,6 +44,23 @@ API_KEY = 1
 MIN_VERSION = 4
 MAX_VERSION = 17
 READ_COMMITTED = 1
+#: Session epochs of a full fetch: INITIAL_EPOCH (open) and FINAL_EPOCH (sessionless).
+FULL_FETCH_EPOCHS = (0, -1)
+
+_BASE_AND_LENGTH = struct.Struct(">qi")
+_INT32 = struct.Struct(">i")
+
+
+def next_offset_after(records: bytes) -> int:
+    """Return the offset following the last whole batch in C{records} (-1 if none)."""
+    pos = 0
+    size = len(records)
+    after = -1
+    while pos + HEADER_SIZE <= size:
+        base, length = _BASE_AND_LENGTH.unpack_from(records, pos)
+        after = base + _INT32.unpack_from(records, pos + LAST_OFFSET_DELTA_OFFSET)[0] + 1
+        pos += LOG_OVERHEAD + length
+    return after
 
 
 class _Wanted:
@@ -72,6 +97,8 @@ class FetchAssembly:
         self.wanted: list[_Wanted] = []
         self.partitions: list[Any] = []
         self.has_error = False
+        #: Some partition has data this response leaves out (limits).
+        self.held_back = False
         self.topics: list[dict] = []
         vhost = context.vhost
         by_id = context.api_version >= 13
@@ -106,6 +133,7 @@ class FetchAssembly:
         """Read every wanted partition from the store; return the bytes gathered."""
         total = 0
         budget = self.max_bytes
+        self.held_back = False
         for w in self.wanted:
             out = w.out
             partition = w.partition
@@ -120,6 +148,7 @@ class FetchAssembly:
             if w.offset == hw:
                 continue
             if total and limit <= 0:
+                self.held_back = True
                 continue
             try:
                 data = partition.read(w.offset, max(limit, 1))
@@ -129,10 +158,30 @@ class FetchAssembly:
                 continue
             if total and len(data) > limit:
                 # Only the first partition with data may exceed the limits.
+                self.held_back = True
                 continue
             out["records"] = data
             total += len(data)
         return total
+
+    def complete(self) -> bool:
+        """Return whether waiting cannot add to the response.
+
+        True when an error is to be reported, or when some partition's data
+        stops before its high watermark or was left out by the limits: the
+        rest is in a later segment or beyond the limits, so Kafka answers at
+        once (its DelayedFetch completes for a fetch offset on an older
+        segment).  Only called when below C{min_bytes}, so the records walked
+        here are few.
+        """
+        if self.has_error or self.held_back:
+            return True
+        for w in self.wanted:
+            out = w.out
+            records = out["records"]
+            if records and next_offset_after(records) < out["high_watermark"]:
+                return True
+        return False
 
     def response(self) -> dict:
         """Return the response body as it stands."""
@@ -151,23 +200,21 @@ def _session_error(code: ErrorCode) -> dict:
 def respond(request: dict, context: RequestContext) -> Any:
     """Answer a Fetch request, now or after a long poll."""
     if context.api_version >= 7:
-        session_id = request.get("session_id", 0)
         epoch = request.get("session_epoch", -1)
-        if session_id != 0:
+        if epoch not in FULL_FETCH_EPOCHS:
+            # An incremental fetch: we keep no sessions, so none is found.
             return _session_error(ErrorCode.FETCH_SESSION_ID_NOT_FOUND)
-        if epoch not in (0, -1):
-            return _session_error(ErrorCode.INVALID_FETCH_SESSION_EPOCH)
     assembly = FetchAssembly(request, context)
     total = assembly.fill()
     min_bytes = request.get("min_bytes", 0)
     max_wait = request.get("max_wait_ms", 0)
-    if (total >= min_bytes or max_wait <= 0 or assembly.has_error
-            or not assembly.partitions):
+    if (total >= min_bytes or max_wait <= 0 or not assembly.partitions
+            or assembly.complete()):
         return assembly.response()
 
     def retry(final: bool) -> dict | None:
         gathered = assembly.fill()
-        if final or gathered >= min_bytes or assembly.has_error:
+        if final or gathered >= min_bytes or assembly.complete():
             return assembly.response()
         return None
 
