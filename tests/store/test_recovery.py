@@ -216,6 +216,46 @@ class CrashRecoveryTests(StoreTestMixin, SynchronousTestCase):
         store = self.open_store(segment_bytes=3000, index_interval_bytes=300)
         self._expect(store, third.base_offset)
 
+    def _without(self, *lost: int) -> dict[int, bytes]:
+        """The stored batches except those at the base offsets C{lost}."""
+        return {o: b for o, b in self.stored.items() if o not in lost}
+
+    def test_damaged_fsynced_segment_keeps_later_segments(self) -> None:
+        """A corrupt batch in a segment below the recovery point costs that segment's tail, not the later segments."""
+        second = self.segments[1]
+        for path in (second.index_path, second.time_index_path):
+            if os.path.exists(path):
+                os.unlink(path)
+        in_second = sorted(o for o in self.stored if second.base_offset <= o < self.segments[2].base_offset)
+        _flip_byte(second.log_path, len(self.stored[in_second[0]]) + 70)  # the second batch of the segment
+        store = self.reopen(self.store, clean=False, segment_bytes=3000, index_interval_bytes=300)
+        log = self.partition(store)
+        self.assertEqual(log.high_watermark, 80)
+        self.assertEqual(self.read_all(log), self._without(*in_second[1:]))
+        self.assertEqual(log.read(in_second[1], 1), self.stored[self.segments[2].base_offset])
+
+    def test_missing_fsynced_segment_leaves_hole(self) -> None:
+        """A sealed segment lost after a clean shutdown leaves a hole that reads skip; later data stays."""
+        self.stop(self.store)
+        third = self.segments[2]
+        for path in (third.log_path, third.index_path, third.time_index_path):
+            os.unlink(path)
+        lost = [o for o in self.stored if third.base_offset <= o < self.segments[3].base_offset]
+        log = self.partition(self.open_store(segment_bytes=3000, index_interval_bytes=300))
+        self.assertEqual(log.high_watermark, 80)
+        self.assertEqual(log.read(third.base_offset + 1, 1), self.stored[self.segments[3].base_offset])
+        self.assertEqual(self.read_all(log), self._without(*lost))
+
+    def test_torn_sealed_segment_after_clean_shutdown(self) -> None:
+        """A sealed segment that lost its tail is cut to whole batches at start-up, even after a clean stop."""
+        self.stop(self.store)
+        second = self.segments[1]
+        last = max(o for o in self.stored if o < self.segments[2].base_offset)
+        os.truncate(second.log_path, second.size - 10)
+        log = self.partition(self.open_store(segment_bytes=3000, index_interval_bytes=300))
+        self.assertEqual(log.high_watermark, 80)
+        self.assertEqual(self.read_all(log), self._without(last))
+
 
 class RecoveryPointTests(StoreTestMixin, SynchronousTestCase):
     """The recovery point bounds how much of the log is rescanned after a crash."""

@@ -182,7 +182,9 @@ class PartitionLog:
 
         The first batch is returned in full even if larger than
         C{max_bytes}; more whole batches follow while the total stays
-        within C{max_bytes}. Reads stay within one segment.
+        within C{max_bytes}. Reads stay within one segment. An offset in a
+        hole (offsets lost to damage of an fsynced segment, see
+        L{twisted_kafka.store.recovery}) reads from the next batch after it.
 
         @return: C{b""} at the high watermark.
         @raise KafkaError: C{OFFSET_OUT_OF_RANGE} below the log start offset
@@ -197,10 +199,18 @@ class PartitionLog:
                 ErrorCode.OFFSET_OUT_OF_RANGE,
                 f"offset {offset} is outside [{self.log_start_offset}, {self.high_watermark}]",
             )
-        segment = self._segments[bisect_right(self._bases, offset) - 1]
+        i = bisect_right(self._bases, offset) - 1
+        segment = self._segments[i]
         segment.touch()
         try:
-            return segment.read(offset, max_bytes)
+            data = segment.read(offset, max_bytes)
+            while not data and offset >= segment.next_offset and i + 1 < len(self._segments):
+                # a hole left by damage to an fsynced segment: continue with the next batch, as Kafka does
+                i += 1
+                segment = self._segments[i]
+                segment.touch()
+                data = segment.read(segment.base_offset, max_bytes)
+            return data
         except OSError as e:
             raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"read failed: {e.strerror or e}") from None
 

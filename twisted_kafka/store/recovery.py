@@ -3,14 +3,21 @@
 
 After a clean shutdown every segment's indexes were written and the log ends
 on a batch boundary, so opening is a cheap sanity check of each index file
-and a short header walk at the end of the active segment.
+and a short header walk from each segment's last index entry to its end.
 
 After an unclean one, every segment from the partition's recovery point (the
 first segment not known to be fsynced) is rescanned: batch headers, CRC-32C
 and offset continuity. The log is cut at the first torn or corrupt batch,
-every later segment is removed (offsets must stay contiguous), and what was
-cut is logged. Sealed segments below the recovery point keep their indexes
-when those look sane, so start-up time does not grow with the amount of data.
+every later segment is removed (they hold nothing acknowledged: an fsync
+round that covers a later segment covers this one too), and what was cut is
+logged. Sealed segments below the recovery point keep their indexes when
+those look sane, so start-up time does not grow with the amount of data.
+
+Segments below the recovery point (all of them after a clean shutdown) were
+fsynced, so damage found in one of them (a torn or corrupt batch, a missing
+segment) cuts or loses only that segment's batches and leaves a hole in the
+offsets; the later segments are kept, as Kafka keeps flushed segments, and
+reads skip the hole.
 
 Leftovers of interrupted operations are removed: ``*.tmp`` files, anything
 ``*.deleted``, index files without a log, and segments entirely below the
@@ -241,14 +248,25 @@ class PartitionLoader:
                     segment.drop_indexes()
                 except OSError as e:
                     log.warn("Could not write indexes of {path}: {error}", path=segment.log_path, error=e)
-            if not last and ok and segment.next_offset != segments[i + 1].base_offset:
+            # Below the recovery point (or after a clean shutdown) a segment was fsynced,
+            # so the segments after it hold acknowledged data: damage here leaves a hole
+            # (reads skip it) instead of discarding them, as Kafka keeps flushed segments.
+            flushed = i < first_to_scan and not last
+            if not last and segment.next_offset != segments[i + 1].base_offset:
+                hole = segment.next_offset < segments[i + 1].base_offset
                 log.warn(
-                    "Segment {path} ends at offset {end} but the next one starts at {next}",
+                    "Segment {path} ends at offset {end} but the next one starts at {next}{what}",
                     path=segment.log_path,
                     end=segment.next_offset,
                     next=segments[i + 1].base_offset,
+                    what=": those offsets are lost; keeping the later segments" if hole and flushed else "",
                 )
-                ok = False
+                ok = hole and flushed
+            elif not ok and flushed:
+                log.error(
+                    "Fsynced segment {path} was damaged; keeping the later segments", path=segment.log_path
+                )
+                ok = True
             if not ok:
                 for later in segments[i + 1 :]:
                     self._remove_segment_files(later, "after a truncation point")

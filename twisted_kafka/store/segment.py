@@ -195,8 +195,11 @@ class Segment:
         """A cheap start-up check of the index files of a sealed segment.
 
         Looks at the file sizes and the last entry of each (without loading
-        the whole index), and takes the segment's max timestamp from the time
-        index. C{False} means the indexes must be rebuilt.
+        the whole index), walks the batch headers from the last offset-index
+        entry to the end of the file to learn where the segment really ends
+        (L{next_offset}), and takes the segment's max timestamp from the time
+        index. C{False} means the indexes must be rebuilt (or the file does
+        not end on a batch boundary).
         """
         try:
             index_size = os.path.getsize(self.index_path)
@@ -213,6 +216,11 @@ class Segment:
                 return False
             if not self._entry_points_at_batch(last):
                 return False
+        relative, position = last if index_size and last is not None else (0, 0)
+        end = self._walk_to_end(self.base_offset + relative, position)
+        if end is None:
+            return False
+        self.next_offset = end
         if time_size:
             with open(self.time_index_path, "rb") as f:
                 f.seek(time_size - TimeIndex.ENTRY_SIZE)
@@ -222,6 +230,19 @@ class Segment:
             self.max_timestamp, relative = last_time
             self.offset_of_max_timestamp = self.base_offset + relative
         return True
+
+    def _walk_to_end(self, offset: int, position: int) -> int | None:
+        """The offset after the last batch, walking headers from the batch at C{position} (holding C{offset}).
+
+        C{None} if the batches are not contiguous or do not end exactly at the end of the file.
+        """
+        size = self.size
+        for found, batch_size, header in self.headers(position, size):
+            if header[F_BASE_OFFSET] != offset or found + batch_size > size:
+                return None
+            offset = header[F_BASE_OFFSET] + header[F_LAST_OFFSET_DELTA] + 1
+            position = found + batch_size
+        return offset if position == size else None
 
     def rebuild_indexes(self) -> tuple[OffsetIndex, TimeIndex]:
         """Rebuild both indexes by walking the batch headers of the log."""
