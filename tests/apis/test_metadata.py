@@ -87,6 +87,19 @@ class MetadataTests(SynchronousTestCase):
             self.assertEqual(topics_of(response)[name]["error_code"],
                              ErrorCode.INVALID_TOPIC_EXCEPTION, name)
 
+    def test_invalid_name_without_auto_create(self) -> None:
+        """Without auto-creation an invalid name is still INVALID_TOPIC_EXCEPTION, as
+        Kafka validates the names of missing topics it will not create."""
+        response = self.ask(9, ["bad name"], allow_auto_topic_creation=False)
+        self.assertEqual(topics_of(response)["bad name"]["error_code"],
+                         ErrorCode.INVALID_TOPIC_EXCEPTION)
+        self.broker = make_broker(self, kafka={"auto_create_topics": False})
+        response = self.ask(1, ["a/b", "fine"])
+        self.assertEqual(topics_of(response)["a/b"]["error_code"],
+                         ErrorCode.INVALID_TOPIC_EXCEPTION)
+        self.assertEqual(topics_of(response)["fine"]["error_code"],
+                         ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+
     def test_internal_names_not_auto_created(self) -> None:
         """A name starting with C{__} is reserved: INVALID_TOPIC_EXCEPTION, nothing created."""
         response = self.ask(9, ["__mine"])

@@ -10,9 +10,10 @@ means all and an empty list none.  From v10 a topic may be named by id (an
 unknown id gives UNKNOWN_TOPIC_ID).  A named topic that does not exist is
 auto-created when the request allows it (always before v4) and the broker's
 C{auto_create_topics} is on; the topic is usable when the response is sent.
-Invalid names get INVALID_TOPIC_EXCEPTION, unknown ones
-UNKNOWN_TOPIC_OR_PARTITION.  Internal stream queues (names starting with
-C{__}) are listed only when asked for by name.
+Invalid names get INVALID_TOPIC_EXCEPTION (also when nothing would be
+created, as Kafka validates them), unknown ones UNKNOWN_TOPIC_OR_PARTITION.
+Internal stream queues (names starting with C{__}) are listed only when asked
+for by name.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from twisted_kafka.apis.authorized import CLUSTER_OPERATIONS, NOT_REQUESTED, TOPIC_OPERATIONS
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.server.context import RequestContext
+from twisted_kafka.store.vhost import validate_topic_name
 from twisted_kafka.server.registry import ResponderRegistry
 
 API_KEY = 3
@@ -88,6 +90,7 @@ def respond(request: dict, context: RequestContext) -> dict:
     if version == 0 and not requested:
         requested = None
     allow_auto_create = version < 4 or request.get("allow_auto_topic_creation", True)
+    auto_create_on = broker.config.kafka.auto_create_topics
 
     topics: list[dict] = []
     if requested is None:
@@ -108,7 +111,10 @@ def respond(request: dict, context: RequestContext) -> dict:
             topic = vhost.topic(name)
             if topic is None:
                 try:
-                    if not allow_auto_create:
+                    if not (allow_auto_create and auto_create_on):
+                        # As Kafka: a missing topic it will not create is
+                        # unknown, unless its name is not a legal one.
+                        validate_topic_name(name)
                         raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
                     topic = broker.auto_create_topic(vhost, name)
                 except KafkaError as e:
