@@ -209,6 +209,38 @@ class PartitionIdempotenceTests(StoreTestMixin, SynchronousTestCase):
         self.assertEqual(self._send(log, 58), offsets[58])
         self.assertEqual(self._send(log, 60), 60)
 
+    def test_crash_without_snapshots_just_after_roll(self) -> None:
+        """Without snapshots a producer whose batches all precede the latest roll is still deduplicated."""
+        offsets = self._many(3)
+        self.log.roll()
+        self.log.append(make_batch(1))
+        self.crash(self.store)
+        for name in os.listdir(self.log.directory):
+            if name.endswith(".snapshot"):
+                os.unlink(os.path.join(self.log.directory, name))
+        log = self.partition(self.open_store(segment_bytes=2000))
+        self.assertEqual(self._send(log, 4), offsets[4])
+        self.assertEqual(log.high_watermark, 7)
+
+    def test_roll_snapshot_fsynced(self) -> None:
+        """The producer snapshot written at a roll is part of the roll's fsync round."""
+        store = self.open_store(fsync=True, segment_bytes=2000)
+        log = store.vhost("/").create_topic("u", 1).partitions[0]
+        synced: list[str] = []
+        from twisted_kafka.store import group_commit
+
+        real = group_commit.fsync_all
+
+        def fsync_all(fds: list[int], paths: list[str]) -> None:
+            synced.extend(paths)
+            real(fds, paths)
+
+        self.patch(group_commit, "fsync_all", fsync_all)
+        self._send(log, 0)
+        log.roll()
+        self.threads.run_all()
+        self.assertIn(os.path.join(log.directory, f"{2:020d}.snapshot"), synced)
+
     def test_truncated_batches_forgotten(self) -> None:
         """A batch cut off by recovery is not remembered: its retry is stored again."""
         self._many(3)

@@ -165,7 +165,9 @@ class PartitionLog:
         self._active = new
         commit = self._commit
         self._dirty.add(old)
-        commit.dirty_paths.update((old.index_path, old.time_index_path, self.directory))
+        commit.dirty_paths.update(
+            (old.index_path, old.time_index_path, snapshot_path(self.directory, new.base_offset), self.directory)
+        )
         commit.after_round(lambda: self._write_recovery_point(new.base_offset))
         commit.request_round()
         return new

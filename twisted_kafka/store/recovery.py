@@ -343,7 +343,9 @@ class PartitionLoader:
     ) -> ProducerStateTable:
         """Producer state at the end of the log: newest usable snapshot plus a header walk."""
         producers: ProducerStateTable | None = None
-        start_offset = segments[-1].base_offset
+        # without a snapshot: the last two segments, as Kafka does (bounded, and a
+        # producer whose last batch went just before the latest roll is still known)
+        start_offset = segments[-2 if len(segments) > 1 else -1].base_offset
         for offset in sorted(snapshots, reverse=True):
             if offset > end or offset < segments[0].base_offset:
                 remove_path(snapshots.pop(offset))
