@@ -91,3 +91,19 @@ class OffsetForLeaderEpochTests(SynchronousTestCase):
         self.assertEqual((got[1]["leader_epoch"], got[1]["end_offset"]), (-1, -1))
         self.assertEqual(got[2]["error_code"], ErrorCode.UNKNOWN_LEADER_EPOCH)
         self.assertEqual(got[3]["error_code"], ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+
+    def test_epochs_before_zero(self) -> None:
+        """As Kafka's LeaderEpochFileCache: the undefined epoch -1 has no end
+        (-1, -1); an older epoch than the first ends where epoch 0 starts."""
+        broker = make_broker(self)
+        partition = broker.store.vhost("/").create_topic("t", 1).partitions[0]
+        for i in range(3):
+            partition.append(build_batch([(None, b"a", [], i)]))
+        partition.delete_records(1)
+        request = {"replica_id": -1, "topics": [{"topic": "t", "partitions": [
+            {"partition": 0, "current_leader_epoch": -1, "leader_epoch": -1},
+            {"partition": 0, "current_leader_epoch": -1, "leader_epoch": -2}]}]}
+        got = roundtrip(OFFSET_FOR_LEADER_EPOCH, 4,
+                        call(broker, OFFSET_FOR_LEADER_EPOCH, 4, request))["topics"][0]["partitions"]
+        self.assertEqual([(p["error_code"], p["leader_epoch"], p["end_offset"]) for p in got],
+                         [(0, -1, -1), (0, -2, 1)])

@@ -2,13 +2,15 @@
 """OffsetForLeaderEpoch (api key 23), versions 2-4: the end offset of an epoch.
 
 Every partition has had a single leader epoch, 0, since it was created, so
-epoch 0 (or any older one a client may send) ends at the high watermark and
-a later epoch is unknown (-1, -1), as Kafka answers for an epoch it has not
-seen.  Clients that got leader epoch 0 from Metadata use this to validate
-their positions after a reconnect.
+epoch 0 ends at the high watermark, a later epoch (or the undefined -1) is
+unknown (-1, -1), as Kafka answers for an epoch it has not seen, and an older
+one ends where epoch 0 starts.  Clients that got leader epoch 0 from
+Metadata use this to validate their positions after a reconnect.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from twisted_kafka.apis.partitions import LEADER_EPOCH, check_leader_epoch, find_partition, find_topic
 from twisted_kafka.errors import ErrorCode, KafkaError
@@ -18,6 +20,22 @@ from twisted_kafka.server.registry import ResponderRegistry
 API_KEY = 23
 MIN_VERSION = 2
 MAX_VERSION = 4
+#: Kafka's UNDEFINED_EPOCH, also its UNDEFINED_EPOCH_OFFSET.
+UNDEFINED_EPOCH = -1
+
+
+def epoch_end(partition: Any, epoch: int) -> tuple[int, int]:
+    """Return (epoch, end offset) for C{epoch}, as Kafka's LeaderEpochFileCache.
+
+    Epoch 0, the latest, ends at the log end; the undefined epoch -1 and any
+    epoch we have not had yet have no end (-1, -1); an epoch older than the
+    first ends where epoch 0 starts, the log start offset.
+    """
+    if epoch == LEADER_EPOCH:
+        return LEADER_EPOCH, partition.high_watermark
+    if epoch == UNDEFINED_EPOCH or epoch > LEADER_EPOCH:
+        return UNDEFINED_EPOCH, UNDEFINED_EPOCH
+    return epoch, partition.log_start_offset
 
 
 def respond(request: dict, context: RequestContext) -> dict:
@@ -36,9 +54,7 @@ def respond(request: dict, context: RequestContext) -> dict:
             except KafkaError as e:
                 out["error_code"] = e.code
                 continue
-            if p["leader_epoch"] <= LEADER_EPOCH:
-                out["leader_epoch"] = LEADER_EPOCH
-                out["end_offset"] = partition.high_watermark
+            out["leader_epoch"], out["end_offset"] = epoch_end(partition, p["leader_epoch"])
     return {"throttle_time_ms": 0, "topics": topics_out}
 
 
