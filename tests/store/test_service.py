@@ -20,6 +20,21 @@ class StreamStoreTests(StoreTestMixin, SynchronousTestCase):
         self.open_store()
         self.assertEqual(sorted(os.listdir(self.data_dir)), ["cluster.meta", "vhosts"])
 
+    def test_first_start_is_not_a_recovery(self) -> None:
+        """A brand-new data directory is not reported as recovering from a crash."""
+        from twisted.logger import globalLogPublisher
+
+        events: list[dict] = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        store = self.open_store()
+        self.assertFalse(store.recovered_unclean)
+        self.assertEqual([e for e in events if "clean-shutdown" in e.get("log_format", "")], [])
+        store.vhost("/").create_topic("t", 1)
+        store = self.reopen(store, clean=False)
+        self.assertTrue(store.recovered_unclean)
+        self.assertEqual(len([e for e in events if "clean-shutdown" in e.get("log_format", "")]), 1)
+
     def test_cluster_id_stable(self) -> None:
         """The cluster id is 22 url-safe characters and survives restarts."""
         store = self.open_store()

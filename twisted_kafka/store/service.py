@@ -109,7 +109,7 @@ class StreamStore(Service):
         self._load_cluster()
         marker = os.path.join(self.data_dir, CLEAN_SHUTDOWN_FILE)
         clean = os.path.exists(marker)
-        if not clean:
+        if not clean and os.listdir(vhosts_dir):
             self.recovered_unclean = True
             self.log.info("No clean-shutdown marker in {dir}: recovering logs", dir=self.data_dir)
         for dirname in sorted(os.listdir(vhosts_dir)):
