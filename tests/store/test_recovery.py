@@ -287,3 +287,42 @@ class RecoveryPointTests(StoreTestMixin, SynchronousTestCase):
         self.assertEqual(log.segments()[0].size, segments[0].size)
         second = segments[1].base_offset
         self.assertEqual(log.read(second, 1), stored[second])
+
+
+class StartUpCostTests(StoreTestMixin, SynchronousTestCase):
+    """Opening a partition reads a bounded amount per sealed segment, never the sealed data itself."""
+
+    SEGMENT = 64 * 1024
+
+    def _count_reads(self) -> list[int]:
+        """Patch C{os.pread} to record how many bytes each call returns."""
+        reads: list[int] = []
+        real = os.pread
+
+        def pread(fd: int, n: int, position: int) -> bytes:
+            data = real(fd, n, position)
+            reads.append(len(data))
+            return data
+
+        self.patch(os, "pread", pread)
+        return reads
+
+    def test_sealed_segments_not_rescanned(self) -> None:
+        """Clean or unclean (with a recovery point), start-up reads far less than the data it opens."""
+        store = self.open_store(segment_bytes=self.SEGMENT)
+        log = store.vhost("/").create_topic("t", 1).partitions[0]
+        for i in range(30 * 60):
+            log.append(make_batch(1, value_size=1000, tag=i))
+        sealed = len(log.segments()) - 1
+        self.assertGreaterEqual(sealed, 25)
+        data = log.size_bytes()
+        self.stop(store)
+        reads = self._count_reads()
+        for clean in (True, False):
+            del reads[:]
+            store = self.open_store(segment_bytes=self.SEGMENT)
+            self.assertEqual(store.recovered_unclean, not clean)
+            # at most two whole segments (active recovery, producer replay) and a short walk per sealed one
+            self.assertLess(sum(reads), 2 * self.SEGMENT + sealed * 16 * 1024)
+            self.assertLess(sum(reads), data / 3)
+            self.crash(store)
