@@ -16,6 +16,7 @@ from twisted_kafka.records.record import build_batch
 from twisted_kafka.store.batch_header import BASE_OFFSET
 from twisted_kafka.store.config import StoreConfig
 from twisted_kafka.store.fsync_thread import call_reporting
+from twisted_kafka.store.open_files import MAX_OPEN_SEALED_FILES
 from twisted_kafka.store.partition import PartitionLog
 from twisted_kafka.store.service import StreamStore
 
@@ -99,9 +100,15 @@ class StoreTestMixin:
         self.addCleanup(self._crash_all)
 
     def open_store(self, **config: Any) -> StreamStore:
-        """Start a store on L{data_dir}; C{config} overrides L{StoreConfig} (fsync off by default)."""
+        """Start a store on L{data_dir}; C{config} overrides L{StoreConfig} (fsync off by default).
+
+        C{max_open_sealed_files} goes to L{StreamStore} itself.
+        """
+        limit = config.pop("max_open_sealed_files", MAX_OPEN_SEALED_FILES)
         settings = dataclasses.replace(StoreConfig(fsync=False), **config)
-        store = StreamStore(self.data_dir, settings, reactor=self.clock, threadpool=self.threads)
+        store = StreamStore(
+            self.data_dir, settings, reactor=self.clock, threadpool=self.threads, max_open_sealed_files=limit
+        )
         store.startService()
         self._stores.append(store)
         return store

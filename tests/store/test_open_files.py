@@ -111,7 +111,8 @@ class StoreOpenFilesTests(StoreTestMixin, SynchronousTestCase):
         return store
 
     def test_limit_must_be_positive(self) -> None:
-        """A limit below 1 is a configuration error."""
+        """A limit below 1 is refused."""
         from twisted_kafka.store.config import StoreConfig
+        from twisted_kafka.store.service import StreamStore
 
-        self.assertRaises(ValueError, StoreConfig, max_open_sealed_files=0)
+        self.assertRaises(ValueError, StreamStore, self.data_dir, StoreConfig(), self.clock, self.threads, 0)

@@ -25,8 +25,8 @@ class StreamStoreTests(StoreTestMixin, SynchronousTestCase):
         from twisted.logger import globalLogPublisher
 
         events: list[dict] = []
-        globalLogPublisher.addObserver(events.append)
-        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        globalLogPublisher.addObserver(events.append)  # type: ignore[arg-type]
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)  # type: ignore[arg-type]
         store = self.open_store()
         self.assertFalse(store.recovered_unclean)
         self.assertEqual([e for e in events if "clean-shutdown" in e.get("log_format", "")], [])

@@ -30,10 +30,6 @@ class StoreConfig:
     @ivar num_partitions: partition count of a topic created with -1.
     @ivar producer_id_expiration_ms: forget an idle idempotent producer's
         state after this long (Kafka's C{producer.id.expiration.ms}).
-    @ivar max_open_sealed_files: how many ``.log`` files of sealed segments
-        (across all partitions) stay open for reading; the least recently
-        used are closed past this. Active segments are always open, so the
-        process needs about C{partitions + max_open_sealed_files} descriptors.
     """
 
     fsync: bool = True
@@ -47,8 +43,3 @@ class StoreConfig:
     message_timestamp_type: str = "CreateTime"
     num_partitions: int = 1
     producer_id_expiration_ms: int = 86_400_000
-    max_open_sealed_files: int = 1000
-
-    def __post_init__(self) -> None:
-        if self.max_open_sealed_files < 1:
-            raise ValueError(f"max_open_sealed_files must be at least 1, not {self.max_open_sealed_files}")

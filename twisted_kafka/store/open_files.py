@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     from twisted_kafka.store.segment import Segment
 
 
+#: How many sealed segment files stay open by default. Active segments are
+#: always open, so the process needs about C{partitions + this} descriptors.
+MAX_OPEN_SEALED_FILES = 1000
+
+
 class SealedFiles:
     """Least-recently-used set of sealed segments whose ``.log`` file is open.
 

@@ -13,7 +13,7 @@ from twisted.logger import Logger
 
 from twisted_kafka.store.config import StoreConfig
 from twisted_kafka.store.group_commit import GroupCommit, ThreadPool
-from twisted_kafka.store.open_files import SealedFiles
+from twisted_kafka.store.open_files import MAX_OPEN_SEALED_FILES, SealedFiles
 
 
 class DelayedCall(Protocol):
@@ -44,6 +44,8 @@ class StoreRuntime:
     @ivar clock: the reactor's clock (retention, segment age).
     @ivar commit: the group-commit fsync batcher.
     @ivar threadpool: worker threads for slow file removal (C{None}: do it inline).
+    @ivar max_open_sealed_files: how many ``.log`` files of sealed segments
+        (across all partitions) stay open; the least recently used are closed past this.
     @ivar open_files: the limit on open files of sealed segments.
     """
 
@@ -52,12 +54,13 @@ class StoreRuntime:
     commit: GroupCommit
     threadpool: ThreadPool | None
     log: Logger
+    max_open_sealed_files: int = MAX_OPEN_SEALED_FILES
     open_files: SealedFiles = field(init=False)
 
     def __post_init__(self) -> None:
         commit = self.commit
         self.open_files = SealedFiles(
-            self.config.max_open_sealed_files, commit.close_fd, lambda segment: commit.enabled and segment in commit.dirty
+            self.max_open_sealed_files, commit.close_fd, lambda segment: commit.enabled and segment in commit.dirty
         )
 
     @property

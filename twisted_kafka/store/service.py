@@ -30,6 +30,7 @@ from twisted_kafka.store import metafile
 from twisted_kafka.store.config import StoreConfig
 from twisted_kafka.store.fsync_thread import FsyncThread
 from twisted_kafka.store.group_commit import GroupCommit, ThreadPool
+from twisted_kafka.store.open_files import MAX_OPEN_SEALED_FILES
 from twisted_kafka.store.partition import PartitionLog
 from twisted_kafka.store.recovery import DELETED_SUFFIX, remove_path
 from twisted_kafka.store.retention import RetentionSweep
@@ -62,14 +63,27 @@ class StreamStore(Service):
 
     log = Logger()
 
-    def __init__(self, data_dir: str, config: StoreConfig, reactor: Any = None, threadpool: ThreadPool | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: str,
+        config: StoreConfig,
+        reactor: Any = None,
+        threadpool: ThreadPool | None = None,
+        max_open_sealed_files: int = MAX_OPEN_SEALED_FILES,
+    ) -> None:
         """
         @param reactor: provides C{callLater}/C{seconds} (and C{callFromThread},
             C{getThreadPool} when fsync is on); the global reactor by default.
         @param threadpool: runs fsync rounds and file removal (tests pass a
             fake); by default rounds get a dedicated L{FsyncThread} and file
             removal the reactor's thread pool.
+        @param max_open_sealed_files: how many ``.log`` files of sealed
+            segments stay open (least recently used are closed past this).
+        @raise ValueError: if C{max_open_sealed_files} is below 1.
         """
+        if max_open_sealed_files < 1:
+            raise ValueError(f"max_open_sealed_files must be at least 1, not {max_open_sealed_files}")
+        self._max_open_sealed_files = max_open_sealed_files
         if reactor is None:
             from twisted.internet import reactor as global_reactor
 
@@ -100,7 +114,9 @@ class StreamStore(Service):
                 self._fsync_thread = FsyncThread()
                 fsync_worker = self._fsync_thread
         commit = GroupCommit(self._reactor, fsync_worker, self.config.fsync)
-        self._runtime = StoreRuntime(self.config, self._reactor, commit, threadpool, self.log)
+        self._runtime = StoreRuntime(
+            self.config, self._reactor, commit, threadpool, self.log, self._max_open_sealed_files
+        )
         vhosts_dir = os.path.join(self.data_dir, VHOSTS_DIR)
         os.makedirs(vhosts_dir, exist_ok=True)
         for name in os.listdir(self.data_dir):
