@@ -310,6 +310,62 @@ class ClientGroupTests(GroupScenario, SharedBrokerCase):
         self.share_then_leave("aiokafka")
 
 
+class StaticCooperativeTests(GroupScenario, SharedBrokerCase):
+    """Static members with the cooperative-sticky assignor (confluent-kafka, in this process)."""
+
+    broker_options = {"kafka": BROKER_KAFKA}
+
+    def consumer(self, instance: str, events: list[tuple[str, str, list[int]]]) -> Any:
+        """Subscribe a static cooperative-sticky consumer; its rebalances go to C{events}."""
+        from confluent_kafka import Consumer
+
+        consumer = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": self.group,
+                             "group.instance.id": instance, **QUIET,
+                             "partition.assignment.strategy": "cooperative-sticky",
+                             "session.timeout.ms": 6000, "heartbeat.interval.ms": 500})
+        self.addCleanup(consumer.close)
+
+        def record(kind: str) -> Callable[[Any, list[Any]], None]:
+            return lambda _, parts: events.append(
+                (instance, kind, sorted(p.partition for p in parts)))
+
+        consumer.subscribe([self.topic], on_assign=record("assign"),
+                           on_revoke=record("revoke"))
+        return consumer
+
+    def owned(self, *consumers: Any) -> list[list[int]]:
+        """Poll C{consumers} once each; return the partitions each owns."""
+        for consumer in consumers:
+            consumer.poll(0.05)
+        return [sorted(p.partition for p in c.assignment()) for c in consumers]
+
+    def test_static_member_restarts_without_rebalance(self) -> None:
+        """A second member takes partitions incrementally; a static member restarting
+        within its session timeout gets its partitions back, and nobody rebalances."""
+        events: list[tuple[str, str, list[int]]] = []
+        a = self.consumer("a", events)
+        wait_until(lambda: self.owned(a) == [list(range(6))], 30, "a to own every partition")
+        b = self.consumer("b", events)
+
+        def shared() -> bool:
+            owned_a, owned_b = self.owned(a, b)
+            return len(owned_a) == len(owned_b) == 3 and set(owned_a + owned_b) == set(range(6))
+
+        wait_until(shared, 30, "a and b to share the partitions")
+        # Incremental: a gave up only the partitions that moved to b.
+        self.assertNotIn(("a", "revoke", list(range(6))), events)
+        owned_a = self.owned(a)[0]
+        a.close()  # a static member does not leave the group when it closes
+        events.clear()
+        again = self.consumer("a", events)
+        wait_until(lambda: self.owned(again, b)[0] == owned_a, 30, "a to get its partitions back")
+        for _ in range(20):
+            self.owned(again, b)
+        self.assertEqual([e for e in events if e[0] == "b"], [])
+        description = self.describe()
+        self.assertEqual(sorted(m.group_instance_id for m in description.members), ["a", "b"])
+
+
 class RestartTests(GroupScenario, BrokerTestMixin, SynchronousTestCase):
     """Committed offsets survive a broker restart."""
 
