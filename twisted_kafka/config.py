@@ -351,6 +351,7 @@ def _store_field_reader(reader: _Reader, name: str, kind: Any) -> Callable[[Any]
 _POSITIVE_STORE_KEYS = frozenset({
     "segment_bytes", "segment_ms", "index_interval_bytes",
     "retention_check_interval_ms", "max_message_bytes", "producer_id_expiration_ms",
+    "max_open_sealed_files",
 })
 
 #: L{StoreConfig} fields set from another section, not from [store].

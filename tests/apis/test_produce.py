@@ -66,13 +66,14 @@ class ProduceTests(SynchronousTestCase):
         self.assertEqual(got[0]["log_start_offset"], 0)
 
     def test_stored_verbatim(self) -> None:
-        """The stored batch is the produced one but for its base offset."""
-        sent = batch(4, codec=3)
+        """The stored batch is the produced one but for base offset and leader epoch."""
+        sent = batch(4, codec=3, partition_leader_epoch=5)
         self.produce(9, produce_request({0: batch(2)}))
         self.produce(9, produce_request({0: sent}))
         stored = self.topic.partitions[0].read(2, 1 << 20)
-        self.assertEqual(stored[8:], sent[8:])
-        self.assertEqual(parse_header(stored).base_offset, 2)
+        self.assertEqual(stored[16:], sent[16:])
+        header = parse_header(stored)
+        self.assertEqual((header.base_offset, header.partition_leader_epoch), (2, 0))
 
     def test_bad_crc_isolated(self) -> None:
         """A corrupt batch fails its partition only, with CORRUPT_MESSAGE and a message."""

@@ -11,6 +11,8 @@ from typing import Any
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
+from twisted_kafka.records.batch import set_partition_leader_epoch
+from twisted_kafka.store.batch_header import PARTITION_LEADER_EPOCH
 from twisted_kafka.records.batch import BASE_OFFSET_OFFSET
 from twisted_kafka.records.record import build_batch
 from twisted_kafka.store.batch_header import BASE_OFFSET
@@ -49,9 +51,10 @@ def make_batch(
 
 
 def as_stored(batch: bytes, offset: int) -> bytes:
-    """C{batch} with its baseOffset set to C{offset}, as the store keeps it."""
+    """C{batch} as the store keeps it: baseOffset C{offset}, leader epoch stamped."""
     stored = bytearray(batch)
     BASE_OFFSET.pack_into(stored, BASE_OFFSET_OFFSET, offset)
+    set_partition_leader_epoch(stored, 0, PARTITION_LEADER_EPOCH)
     return bytes(stored)
 
 

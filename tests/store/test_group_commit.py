@@ -173,6 +173,14 @@ class GroupCommitTests(SynchronousTestCase):
         commit.after_round(lambda: ran.append(1))
         self.assertEqual(ran, [1])
 
+    def test_disabled_remembers_nothing(self) -> None:
+        """With fsync off, written segments and paths are not held on to."""
+        commit = GroupCommit(ThreadlessClock(), None, enabled=False)
+        commit.dirty.add(self._file("a"))
+        commit.dirty_paths.add("/x")
+        commit.dirty_paths.update(("/y", "/z"))
+        self.assertEqual((len(commit.dirty), len(commit.dirty_paths)), (0, 0))
+
 
 class StoreSyncTests(StoreTestMixin, SynchronousTestCase):
     """L{StreamStore.sync} over real appends."""

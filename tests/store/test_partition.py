@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from twisted.trial.unittest import SynchronousTestCase
 
+from twisted_kafka.records.batch import set_partition_leader_epoch
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.records.batch import split_batches
 from twisted_kafka.store import segment as segment_module
@@ -51,6 +52,15 @@ class AppendReadTests(StoreTestMixin, SynchronousTestCase):
         self.assertEqual(data, as_stored(batch, 2))
         [(_, _, header)] = split_batches(data)
         self.assertEqual(header.base_offset, 2)
+
+    def test_leader_epoch_stamped(self) -> None:
+        """Whatever leader epoch the producer wrote, the stored batch carries ours (0)."""
+        for epoch in (-1, 5):
+            batch = bytearray(make_batch(2, tag=epoch))
+            set_partition_leader_epoch(batch, 0, epoch)
+            offset = self.log.append(bytes(batch))
+            [(_, _, header)] = split_batches(self.log.read(offset, 1))
+            self.assertEqual(header.partition_leader_epoch, 0)
 
     def test_read_from_middle_of_batch(self) -> None:
         """Reading an offset inside a batch returns that whole batch."""

@@ -29,6 +29,8 @@ __all__ = [
     "MIN_BATCH_LENGTH",
     "CRC_START",
     "BASE_OFFSET",
+    "APPEND_PREFIX",
+    "PARTITION_LEADER_EPOCH",
 ]
 
 #: Where the CRC-32C coverage (attributes .. end of batch) starts.
@@ -36,6 +38,14 @@ CRC_START = ATTRIBUTES_OFFSET
 
 #: The baseOffset field (bytes 0-8, outside the CRC), rewritten on append.
 BASE_OFFSET = struct.Struct(">q")
+
+#: baseOffset, batchLength and partitionLeaderEpoch (bytes 0-16, all outside
+#: the CRC): what an append writes in place of the producer's first 16 bytes.
+APPEND_PREFIX = struct.Struct(">qii")
+
+#: The leader epoch of every partition of this single node, stamped into
+#: each appended batch as Kafka's leader stamps its own epoch.
+PARTITION_LEADER_EPOCH = 0
 
 #: Positions in a C{HEADER.unpack_from} tuple.
 F_BASE_OFFSET = 0

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from twisted_kafka.store.open_files import MAX_OPEN_SEALED_FILES
+
 
 @dataclass
 class StoreConfig:
@@ -30,6 +32,9 @@ class StoreConfig:
     @ivar num_partitions: partition count of a topic created with -1.
     @ivar producer_id_expiration_ms: forget an idle idempotent producer's
         state after this long (Kafka's C{producer.id.expiration.ms}).
+    @ivar max_open_sealed_files: how many C{.log} files of sealed segments
+        stay open at once, store-wide (least recently read are closed past
+        this; active segments are always open).
     """
 
     fsync: bool = True
@@ -43,3 +48,4 @@ class StoreConfig:
     message_timestamp_type: str = "CreateTime"
     num_partitions: int = 1
     producer_id_expiration_ms: int = 86_400_000
+    max_open_sealed_files: int = MAX_OPEN_SEALED_FILES

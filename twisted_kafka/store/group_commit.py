@@ -63,6 +63,20 @@ def fsync_all(fds: list[int], paths: list[str]) -> None:
             os.close(fd)
 
 
+class _NothingToSync(set):  # type: ignore[type-arg]
+    """The dirty set of a store running with C{fsync = false}: it stays empty.
+
+    Nothing is ever fsynced then, so remembering what was written would only
+    hold on to every segment (and path) written since start-up.
+    """
+
+    def add(self, item: Any) -> None:
+        """Forget C{item}."""
+
+    def update(self, *items: Any) -> None:
+        """Forget C{items}."""
+
+
 class GroupCommit:
     """Batches fsyncs of everything appended into rounds run off the reactor thread.
 
@@ -78,8 +92,8 @@ class GroupCommit:
         self._reactor = reactor
         self._threadpool = threadpool
         self.enabled = enabled
-        self.dirty: set[HasFd] = set()
-        self.dirty_paths: set[str] = set()
+        self.dirty: set[HasFd] = set() if enabled else _NothingToSync()
+        self.dirty_paths: set[str] = set() if enabled else _NothingToSync()
         self._actions: list[Callable[[], None]] = []
         self._running = False
         #: set while a finished round's waiters are called back: rounds they

@@ -30,7 +30,6 @@ from twisted_kafka.store import metafile
 from twisted_kafka.store.config import StoreConfig
 from twisted_kafka.store.fsync_thread import FsyncThread
 from twisted_kafka.store.group_commit import GroupCommit, ThreadPool
-from twisted_kafka.store.open_files import MAX_OPEN_SEALED_FILES
 from twisted_kafka.store.partition import PartitionLog
 from twisted_kafka.store.recovery import DELETED_SUFFIX, remove_path
 from twisted_kafka.store.retention import RetentionSweep
@@ -69,7 +68,7 @@ class StreamStore(Service):
         config: StoreConfig,
         reactor: Any = None,
         threadpool: ThreadPool | None = None,
-        max_open_sealed_files: int = MAX_OPEN_SEALED_FILES,
+        max_open_sealed_files: int | None = None,
     ) -> None:
         """
         @param reactor: provides C{callLater}/C{seconds} (and C{callFromThread},
@@ -78,9 +77,12 @@ class StreamStore(Service):
             fake); by default rounds get a dedicated L{FsyncThread} and file
             removal the reactor's thread pool.
         @param max_open_sealed_files: how many ``.log`` files of sealed
-            segments stay open (least recently used are closed past this).
+            segments stay open (least recently used are closed past this);
+            C{config.max_open_sealed_files} by default.
         @raise ValueError: if C{max_open_sealed_files} is below 1.
         """
+        if max_open_sealed_files is None:
+            max_open_sealed_files = config.max_open_sealed_files
         if max_open_sealed_files < 1:
             raise ValueError(f"max_open_sealed_files must be at least 1, not {max_open_sealed_files}")
         self._max_open_sealed_files = max_open_sealed_files
