@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.store.batch_header import PARTITION_LEADER_EPOCH
 
 NULL_TOPIC_ID = b"\0" * 16
-#: The only leader epoch of every partition on this single node.
-LEADER_EPOCH = 0
+#: The only leader epoch of every partition on this single node (the store
+#: stamps it into every appended batch).
+LEADER_EPOCH = PARTITION_LEADER_EPOCH
 
 
 def find_topic(vhost: Any, name: str | None, topic_id: bytes | None = None) -> Any:
