@@ -62,6 +62,14 @@ class AppendReadTests(StoreTestMixin, SynchronousTestCase):
             [(_, _, header)] = split_batches(self.log.read(offset, 1))
             self.assertEqual(header.partition_leader_epoch, 0)
 
+    def test_read_not_even_one(self) -> None:
+        """With min_one=False a first batch over the limit is not read at all."""
+        stored = self.fill(self.log, 5, count=2)
+        size = len(stored[0])
+        self.assertEqual(self.log.read(0, size - 1, min_one=False), b"")
+        self.assertEqual(self.log.read(0, size, min_one=False), stored[0])
+        self.assertEqual(self.log.read(0, size - 1), stored[0])
+
     def test_read_from_middle_of_batch(self) -> None:
         """Reading an offset inside a batch returns that whole batch."""
         stored = self.fill(self.log, 5, count=4)

@@ -151,13 +151,16 @@ class FetchAssembly:
                 self.held_back = True
                 continue
             try:
-                data = partition.read(w.offset, max(limit, 1))
+                # Only the first partition with data may exceed the limits;
+                # for the others the store reads nothing that would not fit.
+                data = partition.read(w.offset, max(limit, 1), min_one=not total)
             except KafkaError as e:
                 out["error_code"] = e.code
                 self.has_error = True
                 continue
-            if total and len(data) > limit:
-                # Only the first partition with data may exceed the limits.
+            if not data:
+                # Nothing fitted the limits (the offset is below the high
+                # watermark, so there was a batch to return).
                 self.held_back = True
                 continue
             out["records"] = data

@@ -179,11 +179,13 @@ class PartitionLog:
 
     # -- read ----------------------------------------------------------------
 
-    def read(self, offset: int, max_bytes: int) -> bytes:
+    def read(self, offset: int, max_bytes: int, min_one: bool = True) -> bytes:
         """Whole stored batches starting with the one that contains C{offset}.
 
         The first batch is returned in full even if larger than
-        C{max_bytes}; more whole batches follow while the total stays
+        C{max_bytes} (with C{min_one=False}, nothing is read and C{b""} is
+        returned instead: the later partitions of a Fetch, which must stay
+        within the request's limits); more whole batches follow while the total stays
         within C{max_bytes}. Reads stay within one segment. An offset in a
         hole (offsets lost to damage of an fsynced segment, see
         L{twisted_kafka.store.recovery}) reads from the next batch after it.
@@ -205,13 +207,13 @@ class PartitionLog:
         segment = self._segments[i]
         segment.touch()
         try:
-            data = segment.read(offset, max_bytes)
+            data = segment.read(offset, max_bytes, min_one)
             while not data and offset >= segment.next_offset and i + 1 < len(self._segments):
                 # a hole left by damage to an fsynced segment: continue with the next batch, as Kafka does
                 i += 1
                 segment = self._segments[i]
                 segment.touch()
-                data = segment.read(segment.base_offset, max_bytes)
+                data = segment.read(segment.base_offset, max_bytes, min_one)
             return data
         except OSError as e:
             raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"read failed: {e.strerror or e}") from None

@@ -420,20 +420,22 @@ class Segment:
                 return position, size, header
         return None
 
-    def read(self, offset: int, max_bytes: int) -> bytes:
+    def read(self, offset: int, max_bytes: int, min_one: bool = True) -> bytes:
         """Whole batches from the one holding C{offset}, as described in L{PartitionLog.read}."""
         for _ in range(2):
             try:
-                return self._read(offset, max_bytes)
+                return self._read(offset, max_bytes, min_one)
             except StaleIndex:
                 pass
         return b""
 
-    def _read(self, offset: int, max_bytes: int) -> bytes:
+    def _read(self, offset: int, max_bytes: int, min_one: bool) -> bytes:
         found = self._locate(offset)
         if found is None:
             return b""
         start, first_size, _ = found
+        if first_size > max_bytes and not min_one:
+            return b""
         first_end = start + first_size
         limit = start + max(max_bytes, first_size)
         if limit >= self.size:
