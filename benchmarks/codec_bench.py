@@ -1,3 +1,4 @@
+# -*- test-case-name: tests.protocol -*-
 """Time the wire codec: Metadata responses with 100 topics, Produce requests.
 
 Run from the repository root: ``python benchmarks/codec_bench.py``.  Prints

@@ -1,0 +1,2 @@
+# -*- test-case-name: tests -*-
+"""Tests for twisted-kafka, mirroring the package layout."""

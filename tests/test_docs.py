@@ -1,3 +1,4 @@
+# -*- test-case-name: tests.test_docs -*-
 """The protocol support matrix in docs/protocol-support.md agrees with what is served.
 
 The matrix is written by hand (with notes a registry cannot give); these
@@ -47,6 +48,7 @@ class ProtocolSupportMatrixTests(SynchronousTestCase):
     """docs/protocol-support.md lists exactly the registry's APIs and versions."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         self.rows = read_matrix()
         self.served = {api.api_key: api for api in build_registry().served()}
 

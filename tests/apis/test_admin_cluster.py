@@ -1,3 +1,4 @@
+# -*- test-case-name: tests.apis.test_admin_cluster -*-
 """Tests for DescribeCluster, through the codec."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ class DescribeClusterTests(SynchronousTestCase):
     """DescribeCluster describes the single-node cluster."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         self.broker = make_broker(self)
 
     def describe(self, version: int, **request: object) -> dict:

@@ -1,3 +1,4 @@
+# -*- test-case-name: tests.apis.test_admin_configs -*-
 """Tests for DescribeConfigs, AlterConfigs and IncrementalAlterConfigs, through the codec."""
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class DescribeConfigsTests(SynchronousTestCase):
     """DescribeConfigs reports topic and broker configs with their sources."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         self.broker = make_broker(self, kafka={"num_partitions": 4},
                                   store={"retention_bytes": 5000000})
         create_one(self.broker, "t", 1, 1, configs={"retention.ms": "60000"})
@@ -167,6 +169,7 @@ class AlterConfigsTests(SynchronousTestCase):
     """AlterConfigs replaces a topic's overrides."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         self.broker = make_broker(self)
         create_one(self.broker, "t", 1, 1, configs={"retention.ms": "60000"})
         self.topic = self.broker.store.vhost("/").topic("t")
@@ -239,6 +242,7 @@ class IncrementalAlterConfigsTests(SynchronousTestCase):
     """IncrementalAlterConfigs changes single topic configs."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         self.broker = make_broker(self, store={"segment_bytes": 1000})
         create_one(self.broker, "t", 1, 1, configs={"retention.ms": "60000"})
         self.topic = self.broker.store.vhost("/").topic("t")

@@ -1,3 +1,4 @@
+# -*- test-case-name: tests.apis.test_admin_records -*-
 """Tests for DeleteRecords, through the codec."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ class DeleteRecordsTests(SynchronousTestCase):
     """DeleteRecords moves log start offsets forward, partition by partition."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         self.broker = make_broker(self, store={"segment_bytes": 1000})
         create_one(self.broker, "t", 2, 1)
         self.partition = self.broker.store.vhost("/").topic("t").partitions[0]

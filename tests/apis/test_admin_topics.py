@@ -1,3 +1,4 @@
+# -*- test-case-name: tests.apis.test_admin_topics -*-
 """Tests for CreateTopics, DeleteTopics and CreatePartitions, through the codec."""
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class CreateTopicsTests(SynchronousTestCase):
     """CreateTopics creates topics as Kafka does, on a single node."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         self.broker = make_broker(self, kafka={"num_partitions": 3})
         self.vhost = self.broker.store.vhost("/")
 
@@ -259,6 +261,7 @@ class DeleteTopicsTests(SynchronousTestCase):
     """DeleteTopics removes topics by name, and from v6 by id."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         self.broker = make_broker(self)
         self.vhost = self.broker.store.vhost("/")
         create(self.broker, new_topic("a"), new_topic("b", 2))
@@ -345,6 +348,7 @@ class CreatePartitionsTests(SynchronousTestCase):
     """CreatePartitions grows topics."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         self.broker = make_broker(self)
         self.vhost = self.broker.store.vhost("/")
         create(self.broker, new_topic("t", 2))

@@ -1,3 +1,4 @@
+# -*- test-case-name: tests.e2e.test_admin -*-
 """End-to-end tests of the admin APIs with real admin clients against the real broker.
 
 confluent-kafka's C{AdminClient}, kafka-python's C{KafkaAdminClient} and

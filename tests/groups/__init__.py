@@ -1,0 +1,2 @@
+# -*- test-case-name: tests.groups -*-
+"""Tests for the consumer-group coordinator."""

@@ -1,0 +1,2 @@
+# -*- test-case-name: tests.protocol -*-
+"""Tests for the sans-IO wire codec."""

@@ -1,0 +1,2 @@
+# -*- test-case-name: tests.server -*-
+"""Tests for framing, connections, listeners and TLS."""

@@ -86,6 +86,7 @@ class ListenerServiceTests(SynchronousTestCase):
     """L{ListenerService} logs where it listens and fails loudly."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         self.events: list[dict] = []
         self.patch(listeners, "log", Logger(observer=self.events.append))
 

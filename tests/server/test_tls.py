@@ -55,6 +55,7 @@ class HandshakeTests(SynchronousTestCase):
     """The context from L{server_tls_options} completes (or refuses) handshakes."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         self.files: TlsFiles = write_tls_files(self.mktemp())
 
     def server_options(self, **tls: str) -> ssl.CertificateOptions:
@@ -133,6 +134,7 @@ class MaterialErrorTests(SynchronousTestCase):
     """Unusable PEM files are one-line L{ConfigError}s naming the key."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         self.files = write_tls_files(self.mktemp())
 
     def error(self, **tls: str) -> str:

@@ -94,6 +94,7 @@ class StoreTestMixin:
     """Open stores on a per-test data directory with a fake clock and threads."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         assert isinstance(self, SynchronousTestCase)
         super().setUp()  # type: ignore[misc]
         self.data_dir = os.path.abspath(self.mktemp())

@@ -29,6 +29,7 @@ class GroupCommitTests(SynchronousTestCase):
     """Rounds, waiters and fd lifetimes, with a fake thread pool."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         self.threads = FakeThreadPool()
         self.commit = GroupCommit(ThreadlessClock(), self.threads, enabled=True)
         self.dir = self.mktemp()

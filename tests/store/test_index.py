@@ -12,6 +12,7 @@ class OffsetIndexTests(SynchronousTestCase):
     """L{OffsetIndex}."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         self.index = OffsetIndex()
         for relative, position in [(3, 100), (9, 250), (20, 700)]:
             self.index.append(relative, position)

@@ -14,6 +14,7 @@ class MetafileTests(SynchronousTestCase):
     """Writing and reading C{twisted-kafka <kind> <version>} + JSON files."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         self.path = os.path.join(self.mktemp(), "x.meta")
         os.makedirs(os.path.dirname(self.path))
 

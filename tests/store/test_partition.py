@@ -23,6 +23,7 @@ class AppendReadTests(StoreTestMixin, SynchronousTestCase):
     """Appending assigns contiguous offsets; reading returns whole stored batches."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         super().setUp()
         self.store = self.open_store(index_interval_bytes=200)
         self.topic = self.store.vhost("/").create_topic("t", 2)
@@ -173,6 +174,7 @@ class TimestampTests(StoreTestMixin, SynchronousTestCase):
     """offset_for_timestamp and max_timestamp."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         super().setUp()
         self.store = self.open_store(index_interval_bytes=100, segment_bytes=2000)
         self.log = self.store.vhost("/").create_topic("t", 1).partitions[0]
@@ -210,6 +212,7 @@ class DeleteRecordsTests(StoreTestMixin, SynchronousTestCase):
     """delete_records moves the log start offset and drops whole segments."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         super().setUp()
         self.store = self.open_store(segment_bytes=1000)
         self.log = self.store.vhost("/").create_topic("t", 1).partitions[0]
@@ -257,6 +260,7 @@ class StorageErrorTests(StoreTestMixin, SynchronousTestCase):
     """A failed write leaves the log exactly as before."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         super().setUp()
         self.store = self.open_store()
         self.topic = self.store.vhost("/").create_topic("t", 2)

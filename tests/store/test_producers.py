@@ -36,6 +36,7 @@ class ProducerStateTableTests(SynchronousTestCase):
     """L{ProducerStateTable} on its own."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         self.table = ProducerStateTable()
 
     def _append(self, pid: int, epoch: int, seq: int, delta: int, offset: int) -> int | None:
@@ -133,6 +134,7 @@ class PartitionIdempotenceTests(StoreTestMixin, SynchronousTestCase):
     """Idempotent appends through L{PartitionLog}, across rolls and restarts."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         super().setUp()
         self.store = self.open_store(segment_bytes=2000)
         self.log = self.store.vhost("/").create_topic("t", 1).partitions[0]

@@ -25,6 +25,7 @@ class CrashRecoveryTests(StoreTestMixin, SynchronousTestCase):
     """Reopening after an unclean shutdown with damaged files."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         super().setUp()
         self.store = self.open_store(segment_bytes=3000, index_interval_bytes=300)
         self.topic = self.store.vhost("/").create_topic("t", 1)

@@ -65,6 +65,7 @@ class RetentionTests(StoreTestMixin, SynchronousTestCase):
     """Deleting whole sealed segments from the head."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         super().setUp()
         self.store = self.open_store(segment_bytes=1000, retention_check_interval_ms=10_000)
         self.topic = self.store.vhost("/").create_topic("t", 1)

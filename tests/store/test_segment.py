@@ -16,6 +16,7 @@ class SegmentTests(SynchronousTestCase):
     """Appending to and reading from one segment file."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         self.dir = self.mktemp()
         os.makedirs(self.dir)
         self.segment = Segment.create(self.dir, 100, 300)

@@ -36,6 +36,7 @@ class VhostTests(StoreTestMixin, SynchronousTestCase):
     """Creating, finding and deleting topics."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         super().setUp()
         self.store = self.open_store()
         self.vhost = self.store.vhost("/")
@@ -177,6 +178,7 @@ class TopicConfigTests(StoreTestMixin, SynchronousTestCase):
     """Per-topic config overrides."""
 
     def setUp(self) -> None:
+        """Set up what each test here uses."""
         super().setUp()
         self.store = self.open_store(retention_ms=1000)
         self.topic = self.store.vhost("/").create_topic("t", 1, {"retention.bytes": " 500 "})
