@@ -14,6 +14,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted_kafka import tap
 from twisted_kafka.server.listeners import ListenerService
 from twisted_kafka.groups.coordinator import GroupCoordinator
+from twisted_kafka.server.draining import ConnectionDrainService
 from twisted_kafka.store.service import StreamStore
 
 from tests.tlsutil import write_tls_files
@@ -123,7 +124,8 @@ class MakeServiceTests(SynchronousTestCase):
         children = list(root)  # type: ignore[call-overload]
         self.assertIsInstance(children[0], StreamStore)
         self.assertIsInstance(children[1], GroupCoordinator)
-        self.assertEqual([type(c) for c in children[2:]], [ListenerService] * 3)
+        self.assertIsInstance(children[2], ConnectionDrainService)
+        self.assertEqual([type(c) for c in children[3:]], [ListenerService] * 3)
         root.startService()
         try:
             self.assertEqual([(p, i) for p, _, _, i in reactor.tcpServers],
@@ -163,9 +165,10 @@ class MakeServiceTests(SynchronousTestCase):
         root.startService()
         self.successResultOf(root.stopService())
         self.assertEqual(calls, [
-            "start store", "start groups", "start tcp:9092:interface=127.0.0.1",
-            "start tcp:19094", "stop tcp:19094", "stop tcp:9092:interface=127.0.0.1",
-            "stop groups", "stop store"])
+            "start store", "start groups", "start connections",
+            "start tcp:9092:interface=127.0.0.1", "start tcp:19094", "stop tcp:19094",
+            "stop tcp:9092:interface=127.0.0.1", "stop connections", "stop groups",
+            "stop store"])
 
 
 class LogLevelTests(SynchronousTestCase):

@@ -152,6 +152,7 @@ def filter_log_level(publisher: LogPublisher, level: str) -> list[tuple[Any, Any
 def makeService(options: Options) -> BrokerService:
     """Return the broker service described by C{options} (already parsed)."""
     from twisted_kafka.broker import Broker
+    from twisted_kafka.server.draining import ConnectionDrainService
     from twisted_kafka.server.factory import KafkaServerFactory
     from twisted_kafka.store.service import StreamStore
 
@@ -166,6 +167,9 @@ def makeService(options: Options) -> BrokerService:
     broker.groups.setName("groups")
     broker.groups.setServiceParent(root)
     factory = KafkaServerFactory(broker)
+    # Stops after the listeners and before the coordinator and the store:
+    # in-flight requests are answered while the store can still fsync.
+    ConnectionDrainService(factory).setServiceParent(root)
     for listener in options.listeners:
         ListenerService(listener, factory, options.reactor).setServiceParent(root)
     return root

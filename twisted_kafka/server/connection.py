@@ -21,6 +21,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any, Callable
 
 from twisted.internet import interfaces, protocol
+from twisted.internet.defer import Deferred, DeferredList, succeed
 from twisted.logger import Logger
 from twisted.protocols import policies
 from twisted.python.failure import Failure
@@ -111,9 +112,12 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         self._backlog: deque[bytes] = deque()
         self._poll: _Poll | None = None
         self._waiting: _Slot | None = None
+        self._draining = False
         self._unsynced: list[_Slot] = []
         # Response bytes ready to go, waiting for room in the transport.
         self._out: deque[bytes] = deque()
+        # Set by drain(): fires when this connection has closed.
+        self._drained: Deferred[None] | None = None
         self._sync_call: Any = None
         self._write_paused = False
         self._reading_paused = False
@@ -148,6 +152,9 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         transport.registerProducer(self, True)
         if kafka.idle_timeout > 0:
             self.setTimeout(kafka.idle_timeout)
+        factory = getattr(self, "factory", None)
+        if isinstance(factory, KafkaServerFactory):
+            factory.connections.add(self)
 
     def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
         """Forget pending work: cancel timers and store watches."""
@@ -156,6 +163,51 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         self._end_poll()
         self._slots.clear()
         self._backlog.clear()
+        factory = getattr(self, "factory", None)
+        if isinstance(factory, KafkaServerFactory):
+            factory.connections.discard(self)
+        drained, self._drained = self._drained, None
+        if drained is not None:
+            drained.callback(None)
+
+    # -- shutdown ---------------------------------------------------------------
+
+    def drain(self) -> Deferred[None]:
+        """Answer what is in flight, then close; fires once the connection is gone.
+
+        No further request is read or processed (a client retries anything
+        unanswered after it reconnects).  A pending long poll is answered at
+        once with what there is, responses waiting for fsync go out when the
+        store's round ends, and then the connection closes after the
+        transport has written everything.  A JoinGroup/SyncGroup that is
+        still waiting for its rebalance is not answered: the connection
+        closes after the responses before it.
+        """
+        if self._drained is None:
+            self._drained = Deferred()
+        drained = self._drained
+        if self._closed:
+            self._drained = None
+            drained.callback(None)
+            return drained
+        self._draining = True
+        self._backlog.clear()
+        self._pause_reading()
+        state = self._poll
+        if state is not None:
+            self._poll_answer(state, state.poll.retry(True))
+        self._close_if_drained()
+        return drained
+
+    def _close_if_drained(self) -> None:
+        """While draining, close once nothing answerable is left to write."""
+        if not self._draining or self._closed or self._out:
+            return
+        slots = self._slots
+        if slots and slots[0] is not self._waiting:
+            return
+        self._closed = True
+        self.transport.loseConnection()
 
     def timeoutConnection(self) -> None:
         """Close a connection idle for longer than C{idle_timeout}."""
@@ -221,7 +273,8 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
     def _held(self) -> bool:
         """Return whether new requests must wait before being processed."""
         return (
-            self._poll is not None
+            self._draining
+            or self._poll is not None
             or self._waiting is not None
             or self._write_paused
             or len(self._slots) >= MAX_PENDING_RESPONSES
@@ -412,7 +465,7 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         while out and not self._write_paused:
             if len(out) == 1:
                 write([out.popleft()])
-                return
+                break
             batch = []
             size = 0
             while out and size < WRITE_BATCH:
@@ -420,6 +473,8 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
                 batch.append(chunk)
                 size += len(chunk)
             write(batch)
+        if self._draining:
+            self._close_if_drained()
 
     # -- long poll ------------------------------------------------------------
 
@@ -475,12 +530,42 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
 
 
 class KafkaServerFactory(protocol.Factory):
-    """Builds a L{KafkaConnection} for each accepted client."""
+    """Builds a L{KafkaConnection} for each accepted client.
+
+    @ivar connections: the connections currently open, for L{drain}.
+    """
 
     noisy = False
 
     def __init__(self, broker: "Broker") -> None:
         self.broker = broker
+        self.connections: set[KafkaConnection] = set()
+
+    def drain(self, timeout: float) -> Deferred[None]:
+        """Drain every open connection (see L{KafkaConnection.drain}).
+
+        Fires once all have closed; connections still open after
+        C{timeout} seconds are aborted.
+        """
+        connections = list(self.connections)
+        if not connections:
+            return succeed(None)
+        done = DeferredList([c.drain() for c in connections], consumeErrors=True)
+
+        def abort() -> None:
+            for connection in list(self.connections):
+                connection.log.warn("aborting connection from {peer}: still busy at shutdown",
+                                    peer=connection.peer)
+                connection.transport.abortConnection()
+
+        timer = self.broker.reactor.callLater(timeout, abort)
+
+        def finished(_: object) -> None:
+            if timer.active():
+                timer.cancel()
+
+        done.addCallback(finished)
+        return done  # type: ignore[return-value]
 
     def buildProtocol(self, addr: Any) -> KafkaConnection:
         """Return a connection bound to the broker."""
