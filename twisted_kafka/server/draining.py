@@ -28,9 +28,8 @@ class ConnectionDrainService(Service):
     @ivar timeout: seconds to wait before aborting connections still open.
     """
 
-    name = "connections"
-
     def __init__(self, factory: Any, timeout: float = DRAIN_TIMEOUT) -> None:
+        self.setName("connections")
         self.factory = factory
         self.timeout = timeout
 
