@@ -69,6 +69,20 @@ class ThreadlessClock(Clock):
         """Run C{f} now."""
         f(*args, **kwargs)
 
+    def turn(self) -> int:
+        """Run the calls due now but not the ones they schedule, as one reactor iteration does.
+
+        (L{Clock.advance} also runs calls scheduled with C{callLater(0, ...)}
+        while it runs.) Returns how many calls ran.
+        """
+        now = self.seconds()
+        due = [call for call in self.calls if call.getTime() <= now]
+        for call in due:
+            self.calls.remove(call)
+            call.called = 1
+            call.func(*call.args, **call.kw)
+        return len(due)
+
 
 class FakeThreadPool:
     """A thread pool that queues work until the test runs it (in the test's thread)."""

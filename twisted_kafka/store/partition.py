@@ -68,6 +68,8 @@ class PartitionLog:
             directory, clean, topic.index_interval_bytes, runtime.now_ms(), runtime.durable, runtime.open_files
         ).load()
         self._segments: list[Segment] = loaded.segments
+        for segment in self._segments:
+            segment.clock = runtime.clock  # from now on index rebuilds run in slices
         self._bases: list[int] = [s.base_offset for s in self._segments]
         self._active: Segment = self._segments[-1]
         self._sealed_bytes = sum(s.size for s in self._segments[:-1])
@@ -152,6 +154,7 @@ class PartitionLog:
         except OSError as e:
             raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"cannot create a new segment: {e.strerror or e}") from None
         new.rolling_base_ms = self._runtime.now_ms()
+        new.clock = self._runtime.clock
         try:
             old.write_indexes()
             old.drop_indexes()
@@ -295,6 +298,7 @@ class PartitionLog:
         """Delete the oldest (sealed) segment and move the log start past it."""
         segment = self._segments.pop(0)
         self._bases.pop(0)
+        segment.stop_rebuild()
         self._sealed_bytes -= segment.size
         self.log_start_offset = max(self.log_start_offset, self._segments[0].base_offset)
         self._dirty.discard(segment)
@@ -421,6 +425,7 @@ class PartitionLog:
         self._closed = True
         self._failed = KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{self.topic.name}-{self.index} is closed")
         for segment in self._segments:
+            segment.stop_rebuild()
             self._dirty.discard(segment)
             self._commit.close_fd(segment.detach_fd())
         self._watchers.clear()

@@ -6,6 +6,10 @@ A segment holds consecutive record batches starting at its base offset (the
 one positioned write; reads find the batch holding an offset through the
 sparse offset index and a short header walk, then return whole batches with
 one ``os.pread``. See ``docs/on-disk-format.md``.
+
+A stale index entry found at run time (once L{Segment.clock} is set) starts
+an L{IndexRebuild} in time slices; until it finishes, reads walk headers from
+its frontier for anything it has not reached.
 """
 
 from __future__ import annotations
@@ -29,10 +33,12 @@ from twisted_kafka.store.batch_header import (
     MIN_BATCH_LENGTH,
 )
 from twisted_kafka.store.index import OffsetIndex, TimeIndex
+from twisted_kafka.store.index_rebuild import IndexRebuild
 from twisted_kafka.store.scan import BatchScanner
 
 if TYPE_CHECKING:
     from twisted_kafka.store.open_files import SealedFiles
+    from twisted_kafka.store.runtime import ReactorClock
 
 LOG_SUFFIX = ".log"
 INDEX_SUFFIX = ".index"
@@ -60,6 +66,9 @@ class Segment:
     @ivar rolling_base_ms: when the segment's age starts (for C{segment.ms}),
         or C{None} while it is empty.
     @ivar bytes_since_index: bytes appended since the last index entry.
+    @ivar clock: the reactor's clock once the store serves (run-time index
+        rebuilds then go in slices); C{None} during start-up (synchronous).
+    @ivar rebuild: the index rebuild in progress, if any.
     """
 
     def __init__(self, directory: str, base_offset: int, index_interval: int = 4096) -> None:
@@ -84,6 +93,8 @@ class Segment:
         self.broken = False
         #: the store's limit on open sealed files, while this segment is sealed
         self.open_files: SealedFiles | None = None
+        self.clock: ReactorClock | None = None
+        self.rebuild: IndexRebuild | None = None
 
     def __repr__(self) -> str:
         return f"<Segment {self.log_path} [{self.base_offset}, {self.next_offset}) {self.size}B>"
@@ -150,7 +161,7 @@ class Segment:
         if index is None:
             index = _read_index(self.index_path, OffsetIndex)
             if index is None or not index.is_sane(self.size) or not self._entry_points_at_batch(index.last()):
-                return self.rebuild_indexes()[0]
+                return self._replace_indexes()[0]
             self._index = index
         return index
 
@@ -161,7 +172,7 @@ class Segment:
         if time_index is None:
             time_index = _read_index(self.time_index_path, TimeIndex)
             if time_index is None or not time_index.is_sane(self.next_offset - self.base_offset):
-                return self.rebuild_indexes()[1]
+                return self._replace_indexes()[1]
             self._time_index = time_index
         return time_index
 
@@ -170,8 +181,12 @@ class Segment:
         return self._index is not None
 
     def drop_indexes(self) -> None:
-        """Forget the in-memory indexes of a sealed segment (they are on disk; reloaded on use)."""
-        self._index = self._time_index = None
+        """Forget the in-memory indexes of a sealed segment (they are on disk; reloaded on use).
+
+        Not while they are being rebuilt: the rebuild writes them when it finishes.
+        """
+        if self.rebuild is None:
+            self._index = self._time_index = None
 
     def _entry_points_at_batch(self, entry: tuple[int, int] | None) -> bool:
         """Whether an index entry points at a batch header with the right offset."""
@@ -185,6 +200,7 @@ class Segment:
 
     def reset_for_scan(self) -> None:
         """Forget everything known about the contents before a full rescan."""
+        self.stop_rebuild()
         self._index = OffsetIndex()
         self._time_index = TimeIndex()
         self.max_timestamp = -1
@@ -260,6 +276,47 @@ class Segment:
         self.size, self.next_offset = size, next_offset
         return self._index, self._time_index
 
+    def _replace_indexes(self) -> tuple[OffsetIndex, TimeIndex]:
+        """Indexes found wrong: rebuild them now (start-up) or start a sliced rebuild (run time).
+
+        A sliced rebuild replaces both indexes with empty ones at once and
+        removes the bad files (so nothing stale is loaded after a restart).
+        """
+        if self.clock is None:
+            return self.rebuild_indexes()
+        rebuild = self.rebuild
+        if rebuild is None:
+            rebuild = self.rebuild = IndexRebuild(self, self.clock)
+            self._index, self._time_index = rebuild.index, rebuild.time_index
+            for path in (self.index_path, self.time_index_path):
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+            rebuild.start()
+        return rebuild.index, rebuild.time_index
+
+    def rebuilt(self, rebuild: IndexRebuild, complete: bool) -> None:
+        """C{rebuild} indexed the whole log (or stopped at damage): use it and write the index files."""
+        if rebuild is not self.rebuild:
+            return
+        self.rebuild = None
+        self.bytes_since_index = rebuild.bytes_since_index
+        if complete:
+            self.max_timestamp = rebuild.max_timestamp
+            self.offset_of_max_timestamp = rebuild.offset_of_max_timestamp
+        try:
+            self.write_indexes()
+        except OSError as e:
+            rebuild.log.warn("Could not write indexes of {path}: {error}", path=self.log_path, error=e)
+
+    def stop_rebuild(self) -> None:
+        """Abandon a rebuild in progress (the segment is deleted or closed); its indexes are forgotten."""
+        rebuild, self.rebuild = self.rebuild, None
+        if rebuild is not None:
+            rebuild.stop()
+            self._index = self._time_index = None
+
     def track(self, position: int, size: int, header: Header, index_interval: int) -> None:
         """Account for a batch found in the file (recovery and rebuilds)."""
         self._account(
@@ -275,6 +332,8 @@ class Segment:
         if max_timestamp > self.max_timestamp:
             self.max_timestamp = max_timestamp
             self.offset_of_max_timestamp = offset
+        if self.rebuild is not None:
+            return  # beyond the rebuild's frontier: it indexes this batch when it gets there
         if self.bytes_since_index > index_interval:
             self._add_index_entry(offset, position)
             self.bytes_since_index = size
@@ -287,7 +346,12 @@ class Segment:
             self._time_index.maybe_append(self.max_timestamp, self.offset_of_max_timestamp - self.base_offset)
 
     def write_indexes(self) -> None:
-        """Write both indexes to their files (not fsynced)."""
+        """Write both indexes to their files (not fsynced).
+
+        Nothing while they are being rebuilt: the rebuild writes them when it finishes.
+        """
+        if self.rebuild is not None:
+            return
         self.seal_time_index()
         for path, index in ((self.index_path, self.index), (self.time_index_path, self.time_index)):
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
@@ -397,7 +461,7 @@ class Segment:
         first = True
         for found in self.headers(position, end):
             if first and found[2][F_BASE_OFFSET] != self.base_offset + relative:
-                self.rebuild_indexes()
+                self._replace_indexes()
                 raise StaleIndex(self.index_path)
             first = False
             yield found
@@ -411,8 +475,18 @@ class Segment:
                 pass
         return None
 
+    def _start_entry(self, relative: int) -> tuple[int, int]:
+        """Where a header walk for C{relative} starts: its index entry, or the rebuild's frontier past it."""
+        entry = self.index.lookup(relative)
+        rebuild = self.rebuild
+        if rebuild is not None:
+            frontier = rebuild.frontier()
+            if frontier[0] <= relative:
+                return frontier
+        return entry
+
     def _locate(self, offset: int) -> tuple[int, int, Header] | None:
-        entry = self.index.lookup(offset - self.base_offset)
+        entry = self._start_entry(offset - self.base_offset)
         for position, size, header in self._checked_headers(entry, self.size):
             if header[F_BASE_OFFSET] > offset:
                 return None  # not in this segment (or the segment is damaged)
@@ -442,6 +516,9 @@ class Segment:
             end = self.size
         else:
             entry = self.index.floor_position(limit)
+            rebuild = self.rebuild
+            if rebuild is not None and entry[1] < rebuild.position <= limit:
+                entry = rebuild.frontier()
             if entry[1] > first_end:
                 end = entry[1]
                 walk = self._checked_headers(entry, limit)
@@ -470,7 +547,10 @@ class Segment:
         relative = self.time_index.lookup_before(timestamp)
         entry = (0, 0) if relative is None else self.index.lookup(relative)
         if min_offset > self.base_offset:
-            entry = max(entry, self.index.lookup(min_offset - self.base_offset))
+            entry = max(entry, self._start_entry(min_offset - self.base_offset))
+        rebuild = self.rebuild
+        if rebuild is not None and rebuild.max_timestamp < timestamp:
+            entry = max(entry, rebuild.frontier())  # every batch before the frontier is older
         for _, _, header in self._checked_headers(entry, self.size):
             if header[F_MAX_TIMESTAMP] >= timestamp and header[F_BASE_OFFSET] + header[F_LAST_OFFSET_DELTA] >= min_offset:
                 return header[F_BASE_OFFSET], header[F_MAX_TIMESTAMP]
