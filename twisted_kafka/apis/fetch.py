@@ -142,8 +142,6 @@ class FetchAssembly:
             out["last_stable_offset"] = hw
             out["log_start_offset"] = partition.log_start_offset
             out["records"] = b""
-            if out["error_code"] == ErrorCode.OFFSET_OUT_OF_RANGE:
-                out["error_code"] = ErrorCode.NONE
             limit = min(w.max_bytes, budget - total)
             if w.offset == hw:
                 continue
