@@ -32,7 +32,7 @@ from twisted_kafka.broker import Broker  # noqa: E402
 from twisted_kafka.config import BrokerConfig  # noqa: E402
 from twisted_kafka.protocol import headers, messages  # noqa: E402
 from twisted_kafka.records.record import build_batch  # noqa: E402
-from twisted_kafka.server.connection import KafkaServerFactory  # noqa: E402
+from twisted_kafka.server.factory import KafkaServerFactory  # noqa: E402
 from twisted_kafka.store.config import StoreConfig  # noqa: E402
 from twisted_kafka.store.service import StreamStore  # noqa: E402
 

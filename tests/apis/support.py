@@ -64,8 +64,8 @@ def call(broker: Broker, api_key: int, version: int, request: dict,
     served = broker.registry.get(api_key)
     assert served is not None and served.serves(version), (api_key, version)
     context = RequestContext(
-        broker=broker, vhost=broker.store.vhost(vhost), api_key=api_key,
-        api_version=version, correlation_id=1, client_id="test", peer="test:1",
+        broker=broker, vhost=broker.store.vhost(vhost),
+        api_version=version, client_id="test", peer="test:1",
         advertised_host="127.0.0.1", advertised_port=9092,
     )
     return served.responder(decoded, context)

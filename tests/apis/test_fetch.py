@@ -11,7 +11,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted_kafka.errors import ErrorCode
 from twisted_kafka.records.batch import split_batches
 from twisted_kafka.records.record import build_batch
-from twisted_kafka.server.connection import KafkaServerFactory
+from twisted_kafka.server.factory import KafkaServerFactory
 from twisted_kafka.server.reply import LongPoll
 from tests.apis.support import call, make_broker, roundtrip
 from tests.server.test_connection import read_responses, request_frame

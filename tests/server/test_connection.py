@@ -14,7 +14,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted_kafka.broker import Broker
 from twisted_kafka.config import BrokerConfig
 from twisted_kafka.protocol import headers, messages
-from twisted_kafka.server.connection import KafkaServerFactory
+from twisted_kafka.server.factory import KafkaServerFactory
 from twisted_kafka.server.registry import ResponderRegistry
 from twisted_kafka.server.reply import AfterSync, CloseAfter, LongPoll
 

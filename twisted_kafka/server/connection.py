@@ -1,13 +1,16 @@
 # -*- test-case-name: tests.server.test_connection -*-
-"""One client connection: frames in, responders called in order, responses out.
+"""One client connection: frames in, requests answered in order, responses out.
 
-L{KafkaConnection} parses frames with L{FrameParser}, decodes each request's
-header and body with the codec, calls the registered responder synchronously
-and writes the encoded response.  Responses go out in request order: a reply
-that must wait (an acks=all produce waiting for fsync, a fetch long-poll) holds
-back the replies after it, never another connection.  While a long poll is
-pending, or the transport's write buffer is full, further requests on this
-connection are not processed (the socket is not read), so memory stays bounded.
+L{KafkaConnection} is the Twisted protocol.  It splits the input into frames
+(L{twisted_kafka.server.framing}), hands each to the
+L{twisted_kafka.server.dispatch.RequestDispatcher}, and routes the reply:
+a body goes straight into the in-order L{ReplyQueue}; an acks=all reply waits
+in the connection's L{SyncBatch}; a long poll in a L{PollWait}; a JoinGroup
+or SyncGroup answer for whoever supplies it.  A reply that must wait holds
+back the replies after it, never another connection.  While a long poll or
+a rebalance is pending, or the transport's write buffer is full, further
+requests on this connection are not processed (the socket is not read), so
+memory stays bounded.
 
 A malformed frame or request, an unknown api key or an unsupported version
 (ApiVersions excepted, see KIP-511) is logged with the peer and closes this
@@ -16,110 +19,67 @@ connection only.
 
 from __future__ import annotations
 
-import struct
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable
 
 from twisted.internet import interfaces, protocol
-from twisted.internet.defer import Deferred, DeferredList, succeed
+from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.protocols import policies
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from twisted_kafka.protocol import headers as wire_headers
-from twisted_kafka.protocol import messages
-from twisted_kafka.protocol.errors import DecodeError
-from twisted_kafka.server.context import RequestContext
+from twisted_kafka.server.addresses import describe_address
+from twisted_kafka.server.codecs import ResponseFramer
+from twisted_kafka.server.dispatch import RequestDispatcher, RequestRefused
 from twisted_kafka.server.framing import FrameError, FrameParser
+from twisted_kafka.server.long_poll import PollWait
 from twisted_kafka.server.reply import AfterSync, CloseAfter, LongPoll, Waiting
+from twisted_kafka.server.reply_queue import ReplyQueue, ReplySlot
+from twisted_kafka.server.sync_batch import SyncBatch
 
 if TYPE_CHECKING:
     from twisted_kafka.broker import Broker
 
-_SIZE = struct.Struct(">i")
-API_VERSIONS_KEY = 18
-#: Bytes of response chunks handed to the transport in one writeSequence.
-WRITE_BATCH = 256 * 1024
 #: Most processed-but-unwritten responses on one connection before reading stops.
 MAX_PENDING_RESPONSES = 4096
-
-_Codec = tuple[Callable[[bytes, int], dict], Callable[[dict], list[bytes]]]
-#: (api key, version) -> (request decoder, response encoder), filled on first use.
-_codecs: dict[tuple[int, int], _Codec] = {}
-
-
-def codec_for(api_key: int, version: int) -> _Codec:
-    """Return the request decoder and response encoder of one API version."""
-    codec = _codecs.get((api_key, version))
-    if codec is None:
-        codec = (messages.request_decoder(api_key, version),
-                 messages.response_encoder(api_key, version))
-        _codecs[(api_key, version)] = codec
-    return codec
-
-
-class _Slot:
-    """A response position in the connection's ordered output queue."""
-
-    __slots__ = ("data", "ready", "close_after")
-
-    def __init__(self) -> None:
-        self.data: list[bytes] = []
-        self.ready = False
-        self.close_after: str | None = None
-
-
-class _Poll:
-    """The state of the long poll currently holding a connection."""
-
-    __slots__ = ("slot", "poll", "unsubscribes", "timer", "wake_scheduled", "encode")
-
-    def __init__(self, slot: _Slot, poll: LongPoll, encode: Callable[[dict], list[bytes]]) -> None:
-        self.slot = slot
-        self.poll = poll
-        self.encode = encode
-        self.unsubscribes: list[Callable[[], None]] = []
-        self.timer: Any = None
-        self.wake_scheduled = False
-
-
-def describe_address(address: Any) -> str:
-    """Return a short printable form of a transport address."""
-    host = getattr(address, "host", None)
-    port = getattr(address, "port", None)
-    if host is not None and port is not None:
-        return f"{host}:{port}"
-    name = getattr(address, "name", None)
-    if name is not None:
-        return f"unix:{name.decode() if isinstance(name, bytes) else name}"
-    return str(address)
 
 
 @implementer(interfaces.IPushProducer)
 class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
-    """The Kafka protocol on one transport."""
+    """The Kafka protocol on one transport.
+
+    @ivar peer: the client's address, for logs.
+    @ivar advertised_host: the host Metadata tells this client.
+    @ivar advertised_port: the port Metadata tells this client.
+    @ivar vhost: the vhost this connection works in.
+    """
 
     log = Logger()
     #: The transport: TCP, TLS or unix; also an IPushProducer we can pause.
     transport: Any
 
-    def __init__(self, broker: "Broker") -> None:
+    def __init__(self, broker: "Broker",
+                 open_connections: set["KafkaConnection"] | None = None) -> None:
+        """
+        @param broker: the broker whose responders answer this connection.
+        @param open_connections: a set this connection is in while it is
+            open (the factory's, for draining at shutdown).
+        """
         self.broker = broker
+        self._open_connections = open_connections
         kafka = broker.config.kafka
         self._parser = FrameParser(kafka.max_request_size)
-        self._slots: deque[_Slot] = deque()
+        self._dispatcher = RequestDispatcher(broker)
+        self._replies = ReplyQueue()
+        self._syncs = SyncBatch(lambda: self.broker.store.sync(),
+                                self._synced, self._sync_failed)
         self._backlog: deque[bytes] = deque()
-        self._poll: _Poll | None = None
-        self._waiting: _Slot | None = None
+        self._poll: PollWait | None = None
+        self._waiting: ReplySlot | None = None
         self._draining = False
-        self._unsynced: list[_Slot] = []
-        # Response bytes ready to go, waiting for room in the transport.
-        self._out: deque[bytes] = deque()
         # Set by drain(): fires when this connection has closed.
         self._drained: Deferred[None] | None = None
-        self._sync_call: Any = None
-        self._write_paused = False
         self._reading_paused = False
         self._closed = False
         self.peer = "?"
@@ -139,6 +99,7 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
     def connectionMade(self) -> None:
         """Note the peer, pick the advertised address, start the idle timer."""
         transport = self.transport
+        self._replies.write = transport.writeSequence
         self.peer = describe_address(transport.getPeer())
         kafka = self.broker.config.kafka
         local = transport.getHost()
@@ -152,20 +113,18 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         transport.registerProducer(self, True)
         if kafka.idle_timeout > 0:
             self.setTimeout(kafka.idle_timeout)
-        factory = getattr(self, "factory", None)
-        if isinstance(factory, KafkaServerFactory):
-            factory.connections.add(self)
+        if self._open_connections is not None:
+            self._open_connections.add(self)
 
     def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
         """Forget pending work: cancel timers and store watches."""
         self._closed = True
         self.setTimeout(None)
         self._end_poll()
-        self._slots.clear()
+        self._replies.clear()
         self._backlog.clear()
-        factory = getattr(self, "factory", None)
-        if isinstance(factory, KafkaServerFactory):
-            factory.connections.discard(self)
+        if self._open_connections is not None:
+            self._open_connections.discard(self)
         drained, self._drained = self._drained, None
         if drained is not None:
             drained.callback(None)
@@ -193,18 +152,17 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         self._draining = True
         self._backlog.clear()
         self._pause_reading()
-        state = self._poll
-        if state is not None:
-            self._poll_answer(state, state.poll.retry(True))
+        if self._poll is not None:
+            self._poll.finish_now()
         self._close_if_drained()
         return drained
 
     def _close_if_drained(self) -> None:
         """While draining, close once nothing answerable is left to write."""
-        if not self._draining or self._closed or self._out:
+        if not self._draining or self._closed or self._replies.has_output():
             return
-        slots = self._slots
-        if slots and slots[0] is not self._waiting:
+        head = self._replies.head()
+        if head is not None and head is not self._waiting:
             return
         self._closed = True
         self.transport.loseConnection()
@@ -227,11 +185,11 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
 
     def pauseProducing(self) -> None:
         """The transport's write buffer is full: stop answering new requests."""
-        self._write_paused = True
+        self._replies.paused = True
 
     def resumeProducing(self) -> None:
         """The transport drained: write more, then go on with held-back requests."""
-        self._write_paused = False
+        self._replies.paused = False
         if self._closed:
             return
         self._write_out()
@@ -267,8 +225,7 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
                 self._backlog.extend(frames[i + 1 :])
                 self._pause_reading()
                 break
-        if self._unsynced and self._sync_call is None:
-            self._request_sync()
+        self._syncs.request()
 
     def _held(self) -> bool:
         """Return whether new requests must wait before being processed."""
@@ -276,8 +233,8 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
             self._draining
             or self._poll is not None
             or self._waiting is not None
-            or self._write_paused
-            or len(self._slots) >= MAX_PENDING_RESPONSES
+            or self._replies.paused
+            or len(self._replies) >= MAX_PENDING_RESPONSES
         )
 
     def _pause_reading(self) -> None:
@@ -290,83 +247,28 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         backlog = self._backlog
         while backlog and not self._held() and not self._closed:
             self._process(backlog.popleft())
-        if self._unsynced and self._sync_call is None and not self._closed:
-            self._request_sync()
+        if not self._closed:
+            self._syncs.request()
         if not backlog and self._reading_paused and not self._closed and not self._held():
             self._reading_paused = False
             self.transport.resumeProducing()
 
     def _process(self, frame: bytes) -> None:
-        """Decode one request frame, call its responder, queue the reply."""
+        """Answer one request frame and queue its reply."""
         try:
-            header, body_offset = wire_headers.decode_request_header(frame)
-        except DecodeError as e:
-            self.close(f"malformed request header: {e}")
+            dispatched = self._dispatcher.dispatch(
+                frame, self.vhost, self.peer, self.advertised_host, self.advertised_port)
+        except RequestRefused as e:
+            self.close(e.reason)
             return
-        api_key = header.api_key
-        version = header.api_version
-        served = self.broker.registry.get(api_key)
-        if served is None:
-            self.close(f"unknown api key {api_key} (version {version})")
-            return
-        encode_version = version
-        if not served.serves(version):
-            if api_key != API_VERSIONS_KEY:
-                self.close(
-                    f"unsupported version {version} of {served.name} (api key {api_key}); "
-                    f"served {served.min_version}-{served.max_version}"
-                )
-                return
-            # KIP-511: answer with a v0 body carrying UNSUPPORTED_VERSION.
-            request: dict = {}
-            encode_version = 0
-        else:
-            try:
-                request = codec_for(api_key, version)[0](frame, body_offset)
-            except DecodeError as e:
-                self.close(f"malformed {served.name} v{version} request: {e}")
-                return
-        context = RequestContext(
-            broker=self.broker,
-            vhost=self.vhost,
-            api_key=api_key,
-            api_version=version,
-            correlation_id=header.correlation_id,
-            client_id=header.client_id,
-            peer=self.peer,
-            advertised_host=self.advertised_host,
-            advertised_port=self.advertised_port,
-            connection=self,
-        )
-        try:
-            reply = served.responder(request, context)
-        except Exception:
-            self.log.failure(
-                "{api} v{version} responder failed for {peer}",
-                api=served.name, version=version, peer=self.peer,
-            )
-            self.close(f"internal error answering {served.name} v{version}")
-            return
-        self._queue(header.correlation_id, api_key, encode_version, reply)
+        if dispatched is not None:
+            self._queue(*dispatched)
 
     # -- output ---------------------------------------------------------------
 
-    def _queue(self, correlation_id: int, api_key: int, version: int, reply: Any) -> None:
-        """Put C{reply} in the ordered output queue (or wait for it)."""
-        if reply is None:
-            return
-        response_header = wire_headers.response_header(correlation_id, api_key, version)
-        encode = codec_for(api_key, version)[1]
-
-        def frame_of(body: dict) -> list[bytes]:
-            chunks = encode(body)
-            size = len(response_header)
-            for c in chunks:
-                size += len(c)
-            return [_SIZE.pack(size), response_header, *chunks]
-
-        slot = _Slot()
-        self._slots.append(slot)
+    def _queue(self, reply: Any, frame_of: ResponseFramer) -> None:
+        """Put C{reply} in the ordered reply queue (or wait for it)."""
+        slot = self._replies.add()
         if type(reply) is dict:
             slot.data = frame_of(reply)
             slot.ready = True
@@ -374,9 +276,10 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         elif isinstance(reply, AfterSync):
             # The body is final already; only its release waits for fsync.
             slot.data = frame_of(reply.response)
-            self._unsynced.append(slot)
+            self._syncs.add(slot)
         elif isinstance(reply, LongPoll):
-            self._start_poll(slot, reply, frame_of)
+            self._poll = PollWait(slot, reply, frame_of, self.broker.reactor, self._poll_answer)
+            self._poll.start()
         elif isinstance(reply, Waiting):
             self._waiting = slot
 
@@ -399,176 +302,52 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         else:
             raise TypeError(f"responder returned {reply!r}")
 
-    # -- durability: one store sync per connection per fsync round -------------
-
-    def _request_sync(self) -> None:
-        """Ask the store for an fsync covering every response now waiting for one.
-
-        Called once the requests of a read have been processed, so that one
-        fsync round covers all of them.  A sync requested now covers every
-        append made before it, so it releases exactly the slots waiting at
-        this moment; slots added while it runs wait for the next request,
-        made as soon as this one fires.  This keeps one Deferred per
-        connection per fsync round, however many acks=all requests the round
-        covers.
-        """
-        covered, self._unsynced = self._unsynced, []
-        d = self._sync_call = self.broker.store.sync()
-        d.addCallbacks(self._synced, self._sync_failed, callbackArgs=(covered,))
-
-    def _synced(self, _: object, covered: list[_Slot]) -> None:
-        self._sync_call = None
-        for slot in covered:
-            slot.ready = True
-        if self._unsynced and not self._closed:
-            self._request_sync()
-        self._flush()
-        self._drain_backlog()
-
-    def _sync_failed(self, failure: Failure) -> None:
-        self._sync_call = None
-        self.log.failure("fsync failed; closing {peer}", failure, peer=self.peer)
-        self.close("storage sync failed")
-
     def _flush(self) -> None:
-        """Move every ready response at the head of the queue to the output.
-
-        Responses leave through L{_write_out}, which hands the transport only
-        what its buffer takes before it asks us to pause: a large Fetch
-        response is written partition by partition as the socket drains,
-        never copied into the transport's buffer whole.
-        """
+        """Move every ready reply at the head of the queue to the output and write."""
         if self._closed:
             return
-        slots = self._slots
-        out = self._out
-        moved = False
-        while slots and slots[0].ready:
-            slot = slots.popleft()
-            if slot.data:
-                out.extend(slot.data)
-                moved = True
-            if slot.close_after is not None:
-                # The last words: write them whatever the flow control says.
-                self.transport.writeSequence(list(out))
-                out.clear()
-                self.close(slot.close_after)
+        replies = self._replies
+        if replies.move_ready():
+            reason = replies.close_reason
+            if reason is not None:
+                replies.write_all()
+                self.close(reason)
                 return
-        if moved:
             self._write_out()
             self.resetTimeout()
 
     def _write_out(self) -> None:
         """Write queued output until it is gone or the transport pauses us."""
-        out = self._out
-        write = self.transport.writeSequence
-        while out and not self._write_paused:
-            if len(out) == 1:
-                write([out.popleft()])
-                break
-            batch = []
-            size = 0
-            while out and size < WRITE_BATCH:
-                chunk = out.popleft()
-                batch.append(chunk)
-                size += len(chunk)
-            write(batch)
+        self._replies.write_out()
         if self._draining:
             self._close_if_drained()
 
+    # -- durability: one store sync per connection per fsync round -------------
+
+    def _synced(self) -> None:
+        """A sync released its replies: write them, ask for the next round."""
+        if not self._closed:
+            self._syncs.request()
+        self._flush()
+        self._drain_backlog()
+
+    def _sync_failed(self, failure: Failure) -> None:
+        self.log.failure("fsync failed; closing {peer}", failure, peer=self.peer)
+        self.close("storage sync failed")
+
     # -- long poll ------------------------------------------------------------
 
-    def _start_poll(self, slot: _Slot, poll: LongPoll,
-                    encode: Callable[[dict], list[bytes]]) -> None:
-        state = _Poll(slot, poll, encode)
-        self._poll = state
-        for partition in poll.partitions:
-            state.unsubscribes.append(partition.watch(self._poll_woken))
-        state.timer = self.broker.reactor.callLater(
-            max(poll.timeout_ms, 0) / 1000.0, self._poll_expired
-        )
-
-    def _poll_woken(self) -> None:
-        """A watched partition got an append: re-check soon (coalesced)."""
-        state = self._poll
-        if state is None or state.wake_scheduled:
-            return
-        state.wake_scheduled = True
-        self.broker.reactor.callLater(0, self._poll_check, state)
-
-    def _poll_check(self, state: _Poll) -> None:
-        if self._poll is not state:
-            return
-        state.wake_scheduled = False
-        self._poll_answer(state, state.poll.retry(False))
-
-    def _poll_expired(self) -> None:
-        state = self._poll
-        if state is None:
-            return
-        state.timer = None
-        self._poll_answer(state, state.poll.retry(True))
-
-    def _poll_answer(self, state: _Poll, body: dict | None) -> None:
-        if body is None or self._closed:
+    def _poll_answer(self, wait: PollWait, body: dict) -> None:
+        """The long poll has its answer: queue it and go on with held requests."""
+        if self._closed:
             return
         self._end_poll()
-        state.slot.data = state.encode(body)
-        state.slot.ready = True
+        wait.slot.data = wait.frame(body)
+        wait.slot.ready = True
         self._flush()
         self._drain_backlog()
 
     def _end_poll(self) -> None:
-        state = self._poll
-        if state is None:
-            return
-        self._poll = None
-        for unsubscribe in state.unsubscribes:
-            unsubscribe()
-        if state.timer is not None and state.timer.active():
-            state.timer.cancel()
-
-
-class KafkaServerFactory(protocol.Factory):
-    """Builds a L{KafkaConnection} for each accepted client.
-
-    @ivar connections: the connections currently open, for L{drain}.
-    """
-
-    noisy = False
-
-    def __init__(self, broker: "Broker") -> None:
-        self.broker = broker
-        self.connections: set[KafkaConnection] = set()
-
-    def drain(self, timeout: float) -> Deferred[None]:
-        """Drain every open connection (see L{KafkaConnection.drain}).
-
-        Fires once all have closed; connections still open after
-        C{timeout} seconds are aborted.
-        """
-        connections = list(self.connections)
-        if not connections:
-            return succeed(None)
-        done = DeferredList([c.drain() for c in connections], consumeErrors=True)
-
-        def abort() -> None:
-            for connection in list(self.connections):
-                connection.log.warn("aborting connection from {peer}: still busy at shutdown",
-                                    peer=connection.peer)
-                connection.transport.abortConnection()
-
-        timer = self.broker.reactor.callLater(timeout, abort)
-
-        def finished(_: object) -> None:
-            if timer.active():
-                timer.cancel()
-
-        done.addCallback(finished)
-        return done  # type: ignore[return-value]
-
-    def buildProtocol(self, addr: Any) -> KafkaConnection:
-        """Return a connection bound to the broker."""
-        connection = KafkaConnection(self.broker)
-        connection.factory = self
-        return connection
+        wait, self._poll = self._poll, None
+        if wait is not None:
+            wait.cancel()

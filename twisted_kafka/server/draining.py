@@ -24,7 +24,7 @@ DRAIN_TIMEOUT = 10.0
 class ConnectionDrainService(Service):
     """A service whose stop drains every connection of a factory.
 
-    @ivar factory: the L{twisted_kafka.server.connection.KafkaServerFactory}.
+    @ivar factory: the L{twisted_kafka.server.factory.KafkaServerFactory}.
     @ivar timeout: seconds to wait before aborting connections still open.
     """
 

@@ -23,7 +23,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from twisted_kafka.config import BrokerConfig, ConfigError
-from twisted_kafka.server.connection import describe_address
+from twisted_kafka.server.addresses import describe_address
 from twisted_kafka.server.tls import server_tls_options
 
 log = Logger()

@@ -1,0 +1,108 @@
+# -*- test-case-name: tests.server.test_connection -*-
+"""From one request frame to its responder's reply.
+
+L{RequestDispatcher} decodes the request header, looks the API up in the
+responder registry, checks the version, decodes the body, builds the
+L{RequestContext} and calls the responder synchronously.  Anything that
+must close the connection (a malformed header or body, an unknown api key,
+an unsupported version other than ApiVersions's, a responder that raised)
+is raised as L{RequestRefused}, carrying the reason to log.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from twisted.logger import Logger
+
+from twisted_kafka.protocol import headers as wire_headers
+from twisted_kafka.protocol.errors import DecodeError
+from twisted_kafka.server.codecs import ResponseFramer, codec_for, response_framer
+from twisted_kafka.server.context import RequestContext
+
+if TYPE_CHECKING:
+    from twisted_kafka.broker import Broker
+
+API_VERSIONS_KEY = 18
+
+
+class RequestRefused(Exception):
+    """The request cannot be answered; the connection must close.
+
+    @ivar reason: what to log with the peer.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RequestDispatcher:
+    """Calls the registered responder for each request frame."""
+
+    log = Logger()
+
+    def __init__(self, broker: "Broker") -> None:
+        """
+        @param broker: what every request context carries; its registry
+            names the responders.
+        """
+        self.broker = broker
+
+    def dispatch(self, frame: bytes, vhost: Any, peer: str, advertised_host: str,
+                 advertised_port: int) -> tuple[Any, ResponseFramer] | None:
+        """Answer one request frame.
+
+        @param vhost: the connection's vhost.
+        @param peer: the connection's peer, for logs.
+        @param advertised_host: the host Metadata tells this client.
+        @param advertised_port: the port Metadata tells this client.
+        @return: the responder's reply and the framer of its response body,
+            or C{None} when there is no response (the responder returned
+            C{None}).
+        @raise RequestRefused: when the connection must close.
+        """
+        try:
+            header, body_offset = wire_headers.decode_request_header(frame)
+        except DecodeError as e:
+            raise RequestRefused(f"malformed request header: {e}") from None
+        api_key = header.api_key
+        version = header.api_version
+        served = self.broker.registry.get(api_key)
+        if served is None:
+            raise RequestRefused(f"unknown api key {api_key} (version {version})")
+        encode_version = version
+        if not served.serves(version):
+            if api_key != API_VERSIONS_KEY:
+                raise RequestRefused(
+                    f"unsupported version {version} of {served.name} (api key {api_key}); "
+                    f"served {served.min_version}-{served.max_version}"
+                )
+            # KIP-511: answer with a v0 body carrying UNSUPPORTED_VERSION.
+            request: dict = {}
+            encode_version = 0
+        else:
+            try:
+                request = codec_for(api_key, version)[0](frame, body_offset)
+            except DecodeError as e:
+                raise RequestRefused(f"malformed {served.name} v{version} request: {e}") from None
+        context = RequestContext(
+            broker=self.broker,
+            vhost=vhost,
+            api_version=version,
+            client_id=header.client_id,
+            peer=peer,
+            advertised_host=advertised_host,
+            advertised_port=advertised_port,
+        )
+        try:
+            reply = served.responder(request, context)
+        except Exception:
+            self.log.failure(
+                "{api} v{version} responder failed for {peer}",
+                api=served.name, version=version, peer=peer,
+            )
+            raise RequestRefused(f"internal error answering {served.name} v{version}") from None
+        if reply is None:
+            return None
+        return reply, response_framer(header.correlation_id, api_key, encode_version)

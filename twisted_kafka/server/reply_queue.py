@@ -1,0 +1,123 @@
+# -*- test-case-name: tests.server.test_connection -*-
+"""The in-order reply queue of one connection.
+
+Kafka clients match responses by order as well as correlation id, so each
+request gets a L{ReplySlot} when it is processed and the slots leave in that
+order: a slot that is not ready yet (waiting for fsync, a long poll, a
+rebalance) holds back the ones behind it.  Ready bytes are handed to the
+transport only while it does not ask us to pause, so a large Fetch response
+is written partition by partition as the socket drains, never copied into
+the transport's buffer whole.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Callable, Iterable
+
+#: Bytes of response chunks handed to the transport in one writeSequence.
+WRITE_BATCH = 256 * 1024
+
+
+class ReplySlot:
+    """A response position in the queue.
+
+    @ivar data: the response frame's chunks, once known.
+    @ivar ready: whether the slot may leave once it reaches the head.
+    @ivar close_after: when set, the connection closes (with this reason
+        logged) after writing the slot.
+    """
+
+    __slots__ = ("data", "ready", "close_after")
+
+    def __init__(self) -> None:
+        self.data: list[bytes] = []
+        self.ready = False
+        self.close_after: str | None = None
+
+
+class ReplyQueue:
+    """Reply slots in request order and the output bytes they become.
+
+    @ivar paused: whether the transport asked us to stop writing.
+    @ivar close_reason: set by L{move_ready} when a closing slot reached the
+        head; nothing after it is moved.
+    @ivar write: the transport's C{writeSequence}, set on connection.
+    """
+
+    __slots__ = ("_slots", "_out", "paused", "close_reason", "write")
+
+    def __init__(self) -> None:
+        self._slots: deque[ReplySlot] = deque()
+        self._out: deque[bytes] = deque()
+        self.paused = False
+        self.close_reason: str | None = None
+        self.write: Callable[[Iterable[bytes]], None] = _not_connected
+
+    def __len__(self) -> int:
+        """Return the number of slots not yet moved to the output."""
+        return len(self._slots)
+
+    def add(self) -> ReplySlot:
+        """Return a new slot at the tail."""
+        slot = ReplySlot()
+        self._slots.append(slot)
+        return slot
+
+    def head(self) -> ReplySlot | None:
+        """Return the oldest slot not yet moved to the output, if any."""
+        return self._slots[0] if self._slots else None
+
+    def has_output(self) -> bool:
+        """Return whether bytes are waiting for room in the transport."""
+        return bool(self._out)
+
+    def move_ready(self) -> bool:
+        """Move every ready slot at the head to the output.
+
+        @return: whether anything moved or a closing slot was reached (then
+            L{close_reason} is set).
+        """
+        slots = self._slots
+        out = self._out
+        moved = False
+        while slots and slots[0].ready:
+            slot = slots.popleft()
+            if slot.data:
+                out.extend(slot.data)
+                moved = True
+            if slot.close_after is not None:
+                self.close_reason = slot.close_after
+                return True
+        return moved
+
+    def write_all(self) -> None:
+        """Write all output now, whatever the flow control says (the last words)."""
+        out = self._out
+        self.write(list(out))
+        out.clear()
+
+    def write_out(self) -> None:
+        """Write output until it is gone or the transport pauses us."""
+        out = self._out
+        write = self.write
+        while out and not self.paused:
+            if len(out) == 1:
+                write([out.popleft()])
+                break
+            batch = []
+            size = 0
+            while out and size < WRITE_BATCH:
+                chunk = out.popleft()
+                batch.append(chunk)
+                size += len(chunk)
+            write(batch)
+
+    def clear(self) -> None:
+        """Forget every slot (the connection is gone)."""
+        self._slots.clear()
+
+
+def _not_connected(data: Iterable[bytes]) -> None:
+    """Refuse to write before the connection has a transport."""
+    raise RuntimeError("reply queue written before the connection was made")
