@@ -8,13 +8,16 @@ broker-wide rules responders share, such as auto-creating topics.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.groups.coordinator import GroupCoordinator
 from twisted_kafka.server.registry import ResponderRegistry
+from twisted_kafka.store.interfaces import IStore, ITopic, IVhost
 
 if TYPE_CHECKING:
+    from twisted.internet.interfaces import IReactorTime
+
     from twisted_kafka.config import BrokerConfig
 
 #: This broker's node id in Metadata and everywhere a node is named.
@@ -27,7 +30,8 @@ class Broker:
     """The single node of a twisted-kafka cluster.
 
     @ivar config: the loaded L{BrokerConfig}.
-    @ivar store: the L{twisted_kafka.store.service.StreamStore}.
+    @ivar store: the stream-queue store (the
+        L{twisted_kafka.store.service.StreamStore}).
     @ivar reactor: the reactor used for every timer.
     @ivar registry: the served APIs; ApiVersions answers from it.
     @ivar groups: the L{GroupCoordinator} of every consumer group (a service
@@ -35,7 +39,7 @@ class Broker:
     @ivar node_id: this broker's node id.
     """
 
-    def __init__(self, config: "BrokerConfig", store: Any, reactor: Any,
+    def __init__(self, config: BrokerConfig, store: IStore, reactor: IReactorTime,
                  registry: ResponderRegistry | None = None) -> None:
         self.config = config
         self.store = store
@@ -48,7 +52,7 @@ class Broker:
         self.registry = registry
         self.groups = GroupCoordinator(store, reactor, config)
 
-    def auto_create_topic(self, vhost: Any, name: str) -> Any:
+    def auto_create_topic(self, vhost: IVhost, name: str) -> ITopic:
         """Create topic C{name} in C{vhost} as auto-creation does, or raise.
 
         @raise KafkaError: UNKNOWN_TOPIC_OR_PARTITION when auto-creation is

@@ -168,7 +168,7 @@ class StoreTestMixin:
         stored = {}
         for i in range(batches):
             batch = make_batch(count, tag=i, timestamp=NOW_MS + i * 10, **kwargs)
-            offset = partition.append(batch)
+            offset = partition.append(batch).base_offset
             stored[offset] = as_stored(batch, offset)
         return stored
 

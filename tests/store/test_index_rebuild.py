@@ -130,7 +130,7 @@ class IndexRebuildTests(StoreTestMixin, SynchronousTestCase):
             for _ in range(3):
                 tag = next(tags)
                 batch = make_batch(3, tag=tag, timestamp=NOW_MS + tag * 10)
-                offset = self.log.append(batch)
+                offset = self.log.append(batch).base_offset
                 self.stored[offset] = as_stored(batch, offset)
                 self.assertEqual(self.log.read(offset, 1), self.stored[offset])
 

@@ -35,7 +35,7 @@ def loop():
     for _ in range(8):
         tag = state["tag"]
         state["tag"] += 1
-        pending.append((log.append(make_batch(3, tag=tag, value_size=300)), tag))
+        pending.append((log.append(make_batch(3, tag=tag, value_size=300)).base_offset, tag))
     def acked(_):
         sys.stdout.write("".join("%d %d\n" % p for p in pending))
         sys.stdout.flush()
@@ -98,4 +98,4 @@ class KillRecoveryTests(StoreTestMixin, SynchronousTestCase):
         self.assertGreaterEqual(log.high_watermark, acked[-1][0] + 3)
         self.assertEqual(sorted(stored), list(range(0, log.high_watermark, 3)))
         self.assertGreater(len(log.segments()), 1)
-        self.assertEqual(log.append(make_batch(1)), log.high_watermark - 1)
+        self.assertEqual(log.append(make_batch(1)).base_offset, log.high_watermark - 1)

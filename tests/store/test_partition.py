@@ -39,16 +39,16 @@ class AppendReadTests(StoreTestMixin, SynchronousTestCase):
 
     def test_offsets_contiguous(self) -> None:
         """Each append returns the next offset; the high watermark follows the records."""
-        self.assertEqual(self.log.append(make_batch(3)), 0)
-        self.assertEqual(self.log.append(make_batch(1)), 3)
-        self.assertEqual(self.log.append(make_batch(5)), 4)
+        self.assertEqual(self.log.append(make_batch(3)).base_offset, 0)
+        self.assertEqual(self.log.append(make_batch(1)).base_offset, 3)
+        self.assertEqual(self.log.append(make_batch(5)).base_offset, 4)
         self.assertEqual(self.log.high_watermark, 9)
 
     def test_base_offset_rewritten_bytes_verbatim(self) -> None:
         """The stored batch is the appended one with only baseOffset changed (CRC still valid)."""
         self.log.append(make_batch(2))
         batch = make_batch(4, tag=7)
-        offset = self.log.append(batch)
+        offset = self.log.append(batch).base_offset
         data = self.log.read(offset, 1)
         self.assertEqual(data, as_stored(batch, 2))
         [(_, _, header)] = split_batches(data)
@@ -59,7 +59,7 @@ class AppendReadTests(StoreTestMixin, SynchronousTestCase):
         for epoch in (-1, 5):
             batch = bytearray(make_batch(2, tag=epoch))
             set_partition_leader_epoch(batch, 0, epoch)
-            offset = self.log.append(bytes(batch))
+            offset = self.log.append(bytes(batch)).base_offset
             [(_, _, header)] = split_batches(self.log.read(offset, 1))
             self.assertEqual(header.partition_leader_epoch, 0)
 
@@ -112,7 +112,7 @@ class AppendReadTests(StoreTestMixin, SynchronousTestCase):
         """Each partition has its own offsets."""
         self.fill(self.log, 3)
         other = self.topic.partitions[1]
-        self.assertEqual(other.append(make_batch()), 0)
+        self.assertEqual(other.append(make_batch()).base_offset, 0)
         self.assertEqual(other.high_watermark, 1)
 
     def test_not_a_batch(self) -> None:
@@ -139,7 +139,7 @@ class AppendReadTests(StoreTestMixin, SynchronousTestCase):
         batch = bytearray(make_batch(2))
         self.log.append(make_batch(1))
         copy = bytes(batch)
-        self.assertEqual(self.log.append(batch), 1)
+        self.assertEqual(self.log.append(batch).base_offset, 1)
         self.assertEqual(bytes(batch), copy)
         self.assertEqual(self.log.read(1, 1), as_stored(copy, 1))
 
@@ -196,7 +196,7 @@ class TimestampTests(StoreTestMixin, SynchronousTestCase):
 
     def test_max_timestamp_not_last(self) -> None:
         """The max timestamp need not be in the newest batch."""
-        offset = self.log.append(make_batch(1, timestamp=NOW_MS + 10_000))
+        offset = self.log.append(make_batch(1, timestamp=NOW_MS + 10_000)).base_offset
         self.log.append(make_batch(1, timestamp=NOW_MS))
         self.assertEqual(self.log.max_timestamp(), (offset, NOW_MS + 10_000))
 
@@ -242,7 +242,7 @@ class DeleteRecordsTests(StoreTestMixin, SynchronousTestCase):
         """-1 deletes everything: the log is empty at the high watermark."""
         self.assertEqual(self.log.delete_records(-1), 40)
         self.assertEqual(self.log.read(40, 100), b"")
-        self.assertEqual(self.log.append(make_batch()), 40)
+        self.assertEqual(self.log.append(make_batch()).base_offset, 40)
 
     def test_backwards_is_noop(self) -> None:
         """Asking for an earlier offset than the current start changes nothing."""
@@ -294,8 +294,8 @@ class StorageErrorTests(StoreTestMixin, SynchronousTestCase):
         with self.assertRaises(KafkaError):
             self.log.append(make_batch())
         self.patch(segment_module.os, "pwritev", _REAL_PWRITEV)
-        self.assertEqual(self.log.append(make_batch()), 9)
-        self.assertEqual(self.topic.partitions[1].append(make_batch()), 0)
+        self.assertEqual(self.log.append(make_batch()).base_offset, 9)
+        self.assertEqual(self.topic.partitions[1].append(make_batch()).base_offset, 0)
 
     def test_short_writes_completed(self) -> None:
         """A short (but successful) write is continued until the batch is complete."""
@@ -307,7 +307,7 @@ class StorageErrorTests(StoreTestMixin, SynchronousTestCase):
 
         self.patch(segment_module.os, "pwritev", short)
         batch = make_batch(2, tag=5)
-        self.assertEqual(self.log.append(batch), 9)
+        self.assertEqual(self.log.append(batch).base_offset, 9)
         self.assertEqual(self.log.read(9, 1), as_stored(batch, 9))
 
     def test_unrepairable_write_fails_partition(self) -> None:
@@ -324,4 +324,4 @@ class StorageErrorTests(StoreTestMixin, SynchronousTestCase):
         with self.assertRaises(KafkaError) as e:
             self.log.append(make_batch())
         self.assertEqual(e.exception.code, ErrorCode.KAFKA_STORAGE_ERROR)
-        self.assertEqual(self.topic.partitions[1].append(make_batch()), 0)
+        self.assertEqual(self.topic.partitions[1].append(make_batch()).base_offset, 0)

@@ -140,7 +140,7 @@ class PartitionIdempotenceTests(StoreTestMixin, SynchronousTestCase):
         self.log = self.store.vhost("/").create_topic("t", 1).partitions[0]
 
     def _send(self, log, seq: int, count: int = 2, epoch: int = 0, pid: int = 42) -> int:  # type: ignore[no-untyped-def]
-        return log.append(make_batch(count, tag=seq, producer_id=pid, producer_epoch=epoch, base_sequence=seq))
+        return log.append(make_batch(count, tag=seq, producer_id=pid, producer_epoch=epoch, base_sequence=seq)).base_offset
 
     def test_retry_returns_original_offset(self) -> None:
         """A retried batch gets its first offset back and is stored once."""

@@ -62,7 +62,7 @@ class StoreModel(RuleBasedStateMachine):
         """Append a batch: it gets the high watermark as its offset."""
         self.tag += 1
         batch = make_batch(count, value_size=size, tag=self.tag, timestamp=NOW_MS - age)
-        offset = self.log.append(batch)
+        offset = self.log.append(batch).base_offset
         assert offset == self.hw, (offset, self.hw)
         self.batches[offset] = as_stored(batch, offset)
         self.ends[offset] = offset + count

@@ -43,7 +43,7 @@ class CrashRecoveryTests(StoreTestMixin, SynchronousTestCase):
         self.assertEqual(log.high_watermark, upto)
         self.assertEqual(self.read_all(log), {o: b for o, b in self.stored.items() if o < upto})
         batch = make_batch(1, tag=99)
-        self.assertEqual(log.append(batch), upto)
+        self.assertEqual(log.append(batch).base_offset, upto)
         self.assertEqual(log.read(upto, 1), as_stored(batch, upto))
 
     def test_unclean_no_damage(self) -> None:

@@ -26,7 +26,7 @@ class RollTests(StoreTestMixin, SynchronousTestCase):
             self.assertLessEqual(os.path.getsize(segment.log_path), 1000)
         for left, right in zip(segments, segments[1:]):
             self.assertEqual(left.next_offset, right.base_offset)
-        big = log.append(make_batch(1, value_size=3000))
+        big = log.append(make_batch(1, value_size=3000)).base_offset
         self.assertEqual(log.segments()[-1].base_offset, big)
 
     def test_roll_by_age_on_append(self) -> None:

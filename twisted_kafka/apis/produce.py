@@ -116,7 +116,7 @@ def append_partition(topic: Any, index: int, records: bytes | bytearray | memory
         record_batch.set_log_append_time(buf, 0, log_append_time)
         records = buf
     partition = topic.partitions[index]
-    base_offset = partition.append(records)
+    base_offset = partition.append(records).base_offset
     return {
         "index": index,
         "error_code": ErrorCode.NONE,

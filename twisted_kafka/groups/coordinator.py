@@ -13,7 +13,7 @@ group's coordinator moves.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from twisted.application.service import Service
 from twisted.internet.task import LoopingCall
@@ -25,6 +25,12 @@ from twisted_kafka.groups.group import ClassicGroup
 from twisted_kafka.groups.membership import Membership
 from twisted_kafka.groups.offset_log import OFFSETS_TOPIC, OffsetLog, open_offsets_partition
 from twisted_kafka.groups.settings import GroupSettings
+from twisted_kafka.store.interfaces import IStore, IVhost
+
+if TYPE_CHECKING:
+    from twisted.internet.interfaces import IReactorTime
+
+    from twisted_kafka.config import BrokerConfig
 
 
 class VhostGroups:
@@ -36,7 +42,7 @@ class VhostGroups:
     @ivar log: the durable offsets log.
     """
 
-    def __init__(self, vhost: Any, store: Any, clock: Any, settings: GroupSettings) -> None:
+    def __init__(self, vhost: IVhost, store: IStore, clock: IReactorTime, settings: GroupSettings) -> None:
         """Open (creating if needed) the vhost's offsets log; call L{load} next.
 
         @raise KafkaError: when the offsets log cannot be opened.
@@ -75,15 +81,15 @@ class GroupCoordinator(Service):
 
     log = Logger()
 
-    def __init__(self, store: Any, reactor: Any, config: Any) -> None:
+    def __init__(self, store: IStore, reactor: IReactorTime, config: BrokerConfig) -> None:
         self.store = store
         self.reactor = reactor
         self.settings = GroupSettings.from_config(config)
         self._vhosts: dict[str, VhostGroups] = {}
         self._expiry: LoopingCall | None = None
 
-    def for_vhost(self, vhost: Any) -> VhostGroups:
-        """Return the groups of C{vhost} (a store C{VhostStore}), loading them on first use.
+    def for_vhost(self, vhost: IVhost) -> VhostGroups:
+        """Return the groups of C{vhost}, loading them on first use.
 
         @raise KafkaError: COORDINATOR_NOT_AVAILABLE when the offsets log
             cannot be opened or read.
@@ -117,7 +123,7 @@ class GroupCoordinator(Service):
             self.log.info("Expired {count} committed offsets", count=dropped)
         return dropped
 
-    def topic_deleted(self, vhost: Any) -> None:
+    def topic_deleted(self, vhost: IVhost) -> None:
         """Drop the offsets of topics deleted from C{vhost} now rather than at the next expiry."""
         groups = self._vhosts.get(vhost.name)
         if groups is not None:

@@ -32,7 +32,7 @@ right table.
 from __future__ import annotations
 
 import struct
-from typing import Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 from twisted.logger import Logger
 
@@ -40,6 +40,12 @@ from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.groups.group import ClassicGroup, CommittedOffset
 from twisted_kafka.records.batch import split_batches
 from twisted_kafka.records.record import build_batch, iter_records
+from twisted_kafka.store.interfaces import IOffsetsJournal, IStore, IVhost
+
+if TYPE_CHECKING:
+    from twisted.internet.defer import Deferred
+    from twisted.internet.interfaces import IDelayedCall, IReactorTime
+    from twisted.python.failure import Failure
 
 #: The internal stream queue holding each vhost's committed offsets.
 OFFSETS_TOPIC = "__consumer_offsets"
@@ -172,12 +178,12 @@ def _replayed_group(groups: dict[str, ClassicGroup], group_id: str, now_ms: int)
 class OffsetLog:
     """Appends group and offset changes to the offsets stream queue; replays and compacts it.
 
-    @ivar partition: the stream queue partition (a store C{PartitionLog}).
+    @ivar partition: the stream queue partition it journals to.
     """
 
     log = Logger()
 
-    def __init__(self, partition: Any, store: Any, clock: Any,
+    def __init__(self, partition: IOffsetsJournal, store: IStore, clock: IReactorTime,
                  groups: dict[str, ClassicGroup]) -> None:
         self.partition = partition
         self.store = store
@@ -185,7 +191,7 @@ class OffsetLog:
         self.groups = groups
         self._since_snapshot = 0
         self._live_at_snapshot = 0
-        self._compaction: Any = None
+        self._compaction: IDelayedCall | None = None
         self._compacting = False
         self.closed = False
 
@@ -297,7 +303,7 @@ class OffsetLog:
             for (topic, partition), committed in group.offsets.items():
                 yield offset_key(group_id, topic, partition), offset_value(committed)
 
-    def compact(self) -> Any:
+    def compact(self) -> Deferred[None] | None:
         """Write a snapshot of the live table, then delete everything before it once synced.
 
         @return: a Deferred firing when done (C{None} if compaction is
@@ -336,7 +342,7 @@ class OffsetLog:
                               "from offset {start}", partition=partition, count=written,
                               start=new_start)
 
-        def failed(failure: Any) -> None:
+        def failed(failure: Failure) -> None:
             self.log.failure("Offsets log {partition}: compaction failed", failure,
                              partition=partition)
 
@@ -361,7 +367,7 @@ class OffsetLog:
         self._compaction = None
 
 
-def open_offsets_partition(vhost: Any) -> Any:
+def open_offsets_partition(vhost: IVhost) -> IOffsetsJournal:
     """Return partition 0 of C{vhost}'s offsets stream queue, creating it if needed.
 
     @raise KafkaError: when it cannot be created.

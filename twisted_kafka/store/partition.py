@@ -20,6 +20,7 @@ from twisted.logger import Logger
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.store import metafile
 from twisted_kafka.store.batch_header import HEADER, HEADER_SIZE, LOG_OVERHEAD, MAGIC_V2
+from twisted_kafka.store.interfaces import Appended, Buffer
 from twisted_kafka.store.producers import ProducerStateTable
 from twisted_kafka.store.recovery import (
     DELETED_SUFFIX,
@@ -33,6 +34,7 @@ from twisted_kafka.store.runtime import StoreRuntime
 from twisted_kafka.store.segment import Segment
 
 if TYPE_CHECKING:
+    from twisted_kafka.records.batch import BatchHeader
     from twisted_kafka.store.topic import TopicLog
 
 INT32_MAX = 2**31 - 1
@@ -86,10 +88,11 @@ class PartitionLog:
 
     # -- append --------------------------------------------------------------
 
-    def append(self, batch: bytes | bytearray) -> int:
-        """Append one RecordBatch v2 and return its base offset.
+    def append(self, batch: Buffer, header: BatchHeader | None = None) -> Appended:
+        """Append one RecordBatch v2; return its base offset.
 
-        The caller has validated the batch (CRC, codec, ...). Its baseOffset
+        The caller has validated the batch (CRC, codec, ...) and passes the
+        header it parsed doing so (or none: then it is read here). Its baseOffset
         field is replaced by the next offset and the bytes are stored as
         they are. All or nothing: if the write fails the log is unchanged
         and C{KafkaError(KAFKA_STORAGE_ERROR)} is raised. For idempotent
@@ -101,9 +104,14 @@ class PartitionLog:
             state error (see L{twisted_kafka.store.producers}).
         """
         n = len(batch)
-        if n < HEADER_SIZE:
-            raise KafkaError(ErrorCode.CORRUPT_MESSAGE, f"record batch of {n} bytes is shorter than its header")
-        (_, length, _, magic, _, _, delta, _, max_ts, producer_id, epoch, base_seq, _) = _unpack_header(batch)
+        fields: tuple[int, ...]
+        if header is None:
+            if n < HEADER_SIZE:
+                raise KafkaError(ErrorCode.CORRUPT_MESSAGE, f"record batch of {n} bytes is shorter than its header")
+            fields = _unpack_header(batch)
+        else:
+            fields = header
+        (_, length, _, magic, _, _, delta, _, max_ts, producer_id, epoch, base_seq, _) = fields
         if magic != MAGIC_V2 or length + LOG_OVERHEAD != n or delta < 0:
             raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "not a single record batch v2")
         topic = self.topic
@@ -117,7 +125,7 @@ class PartitionLog:
         if producer_id >= 0:
             duplicate = self._producers.check(producer_id, epoch, base_seq, delta)
             if duplicate is not None:
-                return duplicate
+                return Appended(duplicate, -1)
         segment = self._active
         offset = self.high_watermark
         if segment.size:
@@ -144,7 +152,7 @@ class PartitionLog:
         if self._watchers:
             for callback in tuple(self._watchers):
                 callback()
-        return offset
+        return Appended(offset, -1)
 
     def _roll(self) -> Segment:
         """Seal the active segment and start a new one at the high watermark."""

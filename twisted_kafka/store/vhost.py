@@ -23,6 +23,7 @@ from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.store import metafile
 from twisted_kafka.store.recovery import DELETED_SUFFIX, remove_path
 from twisted_kafka.store.runtime import StoreRuntime
+from twisted_kafka.store.partition import PartitionLog
 from twisted_kafka.store.topic import TOPIC_SUFFIX, TopicLog, load_metadata, metadata_path, partition_dir
 
 #: Kafka's limit on topic name length.
@@ -220,7 +221,7 @@ class VhostStore:
         for path in doomed:
             self._runtime.in_background(remove_path, path)
 
-    def partitions(self) -> list:
+    def partitions(self) -> list[PartitionLog]:
         """Every partition of every topic (for the retention sweep)."""
         return [p for topic in self.topics() for p in topic.partitions]
 
