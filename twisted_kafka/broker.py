@@ -14,6 +14,7 @@ from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.groups.coordinator import GroupCoordinator
 from twisted_kafka.server.registry import ResponderRegistry
 from twisted_kafka.store.interfaces import IStore, ITopic, IVhost
+from twisted_kafka.store.vhost import INTERNAL_PREFIX, is_internal
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IReactorTime
@@ -22,8 +23,6 @@ if TYPE_CHECKING:
 
 #: This broker's node id in Metadata and everywhere a node is named.
 NODE_ID = 0
-#: Names of internal stream queues (committed offsets) start with this.
-INTERNAL_PREFIX = "__"
 
 
 class Broker:
@@ -65,7 +64,7 @@ class Broker:
         existing = vhost.topic(name)
         if existing is not None:
             return existing
-        if name.startswith(INTERNAL_PREFIX):
+        if is_internal(name):
             raise KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION,
                              f"topic names starting with {INTERNAL_PREFIX!r} are reserved "
                              "for the broker's internal stream queues")

@@ -164,11 +164,13 @@ class ProduceTests(SynchronousTestCase):
         self.assertIsInstance(reply, dict)
 
     def test_log_append_time(self) -> None:
-        """A LogAppendTime topic rewrites the timestamp and reports it."""
+        """A LogAppendTime topic rewrites the timestamp (the store clock's) and reports it."""
         self.topic.set_configs({"message.timestamp.type": "LogAppendTime"})
+        self.broker.reactor.advance(1_700_000_123.456)  # type: ignore[attr-defined]
         got = partitions_of(self.produce(9, produce_request({0: batch(2)})))
         append_time = got[0]["log_append_time_ms"]
         self.assertGreater(append_time, 1_700_000_000_000)
+        self.assertEqual(append_time, 1_700_000_123_456)
         stored = self.topic.partitions[0].read(0, 1 << 20)
         header = parse_header(stored)
         self.assertEqual(header.max_timestamp, append_time)

@@ -134,6 +134,38 @@ class AppendReadTests(StoreTestMixin, SynchronousTestCase):
         self.assertEqual(e.exception.code, ErrorCode.MESSAGE_TOO_LARGE)
         self.assertEqual(self.log.high_watermark, 0)
 
+    def test_too_large_message(self) -> None:
+        """MESSAGE_TOO_LARGE names the size, the limit and the topic (Produce answers it)."""
+        self.topic.set_configs({"max.message.bytes": "500"})
+        batch = make_batch(1, value_size=600)
+        with self.assertRaises(KafkaError) as e:
+            self.log.append(batch)
+        self.assertEqual(
+            e.exception.message, f"record batch of {len(batch)} bytes exceeds max.message.bytes 500 of topic 't'"
+        )
+
+    def test_validated_header(self) -> None:
+        """With the header the records layer parsed, the batch is stored as without it (from a memoryview too)."""
+        batch = make_batch(3)
+        [(_, _, header)] = split_batches(batch)
+        self.assertEqual(self.log.append(memoryview(batch), header), (0, -1))
+        self.assertEqual(self.log.append(batch), (3, -1))
+        self.assertEqual(self.log.read(0, 1), as_stored(batch, 0))
+        self.assertEqual(self.log.read(3, 1), as_stored(batch, 3))
+
+    def test_log_append_time(self) -> None:
+        """A LogAppendTime topic's batches get the store clock's time; the caller's bytes are not changed."""
+        self.topic.set_configs({"message.timestamp.type": "LogAppendTime"})
+        self.clock.advance(12.3456)
+        now_ms = int(self.clock.seconds() * 1000)
+        batch = make_batch(2)
+        appended = self.log.append(memoryview(batch))
+        self.assertEqual(appended, (0, now_ms))
+        self.assertEqual(batch, make_batch(2))
+        [(_, _, header)] = split_batches(self.log.read(0, 1))
+        self.assertEqual((header.max_timestamp, header.timestamp_type), (now_ms, 1))
+        self.assertEqual(self.log.max_timestamp(), (0, now_ms))
+
     def test_bytearray_append(self) -> None:
         """A bytearray batch is accepted and left unchanged."""
         batch = bytearray(make_batch(2))

@@ -8,7 +8,7 @@ import os
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_kafka.errors import ErrorCode, KafkaError
-from twisted_kafka.store.vhost import validate_topic_name
+from twisted_kafka.store.vhost import is_internal, validate_topic_name
 
 from .helpers import StoreTestMixin, make_batch
 
@@ -32,6 +32,14 @@ class TopicNameTests(SynchronousTestCase):
             self.assertEqual(self._code(name), ErrorCode.INVALID_TOPIC_EXCEPTION)
 
 
+    def test_internal(self) -> None:
+        """Names starting with C{__} are the broker's internal stream queues; others are not."""
+        self.assertTrue(is_internal("__consumer_offsets"))
+        self.assertTrue(is_internal("__"))
+        self.assertFalse(is_internal("_single"))
+        self.assertFalse(is_internal("a__b"))
+
+
 class VhostTests(StoreTestMixin, SynchronousTestCase):
     """Creating, finding and deleting topics."""
 
@@ -45,6 +53,23 @@ class VhostTests(StoreTestMixin, SynchronousTestCase):
         with self.assertRaises(KafkaError) as e:
             f(*args, **kwargs)
         return e.exception.code
+
+    def test_check_new_name(self) -> None:
+        """A new name must be legal and not taken; checking creates nothing."""
+        self.vhost.create_topic("taken", 1)
+        self.vhost.check_new_name("free")
+        self.assertIsNone(self.vhost.topic("free"))
+        self.assertEqual(self._code(self.vhost.check_new_name, "a b"), ErrorCode.INVALID_TOPIC_EXCEPTION)
+        self.assertEqual(self._code(self.vhost.check_new_name, "taken"), ErrorCode.TOPIC_ALREADY_EXISTS)
+
+    def test_bad_partition_count(self) -> None:
+        """Zero or fewer partitions (other than -1, the default) is INVALID_PARTITIONS with Kafka's message."""
+        for count in (0, -2):
+            with self.assertRaises(KafkaError) as e:
+                self.vhost.create_topic("t", count)
+            self.assertEqual(e.exception.code, ErrorCode.INVALID_PARTITIONS)
+            self.assertEqual(e.exception.message, "Number of partitions was set to an invalid non-positive value.")
+        self.assertEqual(self.vhost.create_topic("t", -1).num_partitions, 1)
 
     def test_create_and_list(self) -> None:
         """Topics are listed sorted by name and found by name and by id."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Hashable, Iterable, Sequence, TypeVar
 
 from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.store.vhost import is_internal
 
 #: The only replication factor a partition can have here.
 REPLICATION_FACTOR = 1
@@ -77,11 +78,6 @@ def too_many_partitions() -> KafkaError:
     """Return Kafka's error for a request creating more than L{MAX_PARTITIONS_PER_REQUEST}."""
     return KafkaError(ErrorCode.POLICY_VIOLATION,
                       "Excessively large number of partitions per request.")
-
-
-def is_internal(name: str) -> bool:
-    """Return whether topic C{name} is an internal stream queue."""
-    return name.startswith("__")
 
 
 def check_not_internal(name: str, what: str) -> None:

@@ -29,14 +29,14 @@ from typing import Any
 from twisted_kafka import topic_config
 from twisted_kafka.apis.assignments import (
     MAX_PARTITIONS_PER_REQUEST, REPLICATION_FACTOR, check_replicas, check_replication_factor,
-    duplicates, is_internal, too_many_partitions,
+    duplicates, too_many_partitions,
 )
 from twisted_kafka.apis.config_values import topic_config_values
 from twisted_kafka.apis.partitions import NULL_TOPIC_ID
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
-from twisted_kafka.store.vhost import validate_topic_name
+from twisted_kafka.store.vhost import is_internal
 
 API_KEY = 19
 MIN_VERSION = 2
@@ -75,8 +75,10 @@ def requested_configs(wanted: dict) -> dict[str, str]:
 def partition_count(wanted: dict, node_id: int, default_partitions: int) -> int:
     """Return how many partitions the requested topic gets.
 
-    @raise KafkaError: INVALID_REQUEST, INVALID_REPLICA_ASSIGNMENT,
-        INVALID_PARTITIONS or INVALID_REPLICATION_FACTOR.
+    The count itself is checked by the store.
+
+    @raise KafkaError: INVALID_REQUEST, INVALID_REPLICA_ASSIGNMENT or
+        INVALID_REPLICATION_FACTOR.
     """
     assignments = wanted["assignments"]
     if assignments:
@@ -102,27 +104,24 @@ def partition_count(wanted: dict, node_id: int, default_partitions: int) -> int:
                              "partitions should be a consecutive 0-based integer sequence")
         return len(seen)
     check_replication_factor(wanted["replication_factor"])
-    count = wanted["num_partitions"]
-    if count == -1:
-        return default_partitions
-    if count < 1:
-        raise KafkaError(ErrorCode.INVALID_PARTITIONS,
-                         "Number of partitions was set to an invalid non-positive value.")
-    return count
+    count: int = wanted["num_partitions"]
+    return default_partitions if count == -1 else count
 
 
 def create_topic(vhost: Any, wanted: dict, node_id: int, default_partitions: int,
                  validate_only: bool) -> Any:
     """Create (or with C{validate_only} only check) one requested topic.
 
+    The store validates the name, the configs and the partition count
+    (L{twisted_kafka.store.vhost.VhostStore.create_topic}); this adds the
+    request's own rules in Kafka's order.
+
     @return: the new topic (with C{validate_only}: a topic object with no
         partitions whose C{num_partitions} says how many it would have).
     @raise KafkaError: the topic's error.
     """
     name = wanted["name"]
-    validate_topic_name(name)
-    if vhost.topic(name) is not None:
-        raise KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, f"Topic '{name}' already exists.")
+    vhost.check_new_name(name)
     if is_internal(name):
         raise KafkaError(ErrorCode.POLICY_VIOLATION,
                          f"Topic names starting with '__' are reserved for the broker's "

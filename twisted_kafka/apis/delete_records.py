@@ -14,11 +14,11 @@ no followers to wait for.
 
 from __future__ import annotations
 
-from twisted_kafka.apis.assignments import is_internal
 from twisted_kafka.apis.partitions import find_partition, find_topic
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
+from twisted_kafka.store.vhost import is_internal
 
 API_KEY = 21
 MIN_VERSION = 0

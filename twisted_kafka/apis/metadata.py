@@ -23,7 +23,7 @@ from typing import Any
 from twisted_kafka.apis.authorized import CLUSTER_OPERATIONS, NOT_REQUESTED, TOPIC_OPERATIONS
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.server.context import RequestContext
-from twisted_kafka.store.vhost import validate_topic_name
+from twisted_kafka.store.vhost import is_internal, validate_topic_name
 from twisted_kafka.server.registry import ResponderRegistry
 
 API_KEY = 3
@@ -50,7 +50,7 @@ def topic_entry(topic: Any, node_id: int, include_operations: bool) -> dict:
         "error_code": ErrorCode.NONE,
         "name": topic.name,
         "topic_id": topic.topic_id,
-        "is_internal": topic.name.startswith("__"),
+        "is_internal": is_internal(topic.name),
         "partitions": [
             {
                 "error_code": ErrorCode.NONE,
@@ -95,7 +95,7 @@ def respond(request: dict, context: RequestContext) -> dict:
     topics: list[dict] = []
     if requested is None:
         for topic in vhost.topics():
-            if not topic.name.startswith("__"):
+            if not is_internal(topic.name):
                 topics.append(topic_entry(topic, node_id, include_ops))
     else:
         for wanted in requested:

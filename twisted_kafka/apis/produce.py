@@ -12,10 +12,10 @@ Per partition, in order: the topic is resolved (auto-created when allowed;
 internal stream queues, named C{__...}, refuse appends from clients),
 the records are checked by L{twisted_kafka.records.batch.validate_produce_records}
 (one RecordBatch v2, header, CRC-32C and, with C{record_validation = full},
-every record), the batch size against the topic's C{max.message.bytes}, zstd
-against the request version (v7+), then LogAppendTime topics get their
-timestamp rewritten and the batch is appended.  Idempotent producers'
-sequence checks happen in the store's append, all or nothing.
+every record; zstd against the request version, v7+), then the batch and its
+validated header go to the store's append, which owns acceptance: the
+topic's C{max.message.bytes}, the LogAppendTime stamp, idempotent
+producers' sequence checks, all or nothing.
 
 acks=0 gets no response (and a request with an error closes the connection,
 as Kafka does, so the producer notices); acks=1 is answered after the append;
@@ -24,15 +24,14 @@ acks=-1 after the store's group-committed fsync covers the data.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from twisted_kafka.broker import INTERNAL_PREFIX
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.records import batch as record_batch
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
 from twisted_kafka.server.reply import AfterSync, CloseAfter
+from twisted_kafka.store.vhost import is_internal
 
 API_KEY = 0
 MIN_VERSION = 0
@@ -79,12 +78,12 @@ class _TopicLookup:
             topic = vhost.topic_by_id(topic_data.get("topic_id", _NULL_ID))
             if topic is None:
                 raise KafkaError(ErrorCode.UNKNOWN_TOPIC_ID, "unknown topic id")
-            if topic.name.startswith(INTERNAL_PREFIX):
+            if is_internal(topic.name):
                 raise KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION,
                                  f"cannot append to internal topic {topic.name!r}")
             return topic
         name = topic_data["name"]
-        if name.startswith(INTERNAL_PREFIX):
+        if is_internal(name):
             raise KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION,
                              f"cannot append to internal topic {name!r}")
         topic = vhost.topic(name)
@@ -101,27 +100,16 @@ def append_partition(topic: Any, index: int, records: bytes | bytearray | memory
                          f"partition {index} of topic {topic.name!r} does not exist")
     if not records:
         raise KafkaError(ErrorCode.INVALID_RECORD, "produce request without records")
-    max_bytes = topic.max_message_bytes
-    if len(records) > max_bytes:
-        raise KafkaError(ErrorCode.MESSAGE_TOO_LARGE,
-                         f"record batch of {len(records)} bytes exceeds max.message.bytes "
-                         f"{max_bytes} of topic {topic.name!r}")
-    record_batch.validate_produce_records(
+    [(_, _, header)] = record_batch.validate_produce_records(
         records, full=full_validation, max_decompressed=max_decompressed,
         produce_version=version)
-    log_append_time = -1
-    if topic.message_timestamp_type == "LogAppendTime":
-        log_append_time = int(time.time() * 1000)
-        buf = bytearray(records)
-        record_batch.set_log_append_time(buf, 0, log_append_time)
-        records = buf
     partition = topic.partitions[index]
-    base_offset = partition.append(records).base_offset
+    appended = partition.append(records, header)
     return {
         "index": index,
         "error_code": ErrorCode.NONE,
-        "base_offset": base_offset,
-        "log_append_time_ms": log_append_time,
+        "base_offset": appended.base_offset,
+        "log_append_time_ms": appended.log_append_time_ms,
         "log_start_offset": partition.log_start_offset,
         "record_errors": [],
         "error_message": None,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from twisted.logger import Logger
 
 from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.records.batch import set_log_append_time
 from twisted_kafka.store import metafile
 from twisted_kafka.store.batch_header import HEADER, HEADER_SIZE, LOG_OVERHEAD, MAGIC_V2
 from twisted_kafka.store.interfaces import Appended, Buffer
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
     from twisted_kafka.store.topic import TopicLog
 
 INT32_MAX = 2**31 - 1
+
+#: The C{message.timestamp.type} under which the store stamps each batch.
+LOG_APPEND_TIME = "LogAppendTime"
 
 #: Segments deleted per retention step before yielding to the reactor.
 MAX_DELETIONS_PER_STEP = 32
@@ -89,15 +93,20 @@ class PartitionLog:
     # -- append --------------------------------------------------------------
 
     def append(self, batch: Buffer, header: BatchHeader | None = None) -> Appended:
-        """Append one RecordBatch v2; return its base offset.
+        """Accept one RecordBatch v2 under the topic's rules and append it.
 
         The caller has validated the batch (CRC, codec, ...) and passes the
-        header it parsed doing so (or none: then it is read here). Its baseOffset
+        header it parsed doing so (or none: then it is read here). The store
+        owns acceptance: it applies C{max.message.bytes} and, on a
+        C{LogAppendTime} topic, stamps the batch with the store clock's time
+        (on a copy: C{batch} is never changed). Its baseOffset
         field is replaced by the next offset and the bytes are stored as
         they are. All or nothing: if the write fails the log is unchanged
         and C{KafkaError(KAFKA_STORAGE_ERROR)} is raised. For idempotent
         producers a retry of one of the last five batches returns its
         original base offset and stores nothing.
+
+        @return: the base offset, and the LogAppendTime stamped (or -1).
 
         @raise KafkaError: C{CORRUPT_MESSAGE} (not a single v2 batch),
             C{MESSAGE_TOO_LARGE}, C{KAFKA_STORAGE_ERROR}, or a producer
@@ -118,14 +127,22 @@ class PartitionLog:
         if n > topic.max_message_bytes:
             raise KafkaError(
                 ErrorCode.MESSAGE_TOO_LARGE,
-                f"record batch of {n} bytes exceeds max.message.bytes ({topic.max_message_bytes})",
+                f"record batch of {n} bytes exceeds max.message.bytes {topic.max_message_bytes}"
+                f" of topic {topic.name!r}",
             )
         if self._failed is not None:
             raise KafkaError(self._failed.code, self._failed.message)
+        log_append_time = -1
+        if topic.message_timestamp_type == LOG_APPEND_TIME:
+            log_append_time = max_ts = int(self._seconds() * 1000)
         if producer_id >= 0:
             duplicate = self._producers.check(producer_id, epoch, base_seq, delta)
             if duplicate is not None:
-                return Appended(duplicate, -1)
+                return Appended(duplicate, log_append_time)
+        if log_append_time >= 0:
+            stamped = bytearray(batch)
+            set_log_append_time(stamped, 0, log_append_time)
+            batch = stamped
         segment = self._active
         offset = self.high_watermark
         if segment.size:
@@ -152,7 +169,7 @@ class PartitionLog:
         if self._watchers:
             for callback in tuple(self._watchers):
                 callback()
-        return Appended(offset, -1)
+        return Appended(offset, log_append_time)
 
     def _roll(self) -> Segment:
         """Seal the active segment and start a new one at the high watermark."""

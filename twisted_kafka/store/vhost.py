@@ -28,6 +28,9 @@ from twisted_kafka.store.topic import TOPIC_SUFFIX, TopicLog, load_metadata, met
 
 #: Kafka's limit on topic name length.
 MAX_TOPIC_NAME_LENGTH = 249
+#: Names of the broker's internal stream queues (the committed offsets log)
+#: start with this: clients may not create, delete, grow or append to them.
+INTERNAL_PREFIX = "__"
 
 _LEGAL_TOPIC_NAME = re.compile(r"^[a-zA-Z0-9._-]+$")
 _PARTITION_DIR = re.compile(r"^(.+)-(\d+)$")
@@ -64,6 +67,11 @@ def validate_topic_name(name: str) -> None:
             f'Topic name "{name}" is illegal, it contains a character other than ASCII alphanumerics,'
             " '.', '_' and '-'",
         )
+
+
+def is_internal(name: str) -> bool:
+    """Whether topic C{name} is reserved for an internal stream queue (see L{INTERNAL_PREFIX})."""
+    return name.startswith(INTERNAL_PREFIX)
 
 
 def _collision_key(name: str) -> str:
@@ -140,6 +148,18 @@ class VhostStore:
         """The topic with id C{topic_id} (16 raw bytes), if it exists."""
         return self._by_id.get(topic_id)
 
+    def check_new_name(self, name: str) -> None:
+        """Check that a topic called C{name} may be created: a legal name, not taken yet.
+
+        CreateTopics asks this first, as Kafka checks names and existence
+        before a request's configs and layout; L{create_topic} asks it too.
+
+        @raise KafkaError: C{INVALID_TOPIC_EXCEPTION}, C{TOPIC_ALREADY_EXISTS}.
+        """
+        validate_topic_name(name)
+        if name in self._topics:
+            raise KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, f"Topic '{name}' already exists.")
+
     def create_topic(
         self,
         name: str,
@@ -155,9 +175,7 @@ class VhostStore:
         @raise KafkaError: C{INVALID_TOPIC_EXCEPTION}, C{TOPIC_ALREADY_EXISTS},
             C{INVALID_PARTITIONS}, C{INVALID_CONFIG}, C{KAFKA_STORAGE_ERROR}.
         """
-        validate_topic_name(name)
-        if name in self._topics:
-            raise KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, f"Topic '{name}' already exists.")
+        self.check_new_name(name)
         colliding = self._collisions.get(_collision_key(name))
         if colliding is not None:
             raise KafkaError(
@@ -166,7 +184,9 @@ class VhostStore:
         if num_partitions == -1:
             num_partitions = self._runtime.config.num_partitions
         if num_partitions < 1:
-            raise KafkaError(ErrorCode.INVALID_PARTITIONS, "Number of partitions must be larger than 0.")
+            raise KafkaError(
+                ErrorCode.INVALID_PARTITIONS, "Number of partitions was set to an invalid non-positive value."
+            )
         overrides = topic_config.validate(configs or {})
         topic = TopicLog(self.directory, name, uuid.uuid4().bytes, overrides, self._runtime)
         topic.planned_partitions = num_partitions
