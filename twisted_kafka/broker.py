@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.groups.coordinator import GroupCoordinator
+from twisted_kafka.server.authorizer import AllowEverything, Authorizer
 from twisted_kafka.server.registry import ResponderRegistry
 from twisted_kafka.store.interfaces import IStore, ITopic, IVhost
 from twisted_kafka.store.vhost import INTERNAL_PREFIX, is_internal
@@ -36,10 +37,13 @@ class Broker:
     @ivar groups: the L{GroupCoordinator} of every consumer group (a service
         to start after the store).
     @ivar node_id: this broker's node id.
+    @ivar authorizer: decides what each request may do (allows everything
+        until ACLs exist).
     """
 
     def __init__(self, config: BrokerConfig, store: IStore, reactor: IReactorTime,
-                 registry: ResponderRegistry | None = None) -> None:
+                 registry: ResponderRegistry | None = None,
+                 authorizer: Authorizer | None = None) -> None:
         self.config = config
         self.store = store
         self.reactor = reactor
@@ -49,6 +53,7 @@ class Broker:
 
             registry = build_registry()
         self.registry = registry
+        self.authorizer: Authorizer = authorizer if authorizer is not None else AllowEverything()
         self.groups = GroupCoordinator(store, reactor, config)
 
     def auto_create_topic(self, vhost: IVhost, name: str) -> ITopic:

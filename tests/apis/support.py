@@ -12,6 +12,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted_kafka.broker import Broker
 from twisted_kafka.config import BrokerConfig
 from twisted_kafka.protocol import messages
+from twisted_kafka.server.authorizer import ANONYMOUS, access_for
 from twisted_kafka.server.context import RequestContext
 
 
@@ -57,7 +58,8 @@ def call(broker: Broker, api_key: int, version: int, request: dict,
     """Encode C{request}, decode it as the server would, and call the responder.
 
     Going through the codec both ways makes the test see exactly the fields
-    the version carries.
+    the version carries; the broker's authorizer is asked as the dispatcher
+    asks it.
     """
     data = messages.request_encoder(api_key, version)(request)
     decoded = messages.request_decoder(api_key, version)(data, 0)
@@ -67,6 +69,7 @@ def call(broker: Broker, api_key: int, version: int, request: dict,
         broker=broker, vhost=broker.store.vhost(vhost),
         api_version=version, client_id="test", peer="test:1",
         advertised_host="127.0.0.1", advertised_port=9092,
+        access=access_for(broker.authorizer, ANONYMOUS, served.needs, decoded),
     )
     return served.responder(decoded, context)
 

@@ -7,7 +7,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from tests.apis.support import call, make_broker, roundtrip
 from twisted_kafka.apis import describe_cluster
-from twisted_kafka.apis.authorized import CLUSTER_OPERATIONS, NOT_REQUESTED
+from twisted_kafka.apis.support.authorized_operations import CLUSTER_OPERATIONS, NOT_REQUESTED
 from twisted_kafka.errors import ErrorCode
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from twisted.trial.unittest import SynchronousTestCase
 
 from tests.apis.support import call, make_broker, roundtrip
-from twisted_kafka.apis.authorized import GROUP_OPERATIONS, NOT_REQUESTED
+from twisted_kafka.apis.support.authorized_operations import GROUP_OPERATIONS, NOT_REQUESTED
 from twisted_kafka.errors import ErrorCode
 from twisted_kafka.groups.settings import GroupSettings
 from twisted_kafka.protocol import messages

@@ -82,15 +82,20 @@ def read_responses(data: bytes) -> list[tuple[int, bytes]]:
 class ConnectionTestMixin:
     """Builds a connection over a StringTransport with test responders."""
 
-    def connect(self, registry: ResponderRegistry, **kafka: Any) -> tuple[Any, StringTransport]:
-        """Return a connected L{KafkaConnection} and its transport."""
+    def connect(self, registry: ResponderRegistry, authorizer: Any = None,
+                **kafka: Any) -> tuple[Any, StringTransport]:
+        """Return a connected L{KafkaConnection} and its transport.
+
+        @param authorizer: the broker's authorizer (the default allows all).
+        @param kafka: overrides of L{KafkaConfig} fields.
+        """
         import dataclasses
 
         config = BrokerConfig()
         config = dataclasses.replace(config, kafka=dataclasses.replace(config.kafka, **kafka))
         self.clock = Clock()
         self.store = _Store()
-        broker = Broker(config, self.store, self.clock, registry=registry)
+        broker = Broker(config, self.store, self.clock, registry=registry, authorizer=authorizer)
         protocol = KafkaServerFactory(broker).buildProtocol(None)
         transport = StringTransport()
         protocol.makeConnection(transport)

@@ -39,6 +39,8 @@ from twisted_kafka.apis.assignments import check_not_internal, duplicates
 from twisted_kafka.apis.broker_configs import broker_config_values
 from twisted_kafka.apis.config_values import ConfigValue, topic_config_values
 from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.apis.support.topics import topic_refused
+from twisted_kafka.server.authorizer import CLUSTER_NAME, AclOperation, Need, ResourceType
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
 from twisted_kafka.store.vhost import validate_topic_name
@@ -98,6 +100,37 @@ def find_topic(vhost: Any, name: str) -> Any:
     return topic
 
 
+def check_access(resource: dict, context: RequestContext) -> None:
+    """Refuse a topic or broker resource the request may not use.
+
+    Broker configs are authorized on the cluster, as in Kafka.
+
+    @raise KafkaError: TOPIC_AUTHORIZATION_FAILED or CLUSTER_AUTHORIZATION_FAILED.
+    """
+    resource_type = resource["resource_type"]
+    if resource_type == TOPIC:
+        if context.access.refused(ResourceType.TOPIC, resource["resource_name"]):
+            raise topic_refused(resource["resource_name"])
+    elif resource_type == BROKER:
+        if context.access.refused(ResourceType.CLUSTER, CLUSTER_NAME):
+            raise KafkaError(ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+                             "not authorized to access the broker's configs")
+
+
+def _needs(operation: AclOperation) -> tuple[Need, ...]:
+    """Return the needs of a configs API: C{operation} on its topics and the cluster."""
+
+    def topics(request: dict) -> list[str]:
+        return [r["resource_name"] for r in request["resources"] if r["resource_type"] == TOPIC]
+
+    def cluster(request: dict) -> list[str]:
+        return [CLUSTER_NAME] if any(r["resource_type"] == BROKER
+                                     for r in request["resources"]) else []
+
+    return (Need(ResourceType.TOPIC, operation, topics),
+            Need(ResourceType.CLUSTER, operation, cluster))
+
+
 def _result(resource: dict, error: KafkaError | None = None) -> dict:
     return {
         "error_code": error.code if error else ErrorCode.NONE,
@@ -114,6 +147,7 @@ def described_values(resource: dict, context: RequestContext) -> list[ConfigValu
     broker = context.broker
     resource_type = resource["resource_type"]
     name = resource["resource_name"]
+    check_access(resource, context)
     if resource_type == TOPIC:
         values = topic_config_values(find_topic(context.vhost, name).configs, broker.config.store)
     elif resource_type == BROKER:
@@ -237,6 +271,7 @@ def _alter(request: dict, context: RequestContext,
             if (resource["resource_type"], resource["resource_name"]) in twice:
                 raise KafkaError(ErrorCode.INVALID_REQUEST,
                                  "Each resource must appear at most once.")
+            check_access(resource, context)
             check_configs(resource["configs"], null_allowed)
             if resource["resource_type"] == BROKER:
                 refuse_broker_change(resource, context.broker.node_id)
@@ -272,7 +307,9 @@ def incremental_alter(request: dict, context: RequestContext) -> dict:
 
 def register(registry: ResponderRegistry) -> None:
     """Serve DescribeConfigs, AlterConfigs and IncrementalAlterConfigs."""
-    registry.register(DESCRIBE_CONFIGS, "DescribeConfigs", 1, 4, describe)
-    registry.register(ALTER_CONFIGS, "AlterConfigs", 0, 2, alter)
+    registry.register(DESCRIBE_CONFIGS, "DescribeConfigs", 1, 4, describe,
+                      _needs(AclOperation.DESCRIBE_CONFIGS))
+    registry.register(ALTER_CONFIGS, "AlterConfigs", 0, 2, alter,
+                      _needs(AclOperation.ALTER_CONFIGS))
     registry.register(INCREMENTAL_ALTER_CONFIGS, "IncrementalAlterConfigs", 0, 1,
-                      incremental_alter)
+                      incremental_alter, _needs(AclOperation.ALTER_CONFIGS))

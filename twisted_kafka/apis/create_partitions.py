@@ -21,6 +21,8 @@ from twisted_kafka.apis.assignments import (
     too_many_partitions,
 )
 from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.apis.support.topics import topic_need, topic_refused
+from twisted_kafka.server.authorizer import AclOperation, ResourceType
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
 
@@ -75,6 +77,8 @@ def respond(request: dict, context: RequestContext) -> dict:
         if wanted["name"] in twice:
             continue
         try:
+            if context.access.refused(ResourceType.TOPIC, wanted["name"]):
+                raise topic_refused(wanted["name"])
             add_partitions(context.vhost, wanted, context.broker.node_id,
                            request["validate_only"])
         except KafkaError as e:
@@ -88,4 +92,5 @@ def respond(request: dict, context: RequestContext) -> dict:
 
 def register(registry: ResponderRegistry) -> None:
     """Serve CreatePartitions."""
-    registry.register(API_KEY, "CreatePartitions", MIN_VERSION, MAX_VERSION, respond)
+    registry.register(API_KEY, "CreatePartitions", MIN_VERSION, MAX_VERSION, respond,
+                      (topic_need(AclOperation.ALTER),))

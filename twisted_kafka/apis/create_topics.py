@@ -32,7 +32,9 @@ from twisted_kafka.apis.assignments import (
     duplicates, too_many_partitions,
 )
 from twisted_kafka.apis.config_values import topic_config_values
-from twisted_kafka.apis.partitions import NULL_TOPIC_ID
+from twisted_kafka.apis.support.topics import NULL_TOPIC_ID, topic_refused
+from twisted_kafka.server.authorizer import (
+    CLUSTER_NAME, AclOperation, Need, ResourceType, cluster)
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
@@ -160,6 +162,9 @@ def respond(request: dict, context: RequestContext) -> dict:
         if wanted["name"] in twice:
             continue
         try:
+            if (context.access.refused(ResourceType.CLUSTER, CLUSTER_NAME)
+                    and context.access.refused(ResourceType.TOPIC, wanted["name"])):
+                raise topic_refused(wanted["name"])
             topic = create_topic(context.vhost, wanted, broker.node_id, default_partitions,
                                  request["validate_only"])
         except KafkaError as e:
@@ -181,4 +186,7 @@ def respond(request: dict, context: RequestContext) -> dict:
 
 def register(registry: ResponderRegistry) -> None:
     """Serve CreateTopics."""
-    registry.register(API_KEY, "CreateTopics", MIN_VERSION, MAX_VERSION, respond)
+    # Kafka: Create on the cluster, or else on each topic.
+    registry.register(API_KEY, "CreateTopics", MIN_VERSION, MAX_VERSION, respond,
+                      (Need(ResourceType.CLUSTER, AclOperation.CREATE, cluster),
+                       Need(ResourceType.TOPIC, AclOperation.CREATE)))

@@ -14,8 +14,9 @@ no followers to wait for.
 
 from __future__ import annotations
 
-from twisted_kafka.apis.partitions import find_partition, find_topic
+from twisted_kafka.apis.support.topics import RequestedTopic, topic_need
 from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.server.authorizer import AclOperation
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
 from twisted_kafka.store.vhost import is_internal
@@ -27,24 +28,19 @@ MAX_VERSION = 2
 
 def respond(request: dict, context: RequestContext) -> dict:
     """Answer a DeleteRecords request."""
-    vhost = context.vhost
     topics_out = []
     for wanted in request["topics"]:
         partitions_out: list[dict] = []
         topics_out.append({"name": wanted["name"], "partitions": partitions_out})
-        try:
-            topic = find_topic(vhost, wanted["name"])
-            if is_internal(topic.name):
-                raise KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION,
-                                 f"Cannot delete records of internal topic {topic.name}")
-        except KafkaError as e:
-            topic, topic_error = None, e.code
+        topic = RequestedTopic(context, wanted["name"])
+        if topic.topic is not None and is_internal(topic.topic.name):
+            topic.topic, topic.error = None, KafkaError(
+                ErrorCode.INVALID_TOPIC_EXCEPTION,
+                f"Cannot delete records of internal topic {wanted['name']}")
         for p in wanted["partitions"]:
             index = p["partition_index"]
             try:
-                if topic is None:
-                    raise KafkaError(topic_error)
-                low_watermark = find_partition(topic, index).delete_records(p["offset"])
+                low_watermark = topic.partition(index).delete_records(p["offset"])
             except KafkaError as e:
                 partitions_out.append(
                     {"partition_index": index, "low_watermark": -1, "error_code": e.code})
@@ -56,4 +52,5 @@ def respond(request: dict, context: RequestContext) -> dict:
 
 def register(registry: ResponderRegistry) -> None:
     """Serve DeleteRecords."""
-    registry.register(API_KEY, "DeleteRecords", MIN_VERSION, MAX_VERSION, respond)
+    registry.register(API_KEY, "DeleteRecords", MIN_VERSION, MAX_VERSION, respond,
+                      (topic_need(AclOperation.DELETE),))

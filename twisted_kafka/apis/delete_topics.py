@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from twisted_kafka.apis.assignments import check_not_internal, duplicates
-from twisted_kafka.apis.partitions import NULL_TOPIC_ID
+from twisted_kafka.apis.support.topics import NULL_TOPIC_ID, topic_refused
+from twisted_kafka.server.authorizer import ALLOW_ALL, AclOperation, Need, RequestAccess, ResourceType
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
@@ -37,11 +38,13 @@ def _wanted(request: dict, version: int) -> list[tuple[str | None, bytes]]:
     return [(name, NULL_TOPIC_ID) for name in request["topic_names"]]
 
 
-def delete_topic(vhost: Any, name: str | None, topic_id: bytes) -> dict:
+def delete_topic(vhost: Any, name: str | None, topic_id: bytes,
+                 access: RequestAccess = ALLOW_ALL) -> dict:
     """Delete the topic named C{name}, or with id C{topic_id}; return its result entry.
 
+    @param access: what the request may do (Topic/Delete).
     @raise KafkaError: for a request naming no topic, both a name and an id,
-        an unknown topic or an internal one.
+        a topic the request may not delete, an unknown topic or an internal one.
     """
     if name is not None and topic_id != NULL_TOPIC_ID:
         raise KafkaError(ErrorCode.INVALID_REQUEST,
@@ -53,7 +56,11 @@ def delete_topic(vhost: Any, name: str | None, topic_id: bytes) -> dict:
         topic = vhost.topic_by_id(topic_id)
         if topic is None:
             raise KafkaError(ErrorCode.UNKNOWN_TOPIC_ID, "This topic id does not exist.")
+        if access.refused(ResourceType.TOPIC, topic.name):
+            raise topic_refused(topic.name)
     else:
+        if access.refused(ResourceType.TOPIC, name):
+            raise topic_refused(name)
         topic = vhost.topic(name)
         if topic is None:
             raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
@@ -81,7 +88,7 @@ def respond(request: dict, context: RequestContext) -> dict:
                                          f"Duplicate topic {what}."))
             continue
         try:
-            responses.append(delete_topic(context.vhost, name, topic_id))
+            responses.append(delete_topic(context.vhost, name, topic_id, context.access))
         except KafkaError as e:
             responses.append(_result(name, topic_id, e.code, e.message))
     # Committed offsets of deleted topics go at once, as in Kafka.
@@ -91,4 +98,11 @@ def respond(request: dict, context: RequestContext) -> dict:
 
 def register(registry: ResponderRegistry) -> None:
     """Serve DeleteTopics."""
-    registry.register(API_KEY, "DeleteTopics", MIN_VERSION, MAX_VERSION, respond)
+    registry.register(API_KEY, "DeleteTopics", MIN_VERSION, MAX_VERSION, respond,
+                      (Need(ResourceType.TOPIC, AclOperation.DELETE, _named),))
+
+
+def _named(request: dict) -> list[str]:
+    if "topic_names" in request:
+        return list(request["topic_names"])
+    return [t["name"] for t in request["topics"] if t.get("name")]

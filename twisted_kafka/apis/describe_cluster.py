@@ -12,9 +12,10 @@ fenced, so C{include_fenced_brokers} changes nothing.
 
 from __future__ import annotations
 
-from twisted_kafka.apis.authorized import CLUSTER_OPERATIONS, NOT_REQUESTED
+from twisted_kafka.apis.support.authorized_operations import CLUSTER_OPERATIONS, NOT_REQUESTED
 from twisted_kafka.apis.metadata import broker_entry
 from twisted_kafka.errors import ErrorCode
+from twisted_kafka.server.authorizer import CLUSTER_NAME, AclOperation, Need, ResourceType, cluster
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
 
@@ -45,6 +46,8 @@ def respond(request: dict, context: RequestContext) -> dict:
     broker = context.broker
     endpoint_type = request.get("endpoint_type", BROKER_ENDPOINTS)
     error = _endpoint_error(context.api_version, endpoint_type)
+    if error is None and context.access.refused(ResourceType.CLUSTER, CLUSTER_NAME):
+        error = ErrorCode.CLUSTER_AUTHORIZATION_FAILED, "not authorized to describe the cluster"
     if error is not None:
         return {
             "throttle_time_ms": 0,
@@ -80,4 +83,5 @@ def respond(request: dict, context: RequestContext) -> dict:
 
 def register(registry: ResponderRegistry) -> None:
     """Serve DescribeCluster."""
-    registry.register(API_KEY, "DescribeCluster", MIN_VERSION, MAX_VERSION, respond)
+    registry.register(API_KEY, "DescribeCluster", MIN_VERSION, MAX_VERSION, respond,
+                      (Need(ResourceType.CLUSTER, AclOperation.DESCRIBE, cluster),))

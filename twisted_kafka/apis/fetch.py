@@ -32,10 +32,11 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from twisted_kafka.apis.partitions import (
-    LEADER_EPOCH, NULL_TOPIC_ID, check_leader_epoch, find_partition, find_topic)
+from twisted_kafka.apis.support.topics import (
+    LEADER_EPOCH, NULL_TOPIC_ID, RequestedTopic, check_leader_epoch, topic_need)
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.records.batch import HEADER_SIZE, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD
+from twisted_kafka.server.authorizer import AclOperation
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
 from twisted_kafka.server.reply import LongPoll
@@ -100,26 +101,19 @@ class FetchAssembly:
         #: Some partition has data this response leaves out (limits).
         self.held_back = False
         self.topics: list[dict] = []
-        vhost = context.vhost
         by_id = context.api_version >= 13
         for t in request["topics"]:
             name = None if by_id else t.get("topic")
             topic_id = t.get("topic_id", NULL_TOPIC_ID)
             outs: list[dict] = []
             self.topics.append({"topic": name or "", "topic_id": topic_id, "partitions": outs})
-            try:
-                topic = find_topic(vhost, name, topic_id)
-                topic_error = None
-            except KafkaError as e:
-                topic, topic_error = None, e.code
+            topic = RequestedTopic(context, name, topic_id)
             for p in t["partitions"]:
                 index = p["partition"]
                 out = _partition_out(index, ErrorCode.NONE, self.read_committed)
                 outs.append(out)
                 try:
-                    if topic_error is not None:
-                        raise KafkaError(topic_error)
-                    partition = find_partition(topic, index)
+                    partition = topic.partition(index)
                     check_leader_epoch(p.get("current_leader_epoch", -1))
                 except KafkaError as e:
                     out["error_code"] = e.code
@@ -224,7 +218,8 @@ def respond(request: dict, context: RequestContext) -> Any:
 
 def register(registry: ResponderRegistry) -> None:
     """Serve Fetch."""
-    registry.register(API_KEY, "Fetch", MIN_VERSION, MAX_VERSION, respond)
+    registry.register(API_KEY, "Fetch", MIN_VERSION, MAX_VERSION, respond,
+                      (topic_need(AclOperation.READ, name="topic"),))
 
 
 __all__ = ["respond", "register", "FetchAssembly", "LEADER_EPOCH"]

@@ -15,6 +15,7 @@ key types get INVALID_REQUEST.
 from __future__ import annotations
 
 from twisted_kafka.errors import ErrorCode
+from twisted_kafka.server.authorizer import AclOperation, Need, ResourceType
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
 
@@ -40,6 +41,10 @@ def _coordinator(key: str, key_type: int, context: RequestContext) -> dict:
             key_type, (ErrorCode.INVALID_REQUEST, f"Unknown coordinator key type {key_type}."))
         return {"key": key, "node_id": -1, "host": "", "port": -1,
                 "error_code": code, "error_message": message}
+    if context.access.refused(ResourceType.GROUP, key):
+        return {"key": key, "node_id": -1, "host": "", "port": -1,
+                "error_code": ErrorCode.GROUP_AUTHORIZATION_FAILED,
+                "error_message": f"not authorized to access group {key!r}"}
     return {"key": key, "node_id": context.broker.node_id, "host": context.advertised_host,
             "port": context.advertised_port, "error_code": ErrorCode.NONE,
             "error_message": None}
@@ -60,4 +65,13 @@ def respond(request: dict, context: RequestContext) -> dict:
 
 def register(registry: ResponderRegistry) -> None:
     """Serve FindCoordinator."""
-    registry.register(API_KEY, "FindCoordinator", MIN_VERSION, MAX_VERSION, respond)
+    registry.register(API_KEY, "FindCoordinator", MIN_VERSION, MAX_VERSION, respond,
+                      (Need(ResourceType.GROUP, AclOperation.DESCRIBE, _group_keys),))
+
+
+def _group_keys(request: dict) -> list[str]:
+    if request.get("key_type", GROUP_KEY) != GROUP_KEY:
+        return []
+    if "coordinator_keys" in request:
+        return list(request["coordinator_keys"])
+    return [request["key"]]

@@ -28,12 +28,13 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from twisted_kafka.apis.authorized import GROUP_OPERATIONS, NOT_REQUESTED
+from twisted_kafka.apis.support.authorized_operations import GROUP_OPERATIONS, NOT_REQUESTED
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.groups.coordinator import VhostGroups
 from twisted_kafka.groups.group import GroupState
 from twisted_kafka.groups.membership import JoinRequest, LeavingMember
 from twisted_kafka.groups.results import JoinResult, SyncResult
+from twisted_kafka.server.authorizer import CLUSTER_NAME, AclOperation, Need, ResourceType, cluster
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
 from twisted_kafka.server.reply import Waiting
@@ -44,12 +45,39 @@ DESCRIBE_GROUPS, LIST_GROUPS, DELETE_GROUPS = 15, 16, 42
 CLASSIC_GROUP_TYPE = "classic"
 
 
-def vhost_groups(context: RequestContext) -> VhostGroups:
+def group_refused(context: RequestContext, group_id: str) -> bool:
+    """Return whether the request may not use group C{group_id}."""
+    return context.access.refused(ResourceType.GROUP, group_id)
+
+
+def vhost_groups(context: RequestContext, group_id: str | None = None) -> VhostGroups:
     """Return the groups of the request's vhost.
 
-    @raise KafkaError: COORDINATOR_NOT_AVAILABLE when they cannot be loaded.
+    @param group_id: the group the request is about, when it is about one.
+    @raise KafkaError: GROUP_AUTHORIZATION_FAILED when the request may not
+        use C{group_id}; COORDINATOR_NOT_AVAILABLE when the groups cannot be
+        loaded.
     """
+    if group_id is not None and group_refused(context, group_id):
+        raise KafkaError(ErrorCode.GROUP_AUTHORIZATION_FAILED,
+                         f"not authorized to access group {group_id!r}")
     return context.broker.groups.for_vhost(context.vhost)
+
+
+def _group_id(request: dict) -> tuple[str, ...]:
+    return (request["group_id"],)
+
+
+def _group_ids(request: dict) -> tuple[str, ...]:
+    return tuple(request["groups"])
+
+
+def _group_names(request: dict) -> tuple[str, ...]:
+    return tuple(request["groups_names"])
+
+
+#: What a member of a group needs for JoinGroup, SyncGroup, Heartbeat, LeaveGroup.
+GROUP_READ = (Need(ResourceType.GROUP, AclOperation.READ, _group_id),)
 
 
 def client_host(context: RequestContext) -> str:
@@ -119,7 +147,7 @@ def respond_join(request: dict, context: RequestContext) -> dict | Waiting:
     version = context.api_version
     answer = Answer(lambda result: join_response(result, version))
     try:
-        groups = vhost_groups(context)
+        groups = vhost_groups(context, request["group_id"])
     except KafkaError as e:
         answer(JoinResult(e.code, request["member_id"]))
         return answer.reply()
@@ -160,7 +188,7 @@ def respond_sync(request: dict, context: RequestContext) -> dict | Waiting:
         answer(SyncResult(ErrorCode.INCONSISTENT_GROUP_PROTOCOL))
         return answer.reply()
     try:
-        groups = vhost_groups(context)
+        groups = vhost_groups(context, request["group_id"])
     except KafkaError as e:
         answer(SyncResult(e.code))
         return answer.reply()
@@ -176,7 +204,7 @@ def respond_sync(request: dict, context: RequestContext) -> dict | Waiting:
 def respond_heartbeat(request: dict, context: RequestContext) -> dict:
     """Answer a Heartbeat request."""
     try:
-        groups = vhost_groups(context)
+        groups = vhost_groups(context, request["group_id"])
     except KafkaError as e:
         return {"throttle_time_ms": 0, "error_code": e.code}
     error = groups.membership.heartbeat(request["group_id"], request["member_id"],
@@ -196,7 +224,7 @@ def respond_leave(request: dict, context: RequestContext) -> dict:
     else:
         leaving = [LeavingMember(request["member_id"])]
     try:
-        groups = vhost_groups(context)
+        groups = vhost_groups(context, request["group_id"])
     except KafkaError as e:
         return {"throttle_time_ms": 0, "error_code": e.code, "members": []}
     error, member_errors = groups.membership.leave(request["group_id"], leaving)
@@ -256,8 +284,15 @@ def respond_describe(request: dict, context: RequestContext) -> dict:
              "authorized_operations": operations}
             for group_id in request["groups"]]}
     return {"throttle_time_ms": 0,
-            "groups": [_described(groups, group_id, version, operations)
+            "groups": [_refused_group(group_id, operations) if group_refused(context, group_id)
+                       else _described(groups, group_id, version, operations)
                        for group_id in request["groups"]]}
+
+
+def _refused_group(group_id: str, operations: int) -> dict:
+    return {"error_code": ErrorCode.GROUP_AUTHORIZATION_FAILED, "error_message": None,
+            "group_id": group_id, "group_state": "", "protocol_type": "", "protocol_data": "",
+            "members": [], "authorized_operations": operations}
 
 
 # -- ListGroups ----------------------------------------------------------------
@@ -273,7 +308,12 @@ def respond_list(request: dict, context: RequestContext) -> dict:
     if types and CLASSIC_GROUP_TYPE not in types:
         return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE, "groups": []}
     listed = []
+    # Kafka lists every group to a client allowed to describe the cluster,
+    # and otherwise the groups it may describe.
+    every_group = not context.access.refused(ResourceType.CLUSTER, CLUSTER_NAME)
     for group in list(groups.groups.values()):
+        if not every_group and group_refused(context, group.group_id):
+            continue
         state = group.state.value
         if states and state.lower() not in states:
             continue
@@ -292,16 +332,22 @@ def respond_delete(request: dict, context: RequestContext) -> dict:
         return {"throttle_time_ms": 0, "results": [
             {"group_id": group_id, "error_code": e.code} for group_id in request["groups_names"]]}
     return {"throttle_time_ms": 0, "results": [
-        {"group_id": group_id, "error_code": groups.membership.delete(group_id)}
+        {"group_id": group_id,
+         "error_code": (ErrorCode.GROUP_AUTHORIZATION_FAILED if group_refused(context, group_id)
+                        else groups.membership.delete(group_id))}
         for group_id in request["groups_names"]]}
 
 
 def register(registry: ResponderRegistry) -> None:
     """Serve the group membership APIs."""
-    registry.register(JOIN_GROUP, "JoinGroup", 0, 9, respond_join)
-    registry.register(HEARTBEAT, "Heartbeat", 0, 4, respond_heartbeat)
-    registry.register(LEAVE_GROUP, "LeaveGroup", 0, 5, respond_leave)
-    registry.register(SYNC_GROUP, "SyncGroup", 0, 5, respond_sync)
-    registry.register(DESCRIBE_GROUPS, "DescribeGroups", 0, 6, respond_describe)
-    registry.register(LIST_GROUPS, "ListGroups", 0, 5, respond_list)
-    registry.register(DELETE_GROUPS, "DeleteGroups", 0, 2, respond_delete)
+    registry.register(JOIN_GROUP, "JoinGroup", 0, 9, respond_join, GROUP_READ)
+    registry.register(HEARTBEAT, "Heartbeat", 0, 4, respond_heartbeat, GROUP_READ)
+    registry.register(LEAVE_GROUP, "LeaveGroup", 0, 5, respond_leave, GROUP_READ)
+    registry.register(SYNC_GROUP, "SyncGroup", 0, 5, respond_sync, GROUP_READ)
+    registry.register(DESCRIBE_GROUPS, "DescribeGroups", 0, 6, respond_describe,
+                      (Need(ResourceType.GROUP, AclOperation.DESCRIBE, _group_ids),))
+    registry.register(LIST_GROUPS, "ListGroups", 0, 5, respond_list,
+                      (Need(ResourceType.CLUSTER, AclOperation.DESCRIBE, cluster),
+                       Need(ResourceType.GROUP, AclOperation.DESCRIBE)))
+    registry.register(DELETE_GROUPS, "DeleteGroups", 0, 2, respond_delete,
+                      (Need(ResourceType.GROUP, AclOperation.DELETE, _group_names),))

@@ -13,6 +13,7 @@ clients report that error at once instead of retrying.
 from __future__ import annotations
 
 from twisted_kafka.errors import ErrorCode
+from twisted_kafka.server.authorizer import AclOperation, Need, ResourceType
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
 
@@ -34,4 +35,13 @@ def respond(request: dict, context: RequestContext) -> dict:
 
 def register(registry: ResponderRegistry) -> None:
     """Serve InitProducerId."""
-    registry.register(API_KEY, "InitProducerId", MIN_VERSION, MAX_VERSION, respond)
+    # Idempotence without a transactional id needs no permission here
+    # (KIP-679: Produce checks Topic/Write).
+    registry.register(API_KEY, "InitProducerId", MIN_VERSION, MAX_VERSION, respond,
+                      (Need(ResourceType.TRANSACTIONAL_ID, AclOperation.WRITE,
+                            _transactional_id),))
+
+
+def _transactional_id(request: dict) -> list[str]:
+    transactional_id = request.get("transactional_id")
+    return [] if transactional_id is None else [transactional_id]

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from twisted_kafka.apis.partitions import LEADER_EPOCH, check_leader_epoch, find_partition, find_topic
+from twisted_kafka.apis.support.topics import (
+    LEADER_EPOCH, RequestedTopic, check_leader_epoch, topic_need)
 from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.server.authorizer import AclOperation
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
 
@@ -93,11 +95,7 @@ def respond(request: dict, context: RequestContext) -> dict:
     for t in request["topics"]:
         partitions_out: list[dict] = []
         topics_out.append({"name": t["name"], "partitions": partitions_out})
-        try:
-            topic = find_topic(context.vhost, t["name"])
-            topic_error = None
-        except KafkaError as e:
-            topic, topic_error = None, e.code
+        topic = RequestedTopic(context, t["name"])
         for p in t["partitions"]:
             out = {
                 "partition_index": p["partition_index"],
@@ -109,9 +107,7 @@ def respond(request: dict, context: RequestContext) -> dict:
             }
             partitions_out.append(out)
             try:
-                if topic_error is not None:
-                    raise KafkaError(topic_error)
-                partition = find_partition(topic, p["partition_index"])
+                partition = topic.partition(p["partition_index"])
                 check_leader_epoch(p.get("current_leader_epoch", -1))
                 offset, timestamp = lookup(partition, p["timestamp"], version, max_decompressed)
             except KafkaError as e:
@@ -125,4 +121,5 @@ def respond(request: dict, context: RequestContext) -> dict:
 
 def register(registry: ResponderRegistry) -> None:
     """Serve ListOffsets."""
-    registry.register(API_KEY, "ListOffsets", MIN_VERSION, MAX_VERSION, respond)
+    registry.register(API_KEY, "ListOffsets", MIN_VERSION, MAX_VERSION, respond,
+                      (topic_need(AclOperation.DESCRIBE),))

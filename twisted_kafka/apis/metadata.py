@@ -20,8 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from twisted_kafka.apis.authorized import CLUSTER_OPERATIONS, NOT_REQUESTED, TOPIC_OPERATIONS
+from twisted_kafka.apis.support.authorized_operations import CLUSTER_OPERATIONS, NOT_REQUESTED, TOPIC_OPERATIONS
 from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.apis.support.topics import topic_need
+from twisted_kafka.server.authorizer import AclOperation, ResourceType
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.store.vhost import is_internal, validate_topic_name
 from twisted_kafka.server.registry import ResponderRegistry
@@ -92,10 +94,13 @@ def respond(request: dict, context: RequestContext) -> dict:
     allow_auto_create = version < 4 or request.get("allow_auto_topic_creation", True)
     auto_create_on = broker.config.kafka.auto_create_topics
 
+    access = context.access
     topics: list[dict] = []
     if requested is None:
+        # As Kafka: all topics means all the client may describe.
         for topic in vhost.topics():
-            if not is_internal(topic.name):
+            if (not is_internal(topic.name)
+                    and not access.refused(ResourceType.TOPIC, topic.name)):
                 topics.append(topic_entry(topic, node_id, include_ops))
     else:
         for wanted in requested:
@@ -105,8 +110,14 @@ def respond(request: dict, context: RequestContext) -> dict:
                 topic = vhost.topic_by_id(topic_id) if topic_id != _NULL_ID else None
                 if topic is None:
                     topics.append(error_entry(ErrorCode.UNKNOWN_TOPIC_ID, None, topic_id))
+                elif access.refused(ResourceType.TOPIC, topic.name):
+                    topics.append(error_entry(ErrorCode.TOPIC_AUTHORIZATION_FAILED, None,
+                                              topic_id))
                 else:
                     topics.append(topic_entry(topic, node_id, include_ops))
+                continue
+            if access.refused(ResourceType.TOPIC, name):
+                topics.append(error_entry(ErrorCode.TOPIC_AUTHORIZATION_FAILED, name))
                 continue
             topic = vhost.topic(name)
             if topic is None:
@@ -138,4 +149,5 @@ def respond(request: dict, context: RequestContext) -> dict:
 
 def register(registry: ResponderRegistry) -> None:
     """Serve Metadata."""
-    registry.register(API_KEY, "Metadata", MIN_VERSION, MAX_VERSION, respond)
+    registry.register(API_KEY, "Metadata", MIN_VERSION, MAX_VERSION, respond,
+                      (topic_need(AclOperation.DESCRIBE),))

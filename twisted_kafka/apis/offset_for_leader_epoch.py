@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from twisted_kafka.apis.partitions import LEADER_EPOCH, check_leader_epoch, find_partition, find_topic
+from twisted_kafka.apis.support.topics import (
+    LEADER_EPOCH, RequestedTopic, check_leader_epoch, topic_need)
 from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.server.authorizer import AclOperation
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
 
@@ -44,12 +46,13 @@ def respond(request: dict, context: RequestContext) -> dict:
     for t in request["topics"]:
         partitions_out: list[dict] = []
         topics_out.append({"topic": t["topic"], "partitions": partitions_out})
+        topic = RequestedTopic(context, t["topic"])
         for p in t["partitions"]:
             out = {"error_code": ErrorCode.NONE, "partition": p["partition"],
                    "leader_epoch": -1, "end_offset": -1}
             partitions_out.append(out)
             try:
-                partition = find_partition(find_topic(context.vhost, t["topic"]), p["partition"])
+                partition = topic.partition(p["partition"])
                 check_leader_epoch(p.get("current_leader_epoch", -1))
             except KafkaError as e:
                 out["error_code"] = e.code
@@ -60,4 +63,5 @@ def respond(request: dict, context: RequestContext) -> dict:
 
 def register(registry: ResponderRegistry) -> None:
     """Serve OffsetForLeaderEpoch."""
-    registry.register(API_KEY, "OffsetForLeaderEpoch", MIN_VERSION, MAX_VERSION, respond)
+    registry.register(API_KEY, "OffsetForLeaderEpoch", MIN_VERSION, MAX_VERSION, respond,
+                      (topic_need(AclOperation.DESCRIBE, name="topic"),))

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from twisted_kafka.apis.groups import vhost_groups
+from twisted_kafka.apis.groups import group_refused, vhost_groups
+from twisted_kafka.server.authorizer import AclOperation, Need, ResourceType
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.groups.committed import OffsetToCommit
 from twisted_kafka.groups.group import CommittedOffset
@@ -44,7 +45,7 @@ def respond_commit(request: dict, context: RequestContext) -> dict | AfterSync:
                               p.get("committed_leader_epoch", -1), p.get("committed_metadata"))
                for t in topics for p in t["partitions"]]
     try:
-        groups = vhost_groups(context)
+        groups = vhost_groups(context, request["group_id"])
     except KafkaError as e:
         errors = [e.code] * len(entries)
         written = False
@@ -100,15 +101,16 @@ def respond_fetch(request: dict, context: RequestContext) -> dict:
     """Answer an OffsetFetch request."""
     version = context.api_version
     try:
-        groups = vhost_groups(context)
+        groups = vhost_groups(context, request["group_id"] if version < 8 else None)
         error = ErrorCode.NONE
     except KafkaError as e:
         groups, error = None, e.code
     if version >= 8:
         out = []
         for g in request["groups"]:
-            if groups is None:
-                out.append({"group_id": g["group_id"], "topics": [], "error_code": error})
+            if groups is None or group_refused(context, g["group_id"]):
+                out.append({"group_id": g["group_id"], "topics": [], "error_code":
+                            error if groups is None else ErrorCode.GROUP_AUTHORIZATION_FAILED})
             else:
                 out.append({"group_id": g["group_id"], "error_code": ErrorCode.NONE,
                             "topics": _fetch_group(groups, g["group_id"], g["topics"])})
@@ -131,7 +133,7 @@ def respond_delete(request: dict, context: RequestContext) -> dict | AfterSync:
     if not group_id:
         return {"error_code": ErrorCode.INVALID_GROUP_ID, "throttle_time_ms": 0, "topics": []}
     try:
-        groups = vhost_groups(context)
+        groups = vhost_groups(context, group_id)
     except KafkaError as e:
         return {"error_code": e.code, "throttle_time_ms": 0, "topics": []}
     error, results, written = groups.offsets.delete(
@@ -150,6 +152,19 @@ def respond_delete(request: dict, context: RequestContext) -> dict | AfterSync:
 
 def register(registry: ResponderRegistry) -> None:
     """Serve the committed-offset APIs."""
-    registry.register(OFFSET_COMMIT, "OffsetCommit", 2, 9, respond_commit)
-    registry.register(OFFSET_FETCH, "OffsetFetch", 1, 9, respond_fetch)
-    registry.register(OFFSET_DELETE, "OffsetDelete", 0, 0, respond_delete)
+    registry.register(OFFSET_COMMIT, "OffsetCommit", 2, 9, respond_commit,
+                      (Need(ResourceType.GROUP, AclOperation.READ, _group_id),))
+    registry.register(OFFSET_FETCH, "OffsetFetch", 1, 9, respond_fetch,
+                      (Need(ResourceType.GROUP, AclOperation.DESCRIBE, _fetched_groups),))
+    registry.register(OFFSET_DELETE, "OffsetDelete", 0, 0, respond_delete,
+                      (Need(ResourceType.GROUP, AclOperation.DELETE, _group_id),))
+
+
+def _group_id(request: dict) -> tuple[str, ...]:
+    return (request["group_id"],)
+
+
+def _fetched_groups(request: dict) -> list[str]:
+    if "groups" in request:
+        return [g["group_id"] for g in request["groups"]]
+    return [request["group_id"]]

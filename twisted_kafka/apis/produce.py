@@ -28,6 +28,8 @@ from typing import Any
 
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.records import batch as record_batch
+from twisted_kafka.apis.support.topics import topic_need, topic_refused
+from twisted_kafka.server.authorizer import AclOperation, ResourceType
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
 from twisted_kafka.server.reply import AfterSync, CloseAfter
@@ -78,11 +80,15 @@ class _TopicLookup:
             topic = vhost.topic_by_id(topic_data.get("topic_id", _NULL_ID))
             if topic is None:
                 raise KafkaError(ErrorCode.UNKNOWN_TOPIC_ID, "unknown topic id")
+            if self.context.access.refused(ResourceType.TOPIC, topic.name):
+                raise topic_refused(topic.name)
             if is_internal(topic.name):
                 raise KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION,
                                  f"cannot append to internal topic {topic.name!r}")
             return topic
         name = topic_data["name"]
+        if self.context.access.refused(ResourceType.TOPIC, name):
+            raise topic_refused(name)
         if is_internal(name):
             raise KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION,
                              f"cannot append to internal topic {name!r}")
@@ -171,4 +177,5 @@ def respond(request: dict, context: RequestContext) -> Any:
 
 def register(registry: ResponderRegistry) -> None:
     """Serve Produce."""
-    registry.register(API_KEY, "Produce", MIN_VERSION, MAX_VERSION, respond)
+    registry.register(API_KEY, "Produce", MIN_VERSION, MAX_VERSION, respond,
+                      (topic_need(AclOperation.WRITE, "topic_data"),))

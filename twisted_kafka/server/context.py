@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from twisted_kafka.server.authorizer import ALLOW_ALL, RequestAccess
+
 if TYPE_CHECKING:
     from twisted_kafka.broker import Broker
 
@@ -23,6 +25,8 @@ class RequestContext:
     @ivar peer: the peer's address, for logs.
     @ivar advertised_host: the host Metadata should tell this client.
     @ivar advertised_port: the port Metadata should tell this client.
+    @ivar access: what the authorizer allows this request; a responder
+        answers a refused resource with its API's authorization error.
     """
 
     broker: "Broker"
@@ -32,3 +36,4 @@ class RequestContext:
     peer: str
     advertised_host: str
     advertised_port: int
+    access: RequestAccess = ALLOW_ALL

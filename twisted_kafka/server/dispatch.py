@@ -6,7 +6,9 @@ responder registry, checks the version, decodes the body, builds the
 L{RequestContext} and calls the responder synchronously.  Anything that
 must close the connection (a malformed header or body, an unknown api key,
 an unsupported version other than ApiVersions's, a responder that raised)
-is raised as L{RequestRefused}, carrying the reason to log.
+is raised as L{RequestRefused}, carrying the reason to log.  Before the
+responder runs, the broker's authorizer is asked about the resources the
+request names (see L{twisted_kafka.server.authorizer}).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from twisted.logger import Logger
 
 from twisted_kafka.protocol import headers as wire_headers
 from twisted_kafka.protocol.errors import DecodeError
+from twisted_kafka.server.authorizer import ALLOW_ALL, ANONYMOUS, AllowEverything, access_for
 from twisted_kafka.server.codecs import ResponseFramer, codec_for, response_framer
 from twisted_kafka.server.context import RequestContext
 
@@ -38,9 +41,13 @@ class RequestRefused(Exception):
 
 
 class RequestDispatcher:
-    """Calls the registered responder for each request frame."""
+    """Calls the registered responder for each request frame.
+
+    @ivar principal: whom this connection's requests are authorized as.
+    """
 
     log = Logger()
+    principal = ANONYMOUS
 
     def __init__(self, broker: "Broker") -> None:
         """
@@ -48,6 +55,8 @@ class RequestDispatcher:
             names the responders.
         """
         self.broker = broker
+        self._authorizer = broker.authorizer
+        self._allow_all = isinstance(broker.authorizer, AllowEverything)
 
     def dispatch(self, frame: bytes, vhost: Any, peer: str, advertised_host: str,
                  advertised_port: int) -> tuple[Any, ResponseFramer] | None:
@@ -86,6 +95,10 @@ class RequestDispatcher:
                 request = codec_for(api_key, version)[0](frame, body_offset)
             except DecodeError as e:
                 raise RequestRefused(f"malformed {served.name} v{version} request: {e}") from None
+        if self._allow_all or not served.needs:
+            access = ALLOW_ALL
+        else:
+            access = access_for(self._authorizer, self.principal, served.needs, request)
         context = RequestContext(
             broker=self.broker,
             vhost=vhost,
@@ -94,6 +107,7 @@ class RequestDispatcher:
             peer=peer,
             advertised_host=advertised_host,
             advertised_port=advertised_port,
+            access=access,
         )
         try:
             reply = served.responder(request, context)

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from twisted_kafka.server.authorizer import Need
+
 Responder = Callable[[dict, Any], Any]
 
 
@@ -25,6 +27,9 @@ class ServedApi:
     @ivar min_version: the lowest version advertised.
     @ivar max_version: the highest version advertised and served.
     @ivar responder: the callable answering requests.
+    @ivar needs: the permissions a request needs (see
+        L{twisted_kafka.server.authorizer}); empty for APIs any client may
+        call (ApiVersions).
     """
 
     api_key: int
@@ -32,6 +37,7 @@ class ServedApi:
     min_version: int
     max_version: int
     responder: Responder
+    needs: tuple[Need, ...] = ()
 
     def serves(self, version: int) -> bool:
         """Return whether C{version} is within the advertised range."""
@@ -45,13 +51,18 @@ class ResponderRegistry:
         self._apis: dict[int, ServedApi] = {}
 
     def register(self, api_key: int, name: str, min_version: int, max_version: int,
-                 responder: Responder) -> None:
-        """Serve C{api_key} versions C{min_version}..C{max_version} with C{responder}."""
+                 responder: Responder, needs: tuple[Need, ...] = ()) -> None:
+        """Serve C{api_key} versions C{min_version}..C{max_version} with C{responder}.
+
+        @param needs: the permissions a request needs, asked of the
+            authorizer before C{responder} is called.
+        """
         if api_key in self._apis:
             raise ValueError(f"api key {api_key} ({name}) registered twice")
         if min_version > max_version:
             raise ValueError(f"{name}: min version {min_version} > max {max_version}")
-        self._apis[api_key] = ServedApi(api_key, name, min_version, max_version, responder)
+        self._apis[api_key] = ServedApi(api_key, name, min_version, max_version, responder,
+                                         tuple(needs))
 
     def get(self, api_key: int) -> ServedApi | None:
         """Return the registration for C{api_key}, or C{None} if it is not served."""
