@@ -119,6 +119,7 @@ listeners = tcp:1:interface=127.0.0.1, unix:/tmp/a.sock
   tcp:2:interface=127.0.0.1
 record_validation = full
 max_decompressed_bytes = 4096
+listen_backlog = 64
 [tls]
 cert = {tls.server_cert}
 key = {tls.server_key}
@@ -134,7 +135,7 @@ min_version = tlsv1.3
             advertised_host="kafka.example.com", advertised_port=29092, max_request_size=2048,
             idle_timeout=0,
             listeners=["tcp:1:interface=127.0.0.1", "unix:/tmp/a.sock", "tcp:2:interface=127.0.0.1"],
-            record_validation="full", max_decompressed_bytes=4096))
+            record_validation="full", max_decompressed_bytes=4096, listen_backlog=64))
         self.assertEqual(loaded.tls, TlsConfig(
             cert=tls.server_cert, key=tls.server_key, ca=tls.ca_cert, client_auth="required",
             min_version="TLSv1.3"))
@@ -207,6 +208,12 @@ class ErrorTests(ConfigTestMixin, SynchronousTestCase):
         self.assertEqual(self.load_error("[kafka]\nnum_partitions = 0\n"),
                          "FILE: [kafka] num_partitions = 0: out of range "
                          "(must be between 1 and 100000)")
+
+    def test_bad_backlog(self) -> None:
+        """A listen backlog of zero is refused, naming the key."""
+        self.assertEqual(self.load_error("[kafka]\nlisten_backlog = 0\n"),
+                         "FILE: [kafka] listen_backlog = 0: out of range "
+                         "(must be between 1 and 65535)")
 
     def test_session_timeouts_inverted(self) -> None:
         """A group max session timeout below the min is refused, naming the key."""

@@ -191,6 +191,16 @@ class LogLevelTests(SynchronousTestCase):
         log.debug("unfiltered")
         self.assertEqual(seen, ["kept", "unfiltered"])
 
+    def test_client_strings_escaped(self) -> None:
+        """The filtered observers see client strings escaped, on one line."""
+        publisher = LogPublisher()
+        seen: list[object] = []
+        publisher.addObserver(lambda event: seen.append(event["group"]))
+        log = Logger(observer=publisher)
+        tap.filter_log_level(publisher, "info")
+        log.info("group {group}", group="g\x00\n")
+        self.assertEqual(seen, ["g\\x00\\x0a"])
+
     def test_broker_service_applies_level(self) -> None:
         """L{tap.BrokerService} filters while running and not after stopping."""
         from twisted_kafka.config import BrokerConfig, MainConfig

@@ -83,6 +83,8 @@ class KafkaConfig:
     @ivar idle_timeout: seconds after which an idle connection is closed
         (Kafka's C{connections.max.idle.ms}); 0 never closes one.
     @ivar listeners: extra listeners as Twisted server endpoint strings.
+    @ivar listen_backlog: how many connections the kernel queues for the
+        TCP, TLS and unix listeners before the broker accepts them.
     @ivar record_validation: C{header} checks each batch's header and CRC;
         C{full} also decompresses and checks every record.
     @ivar max_decompressed_bytes: the most bytes one batch may decompress to
@@ -114,6 +116,7 @@ class KafkaConfig:
     max_request_size: int = 104857600
     idle_timeout: int = 600
     listeners: list[str] = field(default_factory=list)
+    listen_backlog: int = 1024
     record_validation: str = "header"
     max_decompressed_bytes: int = 268435456
     group_initial_rebalance_delay_ms: int = 3000
@@ -282,6 +285,7 @@ def _read_kafka(reader: _Reader, listen: Iterable[str]) -> KafkaConfig:
         max_request_size=reader.integer("max_request_size", default.max_request_size, 1024, 2**31 - 1),
         idle_timeout=reader.integer("idle_timeout", default.idle_timeout, 0),
         listeners=reader.string_list("listeners") + list(listen),
+        listen_backlog=reader.integer("listen_backlog", default.listen_backlog, 1, 65535),
         record_validation=reader.choice(
             "record_validation", default.record_validation, RECORD_VALIDATION_MODES),
         max_decompressed_bytes=reader.integer(

@@ -27,6 +27,7 @@ from twisted.logger import (
 from twisted.python import usage
 from twisted.python.failure import Failure
 
+from twisted_kafka.printable import EscapingObserver
 from twisted_kafka.config import BrokerConfig, ConfigError, load_config
 from twisted_kafka.server.listeners import Listener, ListenerService, build_listeners
 
@@ -135,6 +136,8 @@ def _log_stop_failure(reason: Failure, child: service.IService) -> None:
 def filter_log_level(publisher: LogPublisher, level: str) -> list[tuple[Any, Any]]:
     """Wrap each observer of C{publisher} so that it sees nothing below C{level}.
 
+    Each also sees client strings escaped (L{EscapingObserver}).
+
     twistd attaches its log observer before the services start and offers a
     plugin no way to filter it, so the observers present are replaced by
     filtered ones.  Returns (original, filtered) pairs to undo it.
@@ -142,7 +145,7 @@ def filter_log_level(publisher: LogPublisher, level: str) -> list[tuple[Any, Any
     predicate = LogLevelFilterPredicate(defaultLogLevel=LogLevel.levelWithName(level))
     pairs = []
     for observer in list(getattr(publisher, "_observers", ())):
-        filtered = FilteringLogObserver(observer, [predicate])
+        filtered = FilteringLogObserver(EscapingObserver(observer), [predicate])
         publisher.removeObserver(observer)
         publisher.addObserver(filtered)
         pairs.append((observer, filtered))

@@ -237,6 +237,23 @@ class OrderingTests(ConnectionTestMixin, SynchronousTestCase):
         self.assertEqual(transport.value(), b"")
         self.assertTrue(transport.disconnecting)
 
+    def test_unencodable_response_closes(self) -> None:
+        """A response that cannot be encoded closes the connection with one WARN line."""
+        from twisted.logger import LogLevel, globalLogPublisher
+
+        events: list[dict] = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        protocol, transport = self.connect(
+            self.registry(lambda request, context: {"error_code": 70000}))
+        protocol.dataReceived(self.heartbeat(1) + self.heartbeat(2))
+        self.assertEqual(transport.value(), b"")
+        self.assertTrue(transport.disconnecting)
+        warnings = [e for e in events if e["log_level"] is LogLevel.warn]
+        self.assertEqual(len(warnings), 1)
+        self.assertIn("cannot encode response", warnings[0]["reason"])
+        self.assertFalse([e for e in events if "log_failure" in e])
+
     def test_no_response(self) -> None:
         """A responder returning C{None} sends nothing and keeps the connection."""
         protocol, transport = self.connect(self.registry(lambda request, context: None))

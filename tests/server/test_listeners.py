@@ -62,6 +62,26 @@ class BuildListenersTests(SynchronousTestCase):
         self.assertEqual([(a, w) for a, _, _, _, w in reactor.unixServers],
                          [("/tmp/kafka.sock", True), ("/tmp/b.sock", True)])
 
+    def test_backlog(self) -> None:
+        """C{listen_backlog} is the backlog of the TCP, TLS and unix listeners."""
+        files = write_tls_files(self.mktemp())
+        config = replace(
+            _config(port=19092, tls_port=19093, unix_path="/tmp/kafka.sock", listen_backlog=777),
+            tls=TlsConfig(cert=files.server_cert, key=files.server_key))
+        reactor = MemoryReactor()
+        for listener in build_listeners(config, reactor):
+            listener.endpoint.listen(protocol.Factory())
+        self.assertEqual([b for _, _, b, _ in reactor.tcpServers], [777])
+        self.assertEqual([b for _, _, _, b, _ in reactor.sslServers], [777])
+        self.assertEqual([b for _, _, b, _, _ in reactor.unixServers], [777])
+
+    def test_default_backlog(self) -> None:
+        """The default backlog is 1024, not Twisted's 50."""
+        reactor = MemoryReactor()
+        [listener] = build_listeners(BrokerConfig(), reactor)
+        listener.endpoint.listen(protocol.Factory())
+        self.assertEqual([b for _, _, b, _ in reactor.tcpServers], [1024])
+
     def test_ipv6_bind(self) -> None:
         """An IPv6 bind address gets an IPv6 TCP endpoint."""
         [listener] = build_listeners(_config(bind="::1"), MemoryReactor())

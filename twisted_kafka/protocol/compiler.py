@@ -140,6 +140,7 @@ class _Source:
             "_join": b"".join,
             "_struct_differs": _struct_differs,
             "_skip_tags": _skip_tags,
+            "_fit_message": _fit_message,
         }
         self._counter = 0
         self._structs: dict[str, str] = {}
@@ -440,6 +441,10 @@ class _EncoderWriter:
         if ftype == STRING:
             raw = self.src.var("raw")
             emit(ind + 1, f'{raw} = {value}.encode("utf-8")')
+            if not self.flexible and field.name.endswith("error_message"):
+                # A message quoting a client's long name must still fit int16.
+                emit(ind + 1, f"if len({raw}) > {_I16_MAX}:")
+                emit(ind + 2, f"{raw} = _fit_message({raw})")
         else:
             raw = value
             emit(ind + 1, f"if {raw}.__class__ is not bytes:")
@@ -570,6 +575,21 @@ class _EncoderWriter:
         emit(ind + 1, f"{ap}(_wuvarint({count}) + _join({tparts}))")
         emit(ind, "else:")
         emit(ind + 1, f'{ap}(b"\\x00")')
+
+
+#: The longest string a non-flexible version can carry (int16 length).
+_I16_MAX = 0x7FFF
+_ELLIPSIS = "...".encode("utf-8")
+
+
+def _fit_message(raw: bytes) -> bytes:
+    """Cut an over-long UTF-8 error message to fit an int16 length.
+
+    The cut falls on a character boundary and ends with C{...}, so the
+    client still gets a valid, recognisably shortened message.
+    """
+    cut = raw[: _I16_MAX - len(_ELLIPSIS)]
+    return cut.decode("utf-8", "ignore").encode("utf-8") + _ELLIPSIS
 
 
 def _encode_default(field: Field) -> str:

@@ -29,6 +29,7 @@ from twisted.protocols import policies
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from twisted_kafka.protocol.errors import EncodeError
 from twisted_kafka.server.addresses import describe_address
 from twisted_kafka.server.codecs import ResponseFramer
 from twisted_kafka.server.dispatch import RequestDispatcher, RequestRefused
@@ -270,12 +271,18 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         """Put C{reply} in the ordered reply queue (or wait for it)."""
         slot = self._replies.add()
         if type(reply) is dict:
-            slot.data = frame_of(reply)
+            data = self._encoded(frame_of, reply)
+            if data is None:
+                return
+            slot.data = data
             slot.ready = True
             self._flush()
         elif isinstance(reply, AfterSync):
             # The body is final already; only its release waits for fsync.
-            slot.data = frame_of(reply.response)
+            data = self._encoded(frame_of, reply.response)
+            if data is None:
+                return
+            slot.data = data
             self._syncs.add(slot)
         elif isinstance(reply, LongPoll):
             self._poll = PollWait(slot, reply, frame_of, self.broker.reactor, self._poll_answer)
@@ -287,7 +294,10 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
                 if self._waiting is not slot or self._closed:
                     return
                 self._waiting = None
-                slot.data = frame_of(body)
+                data = self._encoded(frame_of, body)
+                if data is None:
+                    return
+                slot.data = data
                 slot.ready = True
                 self._flush()
                 self._drain_backlog()
@@ -295,12 +305,28 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
             reply.register(answered)
         elif isinstance(reply, CloseAfter):
             if reply.response is not None:
-                slot.data = frame_of(reply.response)
+                data = self._encoded(frame_of, reply.response)
+                if data is None:
+                    return
+                slot.data = data
             slot.ready = True
             slot.close_after = reply.reason
             self._flush()
         else:
             raise TypeError(f"responder returned {reply!r}")
+
+    def _encoded(self, frame_of: ResponseFramer, body: dict) -> list[bytes] | None:
+        """Return the frame of C{body}; if it cannot be encoded, close and return C{None}.
+
+        A response that does not fit its version's types is a bug or a
+        client value we echo; either way it costs one log line and this
+        connection, never a traceback.
+        """
+        try:
+            return frame_of(body)
+        except EncodeError as e:
+            self.close(f"cannot encode response: {e}")
+            return None
 
     def _flush(self) -> None:
         """Move every ready reply at the head of the queue to the output and write."""
@@ -342,7 +368,10 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         if self._closed:
             return
         self._end_poll()
-        wait.slot.data = wait.frame(body)
+        data = self._encoded(wait.frame, body)
+        if data is None:
+            return
+        wait.slot.data = data
         wait.slot.ready = True
         self._flush()
         self._drain_backlog()

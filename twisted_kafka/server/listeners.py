@@ -54,27 +54,32 @@ class Listener:
 def build_listeners(config: BrokerConfig, reactor: Any) -> list[Listener]:
     """Return the listeners C{config} asks for, in a stable order.
 
-    Order: TCP, TLS, unix socket, then each extra string as given.
+    Order: TCP, TLS, unix socket, then each extra string as given.  The
+    first three queue up to C{[kafka] listen_backlog} connections not yet
+    accepted; an extra string sets its own C{backlog=}.
 
     @raise ConfigError: an extra string is not a valid endpoint, the TLS
         files are unusable, or no listener is configured at all.
     """
     kafka = config.kafka
+    backlog = kafka.listen_backlog
     listeners = []
     tcp_endpoint = endpoints.TCP6ServerEndpoint if ":" in kafka.bind else endpoints.TCP4ServerEndpoint
     if kafka.port > 0:
         listeners.append(Listener(
             f"tcp:{kafka.port}:interface={kafka.bind}",
-            tcp_endpoint(reactor, kafka.port, interface=kafka.bind)))
+            tcp_endpoint(reactor, kafka.port, backlog=backlog, interface=kafka.bind)))
     if kafka.tls_port > 0:
         listeners.append(Listener(
             f"ssl:{kafka.tls_port}:interface={kafka.bind}",
             endpoints.SSL4ServerEndpoint(
-                reactor, kafka.tls_port, server_tls_options(config), interface=kafka.bind)))
+                reactor, kafka.tls_port, server_tls_options(config), backlog=backlog,
+                interface=kafka.bind)))
     if kafka.unix_path:
         listeners.append(Listener(
             f"unix:{kafka.unix_path}:lockfile=1",
-            endpoints.UNIXServerEndpoint(reactor, kafka.unix_path, wantPID=True)))
+            endpoints.UNIXServerEndpoint(
+                reactor, kafka.unix_path, backlog=backlog, wantPID=True)))
     for description in kafka.listeners:
         try:
             endpoint = endpoints.serverFromString(reactor, description)

@@ -54,7 +54,7 @@ RECOVERY_POINT_FILE = "recovery-point"
 SNAPSHOT_SUFFIX = ".snapshot"
 DELETED_SUFFIX = ".deleted"
 
-_SEGMENT_FILE = re.compile(r"^(\d{20})(\.log|\.index|\.timeindex|\.snapshot)$")
+_SEGMENT_FILE = re.compile(r"(\d{20})(\.log|\.index|\.timeindex|\.snapshot)")
 
 #: Producer snapshots kept per partition.
 SNAPSHOTS_TO_KEEP = 2
@@ -167,7 +167,7 @@ class PartitionLoader:
                 log.info("Removing leftover {path}", path=path)
                 remove_path(path)
                 continue
-            match = _SEGMENT_FILE.match(name)
+            match = _SEGMENT_FILE.fullmatch(name)
             if match is None:
                 continue
             base, suffix = int(match.group(1)), match.group(2)

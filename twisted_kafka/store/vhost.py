@@ -32,8 +32,8 @@ MAX_TOPIC_NAME_LENGTH = 249
 #: start with this: clients may not create, delete, grow or append to them.
 INTERNAL_PREFIX = "__"
 
-_LEGAL_TOPIC_NAME = re.compile(r"^[a-zA-Z0-9._-]+$")
-_PARTITION_DIR = re.compile(r"^(.+)-(\d+)$")
+_LEGAL_TOPIC_NAME = re.compile(r"[a-zA-Z0-9._-]+")
+_PARTITION_DIR = re.compile(r"(.+)-(\d+)")
 
 
 def vhost_dir_name(name: str) -> str:
@@ -61,7 +61,7 @@ def validate_topic_name(name: str) -> None:
             f"Topic name is illegal, it can't be longer than {MAX_TOPIC_NAME_LENGTH} characters,"
             f" topic name: {name}",
         )
-    if not _LEGAL_TOPIC_NAME.match(name):
+    if not _LEGAL_TOPIC_NAME.fullmatch(name):
         raise KafkaError(
             ErrorCode.INVALID_TOPIC_EXCEPTION,
             f'Topic name "{name}" is illegal, it contains a character other than ASCII alphanumerics,'
@@ -127,7 +127,7 @@ class VhostStore:
             self._register(topic)
         for entry in os.listdir(self.directory):
             path = os.path.join(self.directory, entry)
-            if os.path.isdir(path) and _PARTITION_DIR.match(entry) and entry not in owned:
+            if os.path.isdir(path) and _PARTITION_DIR.fullmatch(entry) and entry not in owned:
                 self.log.warn("Removing partition directory {path}: no topic owns it", path=path)
                 remove_path(path)
 
