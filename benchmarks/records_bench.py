@@ -7,15 +7,12 @@ Run from the repository root::
 
 Prints:
 
-    - C{validate_produce_records(full=False)} on a 16 KiB and a 1 MiB batch,
-      in MB/s, next to the raw CRC-32C rate over the same bytes (the header
-      check should cost little more than the CRC);
-    - C{validate_produce_records(full=True)} on a batch of 1000 records of
-      100-byte values for each codec, in records/s (and MB/s of records);
-    - L{iter_records} on the same batches, in records/s;
-    - the time per 1 MiB batch of each mode, side by side.
-
-These figures pick the default of C{[kafka] record_validation}.
+    - the default validation (C{record_validation = records}: header, CRC
+      and the record walk) per batch, per record and per byte, for batches
+      of 1 to 8000 records of 100 bytes and of 10 KB records, next to the
+      bare CRC-32C over the same bytes;
+    - per codec, on 1000 records of 100 bytes: the default walk, the C{full}
+      check and L{iter_records}, in records/s.
 """
 
 from __future__ import annotations
@@ -58,42 +55,35 @@ def records_of(count: int, value_size: int) -> list:
             for i in range(count)]
 
 
-def header_only(seconds: float) -> None:
-    """MB/s of the header check against the bare CRC-32C."""
-    for label, count in (("16 KiB", 16 * 1024 // 130), ("1 MiB", 1024 * 1024 // 130)):
-        data = build_batch(records_of(count, 100))
+def per_record(seconds: float) -> None:
+    """The default validation's cost per record and per byte, against the bare CRC-32C."""
+    for count, size in ((1, 100), (10, 100), (160, 100), (8000, 100), (100, 10_000)):
+        data = build_batch(records_of(count, size))
         view = memoryview(data)
-        mb = len(data) / 1e6
-        check = rate(lambda: validate_produce_records(data, full=False, max_decompressed=CAP), seconds)
+        check = rate(lambda: validate_produce_records(data, full=False, max_decompressed=CAP),
+                     seconds)
         bare = rate(lambda: crc32c(view[21:]), seconds)
-        print(f"header-only  {label:>6} batch ({len(data)} B): {check * mb:9.0f} MB/s"
-              f"  ({check:9.0f} batches/s; bare CRC-32C {bare * mb:8.0f} MB/s)")
+        cost = 1e6 / check
+        print(f"records  {count:5d} x {size:6d} B ({len(data):8d} B): {cost:9.2f} us per batch,"
+              f" {cost / count:6.3f} us per record, {cost * 1e3 / len(data):6.3f} ns per byte"
+              f" (bare CRC-32C {1e9 / bare / len(data):6.3f} ns per byte)")
 
 
-def full(seconds: float) -> None:
-    """records/s of the full check and of iter_records, per codec."""
+def by_codec(seconds: float) -> None:
+    """records/s of the default walk, the full check and iter_records, per codec."""
     count = 1000
     records = records_of(count, 100)
     raw_size = len(build_batch(records)) - 61
     for codec, name in CODEC_NAMES.items():
         data = build_batch(records, codec=codec)
         [(_, _, header)] = split_batches(data)
+        quick = rate(lambda: validate_produce_records(data, full=False, max_decompressed=CAP),
+                     seconds)
         check = rate(lambda: validate_produce_records(data, full=True, max_decompressed=CAP), seconds)
         walk = rate(lambda: sum(1 for _ in iter_records(data, header, CAP)), seconds)
-        print(f"full {name:>6}: batch {len(data):6d} B for {raw_size} B of records: "
-              f"{check * count:9.0f} records/s ({check * raw_size / 1e6:6.1f} MB/s); "
-              f"iter_records {walk * count:8.0f} records/s")
-
-
-def one_mib(seconds: float) -> None:
-    """Time per 1 MiB batch (~8000 records of 100 bytes), header-only against full."""
-    records = records_of(1024 * 1024 // 130, 100)
-    for codec, name in ((0, "none"), (4, "zstd")):
-        data = build_batch(records, codec=codec)
-        quick = rate(lambda: validate_produce_records(data, full=False, max_decompressed=CAP), seconds)
-        slow = rate(lambda: validate_produce_records(data, full=True, max_decompressed=CAP), seconds)
-        print(f"1 MiB of records, {name:>4} ({len(data)} B): header-only {1e6 / quick:7.1f} us,"
-              f" full {1e3 / slow:6.1f} ms per batch ({quick / slow:.0f}x)")
+        print(f"{name:>6}: batch {len(data):6d} B for {raw_size} B of records: records "
+              f"{quick * count:9.0f} records/s, full {check * count:9.0f} records/s "
+              f"({check * raw_size / 1e6:6.1f} MB/s); iter_records {walk * count:8.0f} records/s")
 
 
 def main() -> None:
@@ -101,9 +91,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
     args = parser.parse_args()
-    header_only(args.seconds)
-    full(args.seconds)
-    one_mib(args.seconds)
+    per_record(args.seconds)
+    by_codec(args.seconds)
 
 
 if __name__ == "__main__":

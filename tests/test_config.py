@@ -119,6 +119,7 @@ listeners = tcp:1:interface=127.0.0.1, unix:/tmp/a.sock
   tcp:2:interface=127.0.0.1
 record_validation = full
 max_decompressed_bytes = 4096
+max_compression_ratio = 50
 listen_backlog = 64
 [tls]
 cert = {tls.server_cert}
@@ -135,7 +136,8 @@ min_version = tlsv1.3
             advertised_host="kafka.example.com", advertised_port=29092, max_request_size=2048,
             idle_timeout=0,
             listeners=["tcp:1:interface=127.0.0.1", "unix:/tmp/a.sock", "tcp:2:interface=127.0.0.1"],
-            record_validation="full", max_decompressed_bytes=4096, listen_backlog=64))
+            record_validation="full", max_decompressed_bytes=4096, listen_backlog=64,
+            max_compression_ratio=50))
         self.assertEqual(loaded.tls, TlsConfig(
             cert=tls.server_cert, key=tls.server_key, ca=tls.ca_cert, client_auth="required",
             min_version="TLSv1.3"))
@@ -171,6 +173,11 @@ retention_ms = -1
         loaded = load_config(path, data_dir=data_dir, listen=["tcp:2", "unix:/x"])
         self.assertEqual(loaded.main.data_dir, data_dir)
         self.assertEqual(loaded.kafka.listeners, ["tcp:1", "tcp:2", "unix:/x"])
+
+    def test_validation_alias(self) -> None:
+        """C{record_validation = header}, the older name, means the default C{records}."""
+        loaded = load_config(self.write_ini("[kafka]\nrecord_validation = Header\n"))
+        self.assertEqual(loaded.kafka.record_validation, "records")
 
     def test_ports_disabled(self) -> None:
         """Port 0 and -1 both load; neither is a listening port."""
@@ -208,6 +215,12 @@ class ErrorTests(ConfigTestMixin, SynchronousTestCase):
         self.assertEqual(self.load_error("[kafka]\nnum_partitions = 0\n"),
                          "FILE: [kafka] num_partitions = 0: out of range "
                          "(must be between 1 and 100000)")
+
+    def test_bad_record_validation(self) -> None:
+        """An unknown validation level is refused, naming the levels."""
+        self.assertEqual(self.load_error("[kafka]\nrecord_validation = none\n"),
+                         "FILE: [kafka] record_validation = none: must be one of "
+                         "records, full, header")
 
     def test_bad_backlog(self) -> None:
         """A listen backlog of zero is refused, naming the key."""

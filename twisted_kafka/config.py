@@ -35,7 +35,10 @@ DEFAULTS_SOURCE = "<defaults>"
 LOG_LEVELS = ("debug", "info", "warn", "error", "critical")
 CLIENT_AUTH_MODES = ("none", "optional", "required")
 TLS_VERSIONS = ("TLSv1.2", "TLSv1.3")
-RECORD_VALIDATION_MODES = ("header", "full")
+RECORD_VALIDATION_MODES = ("records", "full")
+#: Older names of validation levels: C{header} was the default before every
+#: batch's records were walked; it now means that default.
+_RECORD_VALIDATION_ALIASES = {"header": "records"}
 TIMESTAMP_TYPES = ("CreateTime", "LogAppendTime")
 
 _TRUE = frozenset({"1", "yes", "true", "on"})
@@ -85,10 +88,14 @@ class KafkaConfig:
     @ivar listeners: extra listeners as Twisted server endpoint strings.
     @ivar listen_backlog: how many connections the kernel queues for the
         TCP, TLS and unix listeners before the broker accepts them.
-    @ivar record_validation: C{header} checks each batch's header and CRC;
-        C{full} also decompresses and checks every record.
+    @ivar record_validation: C{records} checks each batch's header and CRC
+        and walks its records (count, lengths, offsetDeltas, timestamps),
+        decompressing them; C{full} also checks every record's key, value
+        and headers.
     @ivar max_decompressed_bytes: the most bytes one batch may decompress to
         when records are decompressed.
+    @ivar max_compression_ratio: a produced batch may decompress to at most
+        this many times its compressed size (or 1 MiB); 0 for no ratio limit.
     @ivar group_initial_rebalance_delay_ms: how long a new group waits for
         more members before its first rebalance (Kafka's
         C{group.initial.rebalance.delay.ms}).
@@ -117,8 +124,9 @@ class KafkaConfig:
     idle_timeout: int = 600
     listeners: list[str] = field(default_factory=list)
     listen_backlog: int = 1024
-    record_validation: str = "header"
-    max_decompressed_bytes: int = 268435456
+    record_validation: str = "records"
+    max_decompressed_bytes: int = 67108864
+    max_compression_ratio: int = 500
     group_initial_rebalance_delay_ms: int = 3000
     group_min_session_timeout_ms: int = 6000
     group_max_session_timeout_ms: int = 1800000
@@ -260,6 +268,8 @@ def _unwritable_directory(path: str) -> str:
 
 def _read_kafka(reader: _Reader, listen: Iterable[str]) -> KafkaConfig:
     default = KafkaConfig()
+    level = reader.choice("record_validation", default.record_validation,
+                          RECORD_VALIDATION_MODES + tuple(_RECORD_VALIDATION_ALIASES))
     bind = reader.string("bind", default.bind)
     try:
         ipaddress.ip_address(bind)
@@ -286,10 +296,11 @@ def _read_kafka(reader: _Reader, listen: Iterable[str]) -> KafkaConfig:
         idle_timeout=reader.integer("idle_timeout", default.idle_timeout, 0),
         listeners=reader.string_list("listeners") + list(listen),
         listen_backlog=reader.integer("listen_backlog", default.listen_backlog, 1, 65535),
-        record_validation=reader.choice(
-            "record_validation", default.record_validation, RECORD_VALIDATION_MODES),
+        record_validation=_RECORD_VALIDATION_ALIASES.get(level, level),
         max_decompressed_bytes=reader.integer(
             "max_decompressed_bytes", default.max_decompressed_bytes, 1024, 2**31 - 1),
+        max_compression_ratio=reader.integer(
+            "max_compression_ratio", default.max_compression_ratio, 0),
         group_initial_rebalance_delay_ms=reader.integer(
             "group_initial_rebalance_delay_ms", default.group_initial_rebalance_delay_ms, 0),
         group_min_session_timeout_ms=min_session,

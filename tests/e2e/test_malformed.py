@@ -24,6 +24,7 @@ from tests.e2e.clients import (
 from twisted_kafka.errors import ErrorCode
 from twisted_kafka.records.batch import compute_crc
 from twisted_kafka.records.record import build_batch
+from twisted_kafka.records.record_format import read_varint
 
 #: Produce versions tried for every case: before error messages (7), the
 #: first with them (8), the first flexible one (9) and the newest by name (12).
@@ -196,6 +197,79 @@ class MalformedBatchTests(MalformedCase):
         big = build_batch([(b"k", bytes(range(256)) * 4200, [], int(time.time() * 1000))])
         self.assertGreater(len(big), 1048588)
         self.assert_rejected(big, ErrorCode.MESSAGE_TOO_LARGE, versions=(8,))
+
+    def test_count_lies_low(self) -> None:
+        """A header saying 1 record over 3 records: INVALID_RECORD, offsets stay dense."""
+        three = valid_batch("lie", 3)
+        batch = patched(patched(three, 57, ">i", 1), 23, ">i", 0, fix_crc=True)
+        self.assert_rejected(batch, ErrorCode.INVALID_RECORD)
+
+    def test_count_lies_high(self) -> None:
+        """A 72-byte-ish batch claiming 2^31-1 records: INVALID_RECORD, the log end stays."""
+        one = valid_batch("lie", 1, 0)
+        batch = patched(patched(one, 57, ">i", 2**31 - 1), 23, ">i", 2**31 - 2, fix_crc=True)
+        self.assert_rejected(batch, ErrorCode.INVALID_RECORD)
+
+    def test_random_records(self) -> None:
+        """Random bytes as the records section: INVALID_RECORD."""
+        batch = bytearray(valid_batch("random", 3))
+        batch[61:] = bytes((i * 151 + 17) % 256 for i in range(len(batch) - 61))
+        self.assert_rejected(with_crc(batch), ErrorCode.INVALID_RECORD)
+
+    def test_huge_record_length(self) -> None:
+        """A record length varint of 2^31-1: INVALID_RECORD."""
+        batch = bytearray(valid_batch("long", 1))
+        batch[61:66] = b"\xfe\xff\xff\xff\x0f"  # zigzag(2^31-1)
+        self.assert_rejected(with_crc(batch), ErrorCode.INVALID_RECORD)
+
+    def test_fake_gzip(self) -> None:
+        """A "gzip" batch of 1f8b0800 and garbage: INVALID_RECORD."""
+        batch = bytearray(valid_batch("gz", 2, GZIP))
+        batch[61:] = bytes.fromhex("1f8b0800") + b"\x5a" * (len(batch) - 65)
+        self.assert_rejected(with_crc(batch), ErrorCode.INVALID_RECORD)
+
+    def test_compressed_count_lies(self) -> None:
+        """A compressed batch whose header miscounts its records: INVALID_RECORD."""
+        for codec in (GZIP, SNAPPY, LZ4, ZSTD):
+            three = valid_batch("lie", 3, codec)
+            batch = patched(patched(three, 57, ">i", 2), 23, ">i", 1, fix_crc=True)
+            self.assert_rejected(batch, ErrorCode.INVALID_RECORD, versions=(9,))
+
+    def test_timestamp_overflow(self) -> None:
+        """baseTimestamp = maxTimestamp = 2^63-1 and a delta of 1: INVALID_TIMESTAMP."""
+        top = 2**63 - 1
+        batch = build_batch([(b"a", b"v", [], top - 1), (b"b", b"v", [], top)])
+        batch = patched(batch, 27, ">q", top)
+        self.assert_rejected(patched(batch, 35, ">q", top, fix_crc=True),
+                             ErrorCode.INVALID_TIMESTAMP)
+
+    def test_record_errors(self) -> None:
+        """From v8 a fault in one record names its batch index in C{record_errors}."""
+        batch = bytearray(valid_batch("idx", 3))
+        length, pos = read_varint(batch, 61)
+        _, pos = read_varint(batch, pos + length)  # record 1's length
+        _, pos = read_varint(batch, pos + 1)  # its attributes and timestampDelta
+        self.assertEqual(batch[pos], 2)  # offsetDelta 1, zigzag
+        batch[pos] = 0
+        results = self.produce({(self.topic, 0): with_crc(batch)}, version=9)
+        [failed] = results.values()
+        self.assertEqual(failed["error_code"], ErrorCode.INVALID_RECORD)
+        self.assertEqual([e["batch_index"] for e in failed["record_errors"]], [1])
+        self.assertIn("offsetDelta", failed["record_errors"][0]["batch_index_error_message"])
+
+    def test_max_timestamp_rewritten(self) -> None:
+        """A header whose maxTimestamp lies is stored with the records' largest timestamp."""
+        batch = valid_batch("ts", 3)
+        stated = 2**62
+        results = self.produce({(self.topic, 0): patched(batch, 35, ">q", stated, fix_crc=True)},
+                               version=9)
+        [appended] = results.values()
+        self.assertEqual(appended["error_code"], ErrorCode.NONE)
+        _, stored = read_log_bytes(self.client, self.topic, 0)
+        last = stored[-len(batch):]
+        self.assertEqual(struct.unpack_from(">q", last, 35)[0],
+                         struct.unpack_from(">q", batch, 35)[0])
+        self.assertEqual(compute_crc(last), struct.unpack_from(">I", last, 17)[0])
 
     def test_connection_still_usable(self) -> None:
         """After a refused batch the same connection keeps serving requests."""

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import random
 import struct
 
 from twisted.trial.unittest import SynchronousTestCase
@@ -21,8 +22,10 @@ from twisted_kafka.records.batch import (
     validate_produce_records,
 )
 from twisted_kafka.records.compression import compress
+from twisted_kafka.records.record import build_batch
+from twisted_kafka.records.record_format import write_varint
 
-from ._helpers import SAMPLE_RECORDS, error_code, patched, sample_batch, with_payload
+from ._helpers import SAMPLE_RECORDS, error_code, patched, raw_record, sample_batch, with_payload
 
 CAP = 1 << 20
 
@@ -272,7 +275,7 @@ class ValidateProduceRecordsTests(SynchronousTestCase):
         self.assertEqual(len(produce(sample_batch(3), produce_version=3)), 1)
 
     def test_full_checks_records(self) -> None:
-        """Broken records pass the header check but not the full one."""
+        """Broken record fields pass the default walk but not the full check."""
         body = sample_batch()[61:]
         # The last record's last header value (null, length zigzag(-1) = 1)
         # now claims one byte, past the record's end.
@@ -280,28 +283,104 @@ class ValidateProduceRecordsTests(SynchronousTestCase):
         self.assertEqual(len(produce(data, False)), 1)
         self.assertEqual(error_code(produce, data, True), ErrorCode.INVALID_RECORD)
 
-    def test_full_garbage_payload(self) -> None:
+    def test_garbage_payload(self) -> None:
         """A compressed batch whose payload does not decompress is INVALID_RECORD."""
         for codec in (1, 2, 3, 4):
             data = with_payload(sample_batch(codec), b"this is not compressed data at all")
-            self.assertEqual(len(produce(data, False)), 1)
-            self.assertEqual(error_code(produce, data, True), ErrorCode.INVALID_RECORD, codec)
+            for full in (False, True):
+                self.assertEqual(error_code(produce, data, full), ErrorCode.INVALID_RECORD, codec)
 
-    def test_full_cap(self) -> None:
-        """Records larger than the cap are refused, compressed or not."""
-        for codec in range(5):
-            data = sample_batch(codec)
-            self.assertEqual(
-                error_code(validate_produce_records, data, full=True, max_decompressed=100),
-                ErrorCode.INVALID_RECORD,
-                codec,
-            )
+    def test_fake_gzip(self) -> None:
+        """A "gzip" batch of a gzip magic and garbage is INVALID_RECORD."""
+        data = with_payload(sample_batch(1), bytes.fromhex("1f8b0800") + b"\xaa" * 40)
+        self.assertEqual(error_code(produce, data), ErrorCode.INVALID_RECORD)
 
-    def test_full_bomb(self) -> None:
+    def test_cap(self) -> None:
+        """Compressed records inflating past the cap are refused."""
+        for codec in range(1, 5):
+            for full in (False, True):
+                self.assertEqual(
+                    error_code(validate_produce_records, sample_batch(codec), full=full,
+                               max_decompressed=100),
+                    ErrorCode.INVALID_RECORD,
+                    codec,
+                )
+
+    def test_bomb(self) -> None:
         """A batch decompressing to 1 GiB is refused under a 1 MiB cap."""
         member = compress(1, bytes(1 << 20))
         data = with_payload(sample_batch(1), member * 1024)
-        self.assertEqual(error_code(produce, data, True), ErrorCode.INVALID_RECORD)
+        for full in (False, True):
+            self.assertEqual(error_code(produce, data, full), ErrorCode.INVALID_RECORD)
+
+    def test_ratio(self) -> None:
+        """Past C{max_ratio} times its compressed size (and 1 MiB) a batch is refused."""
+        records = [(None, bytes(100_000), [], 1_700_000_000_000)] * 30
+        data = build_batch(records, codec=4)
+        self.assertLess(len(data) * 1000, 3_000_000)
+        with self.assertRaises(KafkaError) as caught:
+            validate_produce_records(data, full=False, max_decompressed=64 << 20, max_ratio=1000)
+        self.assertEqual(caught.exception.code, ErrorCode.INVALID_RECORD)
+        self.assertIn("1000 times", caught.exception.message or "")
+        # No ratio limit, or a small batch under the 1 MiB allowance: accepted.
+        self.assertEqual(len(validate_produce_records(
+            data, full=False, max_decompressed=64 << 20, max_ratio=0)), 1)
+        small = build_batch([(None, bytes(500_000), [], 1)], codec=4)
+        self.assertEqual(len(validate_produce_records(
+            small, full=False, max_decompressed=64 << 20, max_ratio=2)), 1)
+
+    def test_count_lies(self) -> None:
+        """A header whose recordCount is not the number of records is INVALID_RECORD."""
+        three = sample_batch()[:61] + b"".join(
+            build_batch([r])[61:] for r in SAMPLE_RECORDS[:3])
+        for codec in range(5):
+            one = with_payload(sample_batch(codec), sample_batch(codec)[61:], record_count=1)
+            self.assertEqual(error_code(produce, one), ErrorCode.INVALID_RECORD, codec)
+        # Three records whose offsetDeltas are all 0, under a header saying 3.
+        self.assertEqual(error_code(produce, with_payload(three, three[61:], record_count=3)),
+                         ErrorCode.INVALID_RECORD)
+        # 2^31-1 records claimed by a 72-byte batch holding one.
+        huge = with_payload(sample_batch(), build_batch([SAMPLE_RECORDS[0]])[61:],
+                            record_count=2**31 - 1)
+        self.assertEqual(error_code(produce, huge), ErrorCode.INVALID_RECORD)
+
+    def test_random_records(self) -> None:
+        """Random bytes as the records section are INVALID_RECORD."""
+        rng = random.Random(19)
+        for _ in range(200):
+            payload = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 300)))
+            data = with_payload(sample_batch(), payload, record_count=rng.randrange(1, 6))
+            self.assertEqual(error_code(produce, data), ErrorCode.INVALID_RECORD)
+
+    def test_huge_record_length(self) -> None:
+        """A record length varint of 2^31-1 is INVALID_RECORD."""
+        out = bytearray()
+        write_varint(2**31 - 1, out)
+        data = with_payload(sample_batch(), bytes(out) + b"\x00" * 20, record_count=1)
+        self.assertEqual(error_code(produce, data), ErrorCode.INVALID_RECORD)
+
+    def test_timestamp_overflow(self) -> None:
+        """A record timestamp outside 64 bits is INVALID_TIMESTAMP, in either direction."""
+        def batch(base: int, second_delta: int) -> bytes:
+            data = patched(sample_batch(), B.BASE_TIMESTAMP_OFFSET, "q", base)
+            data = patched(data, B.MAX_TIMESTAMP_OFFSET, "q", base)
+            return with_payload(data, raw_record(0, 0, 0, 1, b"k", 1, b"v", 0)
+                                + raw_record(0, second_delta, 1, 1, b"k", 1, b"v", 0),
+                                record_count=2)
+
+        self.assertEqual(error_code(produce, batch(2**63 - 1, 1)), ErrorCode.INVALID_TIMESTAMP)
+        self.assertEqual(error_code(produce, batch(-(2**63), -1)), ErrorCode.INVALID_TIMESTAMP)
+        self.assertEqual(len(produce(batch(2**63 - 2, 1))), 1)
+
+    def test_max_timestamp_corrected(self) -> None:
+        """The returned header carries the records' largest timestamp."""
+        data = patched(sample_batch(), B.MAX_TIMESTAMP_OFFSET, "q", 2**63 - 1)
+        [(_, _, header)] = produce(data)
+        self.assertEqual(header.max_timestamp, SAMPLE_RECORDS[-1][3])
+        self.assertEqual(B.stated_max_timestamp(data), 2**63 - 1)
+        fixed = B.with_max_timestamp(data, header.max_timestamp)
+        [(_, _, stored)] = split_batches(fixed)
+        self.assertEqual(stored.max_timestamp, SAMPLE_RECORDS[-1][3])
 
 
 class RewriteTests(SynchronousTestCase):

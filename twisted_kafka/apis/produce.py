@@ -11,8 +11,9 @@ error code (and, from v8, an error message) while the others proceed.
 Per partition, in order: the topic is resolved (auto-created when allowed;
 internal stream queues, named C{__...}, refuse appends from clients),
 the records are checked by L{twisted_kafka.records.batch.validate_produce_records}
-(one RecordBatch v2, header, CRC-32C and, with C{record_validation = full},
-every record; zstd against the request version, v7+), then the batch and its
+(one RecordBatch v2, header, CRC-32C, the records walked: their count,
+lengths, offsets and timestamps, and with C{record_validation = full} every
+record's fields; zstd against the request version, v7+), then the batch and its
 validated header go to the store's append, which owns acceptance: the
 topic's C{max.message.bytes}, the LogAppendTime stamp, idempotent
 producers' sequence checks, all or nothing.
@@ -28,6 +29,7 @@ from typing import Any
 
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.records import batch as record_batch
+from twisted_kafka.records.record_walk import RecordError
 from twisted_kafka.apis.support.topics import topic_need, topic_refused
 from twisted_kafka.server.authorizer import AclOperation, ResourceType
 from twisted_kafka.server.context import RequestContext
@@ -42,16 +44,29 @@ FIRST_SERVED_VERSION = 3
 _NULL_ID = b"\0" * 16
 
 
-def _partition_error(index: int, code: ErrorCode, message: str | None) -> dict:
+def _partition_error(index: int, code: ErrorCode, message: str | None,
+                     record_errors: list[dict] | None = None) -> dict:
     return {
         "index": index,
         "error_code": code,
         "base_offset": -1,
         "log_append_time_ms": -1,
         "log_start_offset": -1,
-        "record_errors": [],
+        "record_errors": record_errors or [],
         "error_message": message,
     }
+
+
+def _failed_partition(index: int, error: KafkaError) -> dict:
+    """The response entry of a partition that failed with C{error}.
+
+    A fault in one record names its batch index in C{record_errors} (v8+).
+    """
+    record_errors = None
+    if isinstance(error, RecordError):
+        record_errors = [{"batch_index": error.batch_index,
+                          "batch_index_error_message": error.message}]
+    return _partition_error(index, error.code, error.message, record_errors)
 
 
 def _all_failed(request: dict, code: ErrorCode, message: str) -> list[dict]:
@@ -99,8 +114,13 @@ class _TopicLookup:
 
 
 def append_partition(topic: Any, index: int, records: bytes | bytearray | memoryview | None,
-                     version: int, full_validation: bool, max_decompressed: int) -> dict:
-    """Validate and append one partition's records; return its response entry."""
+                     version: int, full_validation: bool, max_decompressed: int,
+                     max_ratio: int) -> dict:
+    """Validate and append one partition's records; return its response entry.
+
+    A CreateTime batch whose header's maxTimestamp is not its records'
+    largest timestamp is stored with the right one, as Kafka stores it.
+    """
     if index < 0 or index >= len(topic.partitions):
         raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
                          f"partition {index} of topic {topic.name!r} does not exist")
@@ -108,7 +128,10 @@ def append_partition(topic: Any, index: int, records: bytes | bytearray | memory
         raise KafkaError(ErrorCode.INVALID_RECORD, "produce request without records")
     [(_, _, header)] = record_batch.validate_produce_records(
         records, full=full_validation, max_decompressed=max_decompressed,
-        produce_version=version)
+        max_ratio=max_ratio, produce_version=version)
+    if header.max_timestamp != record_batch.stated_max_timestamp(records):
+        records = record_batch.with_max_timestamp(records, header.max_timestamp)
+        header = record_batch.parse_header(records)
     partition = topic.partitions[index]
     appended = partition.append(records, header)
     return {
@@ -141,6 +164,7 @@ def respond(request: dict, context: RequestContext) -> Any:
         kafka = broker.config.kafka
         full = kafka.record_validation == "full"
         max_decompressed = kafka.max_decompressed_bytes
+        max_ratio = kafka.max_compression_ratio
         lookup = _TopicLookup(context)
         responses = []
         for topic_data in request["topic_data"]:
@@ -159,9 +183,10 @@ def respond(request: dict, context: RequestContext) -> Any:
             for p in topic_data["partition_data"]:
                 try:
                     partitions_out.append(append_partition(
-                        topic, p["index"], p["records"], version, full, max_decompressed))
+                        topic, p["index"], p["records"], version, full, max_decompressed,
+                        max_ratio))
                 except KafkaError as e:
-                    partitions_out.append(_partition_error(p["index"], e.code, e.message))
+                    partitions_out.append(_failed_partition(p["index"], e))
     response = {"responses": responses, "throttle_time_ms": 0}
     if acks == 0:
         for topic in responses:

@@ -22,8 +22,8 @@ A v2 batch starts with a fixed 61-byte big-endian header::
         61        records (compressed as a whole when the codec is not 0)
 
 Everything here works on the header alone except
-L{validate_produce_records} with C{full=True}, which also decompresses and
-walks every record.
+L{validate_produce_records}, which also decompresses and walks the records
+of a produced batch (L{twisted_kafka.records.record_walk}).
 
 Error codes follow Kafka 4 (``ProduceRequest.validateRecords``,
 ``ByteBufferLogInputStream.nextBatchSize``, ``DefaultRecordBatch.ensureValid``,
@@ -52,8 +52,9 @@ from typing import NamedTuple
 from crc32c import crc32c
 
 from twisted_kafka.errors import ErrorCode, KafkaError
-from twisted_kafka.records.compression import decompress
+from twisted_kafka.records.compression import DecompressedTooLarge, decompress
 from twisted_kafka.records.record_format import check_records
+from twisted_kafka.records.record_walk import walk_records
 
 HEADER = struct.Struct(">qiibIhiqqqhii")
 HEADER_SIZE = HEADER.size  # 61
@@ -273,11 +274,18 @@ def split_batches(data: bytes | bytearray | memoryview) -> list[tuple[int, int, 
     return batches
 
 
+#: Every batch may inflate to this many bytes, whatever its compression ratio.
+MIN_DECOMPRESSED_ALLOWANCE = 1 << 20
+INT64_MAX = (1 << 63) - 1
+INT64_MIN = -(1 << 63)
+
+
 def validate_produce_records(
     data: bytes | bytearray | memoryview,
     *,
     full: bool,
     max_decompressed: int,
+    max_ratio: int = 0,
     produce_version: int | None = None,
 ) -> list[tuple[int, int, BatchHeader]]:
     """Check the records of one partition of a Produce request (v3 and later).
@@ -294,14 +302,21 @@ def validate_produce_records(
     C{INVALID_RECORD}); zstd needs Produce v7 (C{UNSUPPORTED_COMPRESSION_TYPE})
     when C{produce_version} is given.
 
-    With C{full}, the records are also decompressed (at most
-    C{max_decompressed} bytes of output: a compression bomb is refused with
-    C{INVALID_RECORD} without inflating it) and every record is walked: its
-    length, varints, key, value and headers must fit exactly, offsetDeltas
-    must run 0..n-1, and no bytes may follow the last record.
+    Then the records are walked (L{twisted_kafka.records.record_walk}),
+    decompressed first if the batch is compressed: their number, lengths and
+    offsetDeltas must match the header (C{INVALID_RECORD}) and every
+    record's timestamp must be a 64-bit value (C{INVALID_TIMESTAMP}).
+    Decompression stops, refusing the batch with C{INVALID_RECORD}, past
+    C{max_decompressed} bytes or past C{max_ratio} times the compressed size
+    (when C{max_ratio} is positive; any batch may inflate to 1 MiB).  With
+    C{full}, every record's key, value and headers are checked too
+    (L{twisted_kafka.records.record_format.check_records}).
 
     @return: a one-element list C{[(0, end, header)]}, the shape of
-        L{split_batches}.
+        L{split_batches}.  The header's C{max_timestamp} is the largest
+        record timestamp (a CreateTime batch whose header says otherwise is
+        stored with the right one, as Kafka's C{LogValidator} rewrites it);
+        see L{with_max_timestamp}.
     @raise KafkaError: on the first problem found.
     """
     view = memoryview(data)
@@ -322,8 +337,19 @@ def validate_produce_records(
             f"batch per partition ({available - end} bytes follow the first)",
         )
     _check_client_batch(header, produce_version)
-    if full:
-        _check_batch_records(view, 0, end, header, max_decompressed)
+    low_delta, high_delta = _walk_batch_records(
+        view, end, header, max_decompressed, max_ratio, full)
+    if not header.attributes & TIMESTAMP_TYPE_MASK:
+        base = header.base_timestamp
+        low, high = base + low_delta, base + high_delta
+        if high > INT64_MAX or low < INT64_MIN:
+            raise KafkaError(
+                ErrorCode.INVALID_TIMESTAMP,
+                f"record timestamps overflow a 64-bit integer: baseTimestamp {base} "
+                f"with timestampDeltas {low_delta}..{high_delta}",
+            )
+        if high != header.max_timestamp:
+            header = header._replace(max_timestamp=high)
     return [(0, end, header)]
 
 
@@ -362,24 +388,51 @@ def _check_client_batch(header: BatchHeader, produce_version: int | None) -> Non
         )
 
 
-def _check_batch_records(
-    view: memoryview, pos: int, end: int, header: BatchHeader, max_decompressed: int
-) -> None:
-    """Decompress (bounded) and walk every record of one batch."""
+def _walk_batch_records(
+    view: memoryview, end: int, header: BatchHeader, max_decompressed: int, max_ratio: int,
+    full: bool,
+) -> tuple[int, int]:
+    """Decompress (bounded) and walk the records of the batch ending at C{end}.
+
+    @return: the smallest and largest timestampDelta (L{walk_records}).
+    """
     codec = header.attributes & CODEC_MASK
+    count = header.record_count
     if codec == CODEC_NONE:
-        body: bytes | memoryview = view
-        start, stop = pos + RECORDS_OFFSET, end
-        if stop - start > max_decompressed:
-            raise KafkaError(
-                ErrorCode.INVALID_RECORD,
-                f"records section of {stop - start} bytes exceeds the "
-                f"limit of {max_decompressed}",
-            )
-    else:
-        body = decompress(codec, view[pos + RECORDS_OFFSET : end], max_decompressed)
-        start, stop = 0, len(body)
-    check_records(body, start, stop, header.record_count)
+        if full:
+            check_records(view, RECORDS_OFFSET, end, count)
+        return walk_records(view, RECORDS_OFFSET, end, count)
+    compressed = end - RECORDS_OFFSET
+    limit = max_decompressed
+    if max_ratio > 0:
+        limit = min(limit, max(MIN_DECOMPRESSED_ALLOWANCE, compressed * max_ratio))
+    try:
+        body = decompress(codec, view[RECORDS_OFFSET:end], limit)
+    except DecompressedTooLarge as e:
+        if limit == max_decompressed:
+            raise
+        raise KafkaError(
+            e.code, f"{e.message}: more than {max_ratio} times its {compressed} compressed bytes"
+        ) from None
+    if full:
+        check_records(body, 0, len(body), count)
+    return walk_records(body, 0, len(body), count)
+
+
+def stated_max_timestamp(data: bytes | bytearray | memoryview, pos: int = 0) -> int:
+    """The maxTimestamp field of the batch at C{pos}, as its bytes say."""
+    return int(_INT64.unpack_from(data, pos + MAX_TIMESTAMP_OFFSET)[0])
+
+
+def with_max_timestamp(data: bytes | bytearray | memoryview, max_timestamp: int) -> bytearray:
+    """Return a copy of the batch C{data} whose maxTimestamp is C{max_timestamp}.
+
+    The CRC is recomputed; the timestamp type is left as it is.
+    """
+    copy = bytearray(data)
+    _INT64.pack_into(copy, MAX_TIMESTAMP_OFFSET, max_timestamp)
+    _UINT32.pack_into(copy, CRC_OFFSET, compute_crc(copy, 0))
+    return copy
 
 
 def compute_crc(buf: bytes | bytearray | memoryview, pos: int = 0) -> int:

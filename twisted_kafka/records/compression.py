@@ -71,10 +71,15 @@ def _invalid(message: str) -> KafkaError:
     return KafkaError(ErrorCode.INVALID_RECORD, message)
 
 
+class DecompressedTooLarge(KafkaError):
+    """C{INVALID_RECORD}: the records inflate past the size allowed."""
+
+
 def _too_large(codec: int, max_size: int) -> KafkaError:
     """The error for output larger than C{max_size}."""
-    return _invalid(
-        f"{CODEC_NAMES[codec]} records decompress to more than {max_size} bytes"
+    return DecompressedTooLarge(
+        ErrorCode.INVALID_RECORD,
+        f"{CODEC_NAMES[codec]} records decompress to more than {max_size} bytes",
     )
 
 

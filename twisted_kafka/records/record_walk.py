@@ -1,0 +1,129 @@
+# -*- test-case-name: tests.records.test_record_walk -*-
+"""The walk every produced batch gets: record count, lengths, offsets, timestamps.
+
+A batch header can lie about what follows it: a header claiming one record
+over three records makes the next batch's offsets overlap, and one claiming
+2^31-1 records moves the log end by two billion.  Kafka's C{LogValidator}
+walks the records of every produced batch; L{walk_records} is that walk,
+kept to what the log's consistency needs so that it costs little per record:
+
+    - each record's length varint, which must leave room for the smallest
+      record body and stay inside the records section;
+    - its offsetDelta, which must be 0, 1, ... in order;
+    - its timestampDelta, to find the batch's largest timestamp (which the
+      header's maxTimestamp must then match);
+    - exactly C{recordCount} records, ending exactly at the section's end.
+
+It jumps over each record's key, value and headers by its length; the
+C{full} validation level (L{twisted_kafka.records.record_format.check_records})
+also checks those.  Varints of one and two bytes, nearly all of them in
+practice, are decoded inline; longer ones by the general decoder.
+"""
+
+from __future__ import annotations
+
+from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.records.record_format import MIN_RECORD_SIZE, Buffer, read_varint
+
+#: The smallest record body: everything after the length varint.
+_MIN_BODY = MIN_RECORD_SIZE - 1
+#: Beyond any varlong: the starting point of the min/max search.
+_FAR = 1 << 64
+
+
+class RecordError(KafkaError):
+    """C{INVALID_RECORD} for one record of a batch.
+
+    @ivar batch_index: the record's position in its batch (Produce v8+
+        answers it in C{record_errors}).
+    """
+
+    def __init__(self, batch_index: int, message: str) -> None:
+        super().__init__(ErrorCode.INVALID_RECORD, message)
+        self.batch_index = batch_index
+
+
+def _invalid(message: str) -> KafkaError:
+    """An C{INVALID_RECORD} error with C{message}, for the batch as a whole."""
+    return KafkaError(ErrorCode.INVALID_RECORD, message)
+
+
+def _bad_delta(index: int, raw: int | None) -> KafkaError:
+    """The error for record C{index} whose zigzag offsetDelta is C{raw}."""
+    said = "" if raw is None else f" {(raw >> 1) ^ -(raw & 1)}"
+    return RecordError(index, f"record {index} has offsetDelta{said}, expected {index}")
+
+
+def walk_records(buf: Buffer, pos: int, end: int, count: int) -> tuple[int, int]:
+    """Walk the C{count} records in C{buf[pos:end]}; see the module docstring.
+
+    @return: the smallest and the largest timestampDelta; baseTimestamp plus
+        the largest is the batch's real maxTimestamp.
+
+    @raise KafkaError: C{INVALID_RECORD} naming the first record that does
+        not fit (a count of zero is refused too: a batch holds records).
+    """
+    if count <= 0 or count > (end - pos) // MIN_RECORD_SIZE:
+        raise _invalid(
+            f"recordCount {count} cannot fit in a records section of {end - pos} bytes"
+        )
+    low = _FAR
+    high = -_FAR
+    index = 0
+    try:
+        for index in range(count):
+            # length: zigzag varint, inline for one and two bytes.
+            b = buf[pos]
+            if b < 0x80:
+                length = (b >> 1) ^ -(b & 1)
+                pos += 1
+            else:
+                c = buf[pos + 1]
+                if c < 0x80:
+                    b = (b & 0x7F) | (c << 7)
+                    length = (b >> 1) ^ -(b & 1)
+                    pos += 2
+                else:
+                    length, pos = read_varint(buf, pos)
+            record_end = pos + length
+            if length < _MIN_BODY or record_end > end:
+                raise RecordError(
+                    index, f"record {index} has length {length}, but {end - pos} bytes are left"
+                )
+            # attributes (one byte), then timestampDelta.
+            p = pos + 1
+            b = buf[p]
+            if b < 0x80:
+                ts = (b >> 1) ^ -(b & 1)
+                p += 1
+            else:
+                c = buf[p + 1]
+                if c < 0x80:
+                    b = (b & 0x7F) | (c << 7)
+                    ts = (b >> 1) ^ -(b & 1)
+                    p += 2
+                else:
+                    ts, p = read_varint(buf, p)
+            if ts > high:
+                high = ts
+            if ts < low:
+                low = ts
+            # offsetDelta: zigzag, so index i is written as 2i.
+            b = buf[p]
+            if b < 0x80:
+                if b != index << 1:
+                    raise _bad_delta(index, b)
+            else:
+                c = buf[p + 1]
+                if c < 0x80:
+                    b = (b & 0x7F) | (c << 7)
+                    if b != index << 1:
+                        raise _bad_delta(index, b)
+                elif read_varint(buf, p)[0] != index:
+                    raise _bad_delta(index, None)
+            pos = record_end
+    except IndexError:
+        raise RecordError(index, f"record {index} runs past the end of the batch") from None
+    if pos != end:
+        raise _invalid(f"{end - pos} bytes follow the last of {count} records")
+    return low, high
