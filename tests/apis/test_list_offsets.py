@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import random
+
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_kafka.errors import ErrorCode
-from twisted_kafka.records.record import build_batch
+from twisted_kafka.apis.list_offsets import max_timestamp_offset, offset_for_time
+from twisted_kafka.records.record import DecompressionBudget, build_batch
 from tests.apis.support import call, make_broker, roundtrip
 
 LIST_OFFSETS = 2
@@ -56,6 +59,52 @@ class ListOffsetsTests(SynchronousTestCase):
         got = self.ask(-3, version=7)
         self.assertEqual((got["offset"], got["timestamp"]), (3, 900))
         self.assertEqual(self.ask(-3, version=6)["error_code"], ErrorCode.UNSUPPORTED_VERSION)
+
+    def test_budget_spent_answers_batch(self) -> None:
+        """Past the request's decompression budget a partition is answered at its batch."""
+        p = self.broker.store.vhost("/").create_topic("z", 1).partitions[0]
+        p.append(build_batch([(None, bytes(200_000), [], 1000), (None, b"x", [], 2000)],
+                             codec=1))
+        budget = DecompressionBudget(100_000)
+        self.assertEqual(offset_for_time(p, 1500, budget), (0, 2000))
+        self.assertEqual(max_timestamp_offset(p, DecompressionBudget(100_000)), (0, 2000))
+        # With budget enough, the exact record.
+        self.assertEqual(offset_for_time(p, 1500, DecompressionBudget(1 << 20)), (1, 2000))
+        self.assertEqual(max_timestamp_offset(p, DecompressionBudget(1 << 20)), (1, 2000))
+
+    def test_lookup_stops_early(self) -> None:
+        """Finding the first record of a large compressed batch decompresses little of it."""
+        p = self.broker.store.vhost("/").create_topic("big", 1).partitions[0]
+        rng = random.Random(2)
+        for codec in (1, 3, 4):
+            # Four-letter text: compresses about 4x, no long runs to swallow whole.
+            letters = bytes(b"acgt"[i % 4] for i in range(256))
+            values = [rng.randbytes(1 << 17).translate(letters) for _ in range(8)]
+            base = p.high_watermark
+            p.append(build_batch([(None, v, [], 1000 + base + i) for i, v in enumerate(values)],
+                                 codec=codec))
+            budget = DecompressionBudget(64 << 20)
+            self.assertEqual(offset_for_time(p, 1000 + base, budget), (base, 1000 + base))
+            # At most about one 256 KiB piece of the 1 MiB of records.
+            self.assertLess((64 << 20) - budget.remaining, 1 << 19, codec)
+
+    def test_one_budget_per_request(self) -> None:
+        """The budget is shared by every partition of one request."""
+        import dataclasses
+
+        config = self.broker.config
+        self.broker.config = dataclasses.replace(
+            config, kafka=dataclasses.replace(config.kafka, max_decompressed_bytes=300_000))
+        topic = self.broker.store.vhost("/").create_topic("two", 2)
+        for p in topic.partitions:
+            p.append(build_batch([(None, bytes(200_000), [], 1000), (None, b"x", [], 2000)],
+                                 codec=1))
+        request = {"replica_id": -1, "isolation_level": 0, "topics": [
+            {"name": "two", "partitions": [
+                {"partition_index": i, "timestamp": 1500, "current_leader_epoch": -1}
+                for i in (0, 1)]}]}
+        response = roundtrip(LIST_OFFSETS, 8, call(self.broker, LIST_OFFSETS, 8, request))
+        self.assertEqual([p["offset"] for p in response["topics"][0]["partitions"]], [1, 0])
 
     def test_empty_partition(self) -> None:
         """An empty partition has no offset for a timestamp or max timestamp."""

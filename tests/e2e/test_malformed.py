@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import struct
 import time
+import zlib
 from typing import Any
 
 from tests.e2e.clients import (
@@ -242,6 +243,14 @@ class MalformedBatchTests(MalformedCase):
         batch = patched(batch, 27, ">q", top)
         self.assert_rejected(patched(batch, 35, ">q", top, fix_crc=True),
                              ErrorCode.INVALID_TIMESTAMP)
+
+    def test_gzip_bomb(self) -> None:
+        """A 783 KB gzip batch of 768 MiB of zeros is refused by default: INVALID_RECORD."""
+        member = zlib.compress(bytes(64 << 20), 9, 31)  # wbits 31: a gzip member
+        batch = bytearray(valid_batch("bomb", 1, GZIP))
+        batch[61:] = member * 12
+        struct.pack_into(">i", batch, 8, len(batch) - 12)
+        self.assert_rejected(with_crc(batch), ErrorCode.INVALID_RECORD, versions=(9,))
 
     def test_record_errors(self) -> None:
         """From v8 a fault in one record names its batch index in C{record_errors}."""

@@ -21,6 +21,8 @@ from twisted_kafka.records.compression import (
     CODEC_SNAPPY,
     CODEC_ZSTD,
     XERIAL_HEADER,
+    DecompressedTooLarge,
+    decompress_stream,
     compress,
     decompress,
 )
@@ -225,3 +227,35 @@ class MutationTests(SynchronousTestCase):
                     decompress(codec, data, 1 << 16)
                 except KafkaError as e:
                     self.assertIn(e.code, (ErrorCode.INVALID_RECORD,))
+
+
+class StreamTests(SynchronousTestCase):
+    """L{decompress_stream} gives what L{decompress} gives, piece by piece."""
+
+    def test_same_bytes(self) -> None:
+        """Every codec and framing streams to the same bytes, in bounded pieces."""
+        data = bytes(range(256)) * 5000 + b"tail"
+        cases = [(codec, compress(codec, data)) for codec in range(5)]
+        cases.append((1, compress(1, data[:1000]) + compress(1, data[1000:])))  # two members
+        cases.append((2, compress(2, data, xerial=False)))  # raw snappy
+        for codec, packed in cases:
+            pieces = list(decompress_stream(codec, packed, 1 << 24))
+            self.assertEqual(b"".join(pieces), decompress(codec, packed, 1 << 24), codec)
+            if codec in (1, 3):
+                self.assertGreater(len(pieces), 1, codec)
+                self.assertLessEqual(max(map(len, pieces)), 256 * 1024, codec)
+
+    def test_bounded(self) -> None:
+        """Past C{max_size} the stream fails the way L{decompress} does."""
+        for codec in range(1, 5):
+            packed = compress(codec, bytes(4 << 20))
+            with self.assertRaises(DecompressedTooLarge):
+                list(decompress_stream(codec, packed, 1 << 20))
+
+    def test_truncated(self) -> None:
+        """A cut stream is INVALID_RECORD."""
+        for codec in (1, 3, 4):
+            packed = compress(codec, bytes(range(256)) * 4000)
+            with self.assertRaises(KafkaError) as caught:
+                list(decompress_stream(codec, packed[: len(packed) // 2], 1 << 24))
+            self.assertEqual(caught.exception.code, ErrorCode.INVALID_RECORD, codec)

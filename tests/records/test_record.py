@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import random
+import struct
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,12 +13,14 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.records.batch import (
     BatchHeader,
+    compute_crc,
     parse_header,
     set_log_append_time,
     split_batches,
     validate_produce_records,
 )
-from twisted_kafka.records.record import Record, build_batch, iter_records
+from twisted_kafka.records.record import (
+    BudgetSpent, DecompressionBudget, Record, build_batch, iter_records, record_times)
 from twisted_kafka.records.record_format import check_records, read_varint, write_varint
 
 from ._helpers import SAMPLE_RECORDS, error_code, mutate, raw_record, sample_batch, with_payload
@@ -248,3 +251,58 @@ class RecordMutationTests(SynchronousTestCase):
                         check(data)
                     except KafkaError as e:
                         self.assertEqual(e.code, ErrorCode.INVALID_RECORD)
+
+
+class RecordTimesTests(SynchronousTestCase):
+    """L{record_times} reads offsets and timestamps lazily, within a budget."""
+
+    def test_every_codec(self) -> None:
+        """Each codec yields every record's offset and timestamp."""
+        records = [(b"k", b"v" * 50, [("h", b"x")], 1000 + 3 * i) for i in range(20)]
+        for codec in range(5):
+            data = build_batch(records, codec=codec, base_offset=40)
+            [(_, _, header)] = split_batches(data)
+            got = list(record_times(data, header, DecompressionBudget(1 << 20)))
+            self.assertEqual(got, [(40 + i, 1000 + 3 * i) for i in range(20)], codec)
+
+    def test_large_records_skipped(self) -> None:
+        """Records larger than one decompressed piece are skipped over correctly."""
+        records = [(None, bytes(700_000 + i), [], 10 + i) for i in range(4)]
+        for codec in range(5):
+            data = build_batch(records, codec=codec)
+            [(_, _, header)] = split_batches(data)
+            got = list(record_times(data, header, DecompressionBudget(8 << 20)))
+            self.assertEqual(got, [(i, 10 + i) for i in range(4)], codec)
+
+    def test_lazy(self) -> None:
+        """Stopping after the first record leaves most of the budget."""
+        data = build_batch([(None, bytes(1 << 20), [], 5)] * 8, codec=1)
+        [(_, _, header)] = split_batches(data)
+        budget = DecompressionBudget(64 << 20)
+        self.assertEqual(next(record_times(data, header, budget)), (0, 5))
+        self.assertGreater(budget.remaining, (64 << 20) - (1 << 20))
+
+    def test_budget_spent(self) -> None:
+        """A batch inflating past the budget raises L{BudgetSpent}."""
+        data = build_batch([(None, bytes(1 << 20), [], 5)] * 3, codec=4)
+        [(_, _, header)] = split_batches(data)
+        with self.assertRaises(BudgetSpent):
+            list(record_times(data, header, DecompressionBudget(1 << 20)))
+
+    def test_log_append_time(self) -> None:
+        """In a LogAppendTime batch every record has the batch's maxTimestamp."""
+        data = bytearray(build_batch([(None, b"a", [], 5), (None, b"b", [], 6)]))
+        set_log_append_time(data, 0, 777)
+        [(_, _, header)] = split_batches(data)
+        self.assertEqual(list(record_times(data, header, DecompressionBudget(1 << 20))),
+                         [(0, 777), (1, 777)])
+
+    def test_overflowing_timestamp_skipped(self) -> None:
+        """A stored record whose timestamp passes 2^63-1 is never yielded."""
+        data = build_batch([(None, b"a", [], 2**63 - 2), (None, b"b", [], 2**63 - 1)])
+        data = bytearray(data)
+        struct.pack_into(">q", data, 27, 2**63 - 1)  # baseTimestamp: deltas 0 and 1
+        struct.pack_into(">I", data, 17, compute_crc(data))
+        [(_, _, header)] = split_batches(data)
+        self.assertEqual(list(record_times(data, header, DecompressionBudget(1 << 20))),
+                         [(0, 2**63 - 1)])

@@ -7,16 +7,21 @@ the largest timestamp (v7+), -4 earliest local (v8+; everything is local, so
 the log start offset) and -5 earliest pending tiered-storage upload (v9+;
 nothing is tiered, so no offset: -1).  A real timestamp finds the first record
 whose timestamp is at or after it: the store's time index names the batch,
-and the records of that one batch are read to find the exact record.
+and the records of that one batch are read, decompressing as they go, up to
+the exact record.  Decompression is bounded per request by
+C{[kafka] max_decompressed_bytes} across all its partitions; past it a
+partition is answered at its batch (see L{offset_for_time}).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 from twisted_kafka.apis.support.topics import (
     LEADER_EPOCH, RequestedTopic, check_leader_epoch, topic_need)
 from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.records.batch import LOG_OVERHEAD, parse_header
+from twisted_kafka.records.record import BudgetSpent, DecompressionBudget, record_times
 from twisted_kafka.server.authorizer import AclOperation
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
@@ -33,42 +38,58 @@ EARLIEST_PENDING_UPLOAD = -5
 _MIN_VERSION_FOR = {MAX_TIMESTAMP: 7, EARLIEST_LOCAL: 8, EARLIEST_PENDING_UPLOAD: 9}
 
 
-def _records_of_batch(partition: Any, offset: int, max_decompressed: int) -> list:
-    """Return the records of the stored batch containing C{offset}."""
-    from twisted_kafka.records.batch import parse_header
-    from twisted_kafka.records.record import iter_records
-
+def _record_times(partition: Any, offset: int, budget: DecompressionBudget
+                  ) -> Iterator[tuple[int, int]]:
+    """C{(offset, timestamp)} of each record of the stored batch holding C{offset}, lazily."""
     data = partition.read(offset, 1)
     header = parse_header(data, 0)
-    end = 12 + header.batch_length
-    return list(iter_records(data[:end], header, max_decompressed))
+    return record_times(data[: LOG_OVERHEAD + header.batch_length], header, budget)
 
 
-def offset_for_time(partition: Any, timestamp: int, max_decompressed: int) -> tuple[int, int]:
-    """Return (offset, timestamp) of the first record at or after C{timestamp}."""
+def offset_for_time(partition: Any, timestamp: int, budget: DecompressionBudget
+                    ) -> tuple[int, int]:
+    """Return (offset, timestamp) of the first record at or after C{timestamp}.
+
+    The time index names the first batch whose maxTimestamp reaches
+    C{timestamp}; its records are read up to the first that does.  If the
+    request's decompression budget runs out first, the batch's own base
+    offset and maxTimestamp answer (a consumer starting there reads the
+    record wanted, after a few earlier ones).
+    """
     found = partition.offset_for_timestamp(timestamp)
     if found is None:
         return -1, -1
-    for record in _records_of_batch(partition, found[0], max_decompressed):
-        if record.timestamp >= timestamp:
-            return record.offset, record.timestamp
+    try:
+        for offset, record_timestamp in _record_times(partition, found[0], budget):
+            if record_timestamp >= timestamp:
+                return offset, record_timestamp
+    except BudgetSpent:
+        pass
     return found[0], found[1]
 
 
-def max_timestamp_offset(partition: Any, max_decompressed: int) -> tuple[int, int]:
-    """Return (offset, timestamp) of the record with the largest timestamp."""
+def max_timestamp_offset(partition: Any, budget: DecompressionBudget) -> tuple[int, int]:
+    """Return (offset, timestamp) of the first record with the largest timestamp.
+
+    The store knows the batch and the timestamp (every stored batch's
+    maxTimestamp is its records' largest); its records are read up to the
+    first that carries it, as Kafka does.  Past the request's decompression
+    budget, the batch's base offset answers.
+    """
     found = partition.max_timestamp()
     if found is None:
         return -1, -1
-    best = None
-    for record in _records_of_batch(partition, found[0], max_decompressed):
-        if best is None or record.timestamp > best[1]:
-            best = (record.offset, record.timestamp)
-    return best if best is not None else found
+    try:
+        for offset, record_timestamp in _record_times(partition, found[0], budget):
+            if record_timestamp == found[1]:
+                return offset, record_timestamp
+    except BudgetSpent:
+        pass
+    return found
 
 
 def lookup(partition: Any, timestamp: int, version: int,
-           max_decompressed: int) -> tuple[int, int]:
+           budget: DecompressionBudget) -> tuple[int, int]:
     """Return (offset, timestamp) for one ListOffsets query."""
     needed = _MIN_VERSION_FOR.get(timestamp)
     if needed is not None and version < needed:
@@ -81,16 +102,17 @@ def lookup(partition: Any, timestamp: int, version: int,
     if timestamp == EARLIEST_PENDING_UPLOAD:
         return -1, -1
     if timestamp == MAX_TIMESTAMP:
-        return max_timestamp_offset(partition, max_decompressed)
+        return max_timestamp_offset(partition, budget)
     if timestamp < 0:
         raise KafkaError(ErrorCode.INVALID_REQUEST, f"invalid timestamp {timestamp}")
-    return offset_for_time(partition, timestamp, max_decompressed)
+    return offset_for_time(partition, timestamp, budget)
 
 
 def respond(request: dict, context: RequestContext) -> dict:
     """Answer a ListOffsets request."""
     version = context.api_version
-    max_decompressed = context.broker.config.kafka.max_decompressed_bytes
+    # One budget for the whole request, however many partitions it names.
+    budget = DecompressionBudget(context.broker.config.kafka.max_decompressed_bytes)
     topics_out = []
     for t in request["topics"]:
         partitions_out: list[dict] = []
@@ -109,7 +131,7 @@ def respond(request: dict, context: RequestContext) -> dict:
             try:
                 partition = topic.partition(p["partition_index"])
                 check_leader_epoch(p.get("current_leader_epoch", -1))
-                offset, timestamp = lookup(partition, p["timestamp"], version, max_decompressed)
+                offset, timestamp = lookup(partition, p["timestamp"], version, budget)
             except KafkaError as e:
                 out["error_code"] = e.code
                 continue

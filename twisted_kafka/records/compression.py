@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import cramjam
 import lz4.block
@@ -129,23 +129,13 @@ def _gunzip(data: Buffer, max_size: int) -> bytes:
 
 def _unsnappy(data: Buffer, max_size: int) -> bytes:
     """Decompress xerial-framed or raw snappy, at most C{max_size} bytes."""
-    view = memoryview(data)
-    if len(view) < len(XERIAL_HEADER) or view[: len(XERIAL_MAGIC)] != XERIAL_MAGIC:
-        return _unsnappy_raw(view, max_size)
     chunks: list[bytes] = []
     total = 0
-    pos = len(XERIAL_HEADER)
-    while pos < len(view):
-        if len(view) - pos < _INT32.size:
-            raise _invalid("snappy (xerial) block length is truncated")
-        (size,) = _INT32.unpack_from(view, pos)
-        pos += _INT32.size
-        if size < 0 or pos + size > len(view):
-            raise _invalid(f"snappy (xerial) block of {size} bytes overruns the data")
-        block = _unsnappy_raw(view[pos : pos + size], max_size - total)
+    for block in _unsnappy_pieces(memoryview(data), max_size - total):
         total += len(block)
+        if total > max_size:
+            raise _too_large(CODEC_SNAPPY, max_size)
         chunks.append(block)
-        pos += size
     return b"".join(chunks)
 
 
@@ -262,6 +252,114 @@ _DECOMPRESSORS: dict[int, Callable[[Buffer, int], bytes]] = {
     CODEC_SNAPPY: _unsnappy,
     CODEC_LZ4: _unlz4,
     CODEC_ZSTD: _unzstd,
+}
+
+
+def decompress_stream(codec: int, data: Buffer, max_size: int) -> Iterator[bytes]:
+    """Yield the decompressed records section of C{codec} piece by piece.
+
+    For a reader that may stop early (ListOffsets looking for one record):
+    gzip, lz4 frames, zstd and xerial snappy are inflated about 256 KiB at
+    a time, so stopping early costs only what was read; a raw snappy block
+    and the old KafkaLZ4 framing come as one piece.  Never more than
+    C{max_size} bytes in all, and the same errors as L{decompress}.
+    """
+    if codec == CODEC_NONE:
+        yield decompress(codec, data, max_size)
+        return
+    pieces = _STREAMS.get(codec)
+    if pieces is None:
+        yield decompress(codec, data, max_size)
+        return
+    total = 0
+    try:
+        for piece in pieces(memoryview(data), max_size):
+            total += len(piece)
+            if total > max_size:
+                raise _too_large(codec, max_size)
+            if piece:
+                yield piece
+    except KafkaError:
+        raise
+    except (zlib.error, cramjam.DecompressionError, zstandard.ZstdError,
+            lz4.block.LZ4BlockError, RuntimeError, ValueError, struct.error) as e:
+        raise _invalid(f"{CODEC_NAMES[codec]} records cannot be decompressed: {e}") from None
+
+
+def _gunzip_pieces(view: memoryview, max_size: int) -> Iterator[bytes]:
+    """Inflate gzip members a chunk at a time."""
+    rest: Buffer = view
+    while True:
+        inflater = zlib.decompressobj(_GZIP_WBITS)
+        while not inflater.eof:
+            yield inflater.decompress(rest, _CHUNK)
+            rest = inflater.unconsumed_tail
+            if not rest and not inflater.eof:
+                tail = inflater.flush()
+                if tail:
+                    yield tail
+                if not inflater.eof:
+                    raise _invalid("gzip records are truncated")
+        rest = inflater.unused_data
+        if not rest:
+            return
+
+
+def _unlz4_pieces(view: memoryview, max_size: int) -> Iterator[bytes]:
+    """Decompress an LZ4 frame a chunk at a time (old framing: all at once)."""
+    inflater = lz4.frame.LZ4FrameDecompressor()
+    try:
+        piece = inflater.decompress(view, _CHUNK)
+    except RuntimeError:
+        yield _unlz4_blocks(view, max_size)
+        return
+    yield piece
+    while not inflater.eof:
+        if not inflater.needs_input:
+            yield inflater.decompress(b"", _CHUNK)
+        else:
+            raise _invalid("lz4 records are truncated")
+
+
+def _unzstd_pieces(view: memoryview, max_size: int) -> Iterator[bytes]:
+    """Decompress zstd frames in bounded input slices (see L{_unzstd})."""
+    pos = 0
+    inflater = _ZSTD_DECOMPRESSOR.decompressobj()
+    step = 256  # at most 8 MiB of output per slice
+    while True:
+        yield inflater.decompress(view[pos : pos + step])
+        pos = min(pos + step, len(view))
+        if inflater.eof:
+            pos -= len(inflater.unused_data)
+            if pos >= len(view):
+                return
+            inflater = _ZSTD_DECOMPRESSOR.decompressobj()
+        elif pos >= len(view):
+            raise _invalid("zstd records are truncated")
+
+
+def _unsnappy_pieces(view: memoryview, max_size: int) -> Iterator[bytes]:
+    """Xerial snappy block by block; a raw block at once."""
+    if len(view) < len(XERIAL_HEADER) or view[: len(XERIAL_MAGIC)] != XERIAL_MAGIC:
+        yield _unsnappy_raw(view, max_size)
+        return
+    pos = len(XERIAL_HEADER)
+    while pos < len(view):
+        if len(view) - pos < _INT32.size:
+            raise _invalid("snappy (xerial) block length is truncated")
+        (size,) = _INT32.unpack_from(view, pos)
+        pos += _INT32.size
+        if size < 0 or pos + size > len(view):
+            raise _invalid(f"snappy (xerial) block of {size} bytes overruns the data")
+        yield _unsnappy_raw(view[pos : pos + size], max_size)
+        pos += size
+
+
+_STREAMS: dict[int, Callable[[memoryview, int], Iterator[bytes]]] = {
+    CODEC_GZIP: _gunzip_pieces,
+    CODEC_SNAPPY: _unsnappy_pieces,
+    CODEC_LZ4: _unlz4_pieces,
+    CODEC_ZSTD: _unzstd_pieces,
 }
 
 

@@ -26,15 +26,19 @@ from twisted_kafka.records.batch import (
     BatchHeader,
     compute_crc,
 )
-from twisted_kafka.records.compression import CODEC_NONE, compress, decompress
+from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.records.compression import (
+    CODEC_NONE, DecompressedTooLarge, compress, decompress, decompress_stream)
 from twisted_kafka.records.record_format import (
     Header,
     RecordFields,
     parse_records,
+    read_varint,
     write_record,
 )
 
-__all__ = ["Header", "Record", "RecordFields", "build_batch", "iter_records"]
+__all__ = ["BudgetSpent", "DecompressionBudget", "Header", "Record", "RecordFields",
+           "build_batch", "iter_records", "record_times"]
 
 
 class Record(NamedTuple):
@@ -78,6 +82,100 @@ def iter_records(
     ):
         timestamp = header.max_timestamp if log_append_time else base_timestamp + timestamp_delta
         yield Record(base_offset + delta, timestamp, key, value, headers)
+
+
+class DecompressionBudget:
+    """How many more bytes one request may decompress (see L{record_times}).
+
+    @ivar remaining: bytes left; a read that would pass it stops with
+        L{BudgetSpent}.
+    """
+
+    def __init__(self, remaining: int) -> None:
+        self.remaining = remaining
+
+
+class BudgetSpent(Exception):
+    """The request's L{DecompressionBudget} ran out before the answer was found."""
+
+
+INT64_MAX = (1 << 63) - 1
+INT64_MIN = -(1 << 63)
+#: The most bytes of a record's start that L{record_times} reads: its
+#: length, attributes, timestampDelta and offsetDelta varints.
+_RECORD_PREFIX = 5 + 1 + 10 + 5
+
+
+def record_times(
+    batch_bytes: bytes | bytearray | memoryview,
+    header: BatchHeader,
+    budget: DecompressionBudget,
+) -> Iterator[tuple[int, int]]:
+    """Yield C{(offset, timestamp)} of each record of one whole batch, lazily.
+
+    Reads only the start of each record and decompresses as it goes, so a
+    caller that stops at the record it wants pays for the records before
+    it, not for the whole batch; every byte decompressed is charged to
+    C{budget}.  A record whose timestamp (baseTimestamp + delta) does not
+    fit 64 bits is skipped: no answer may carry it.
+
+    @raise BudgetSpent: the budget ran out first.
+    @raise KafkaError: C{INVALID_RECORD} for records that do not parse.
+    """
+    codec = header.attributes & CODEC_MASK
+    end = header.batch_length + LOG_OVERHEAD
+    pieces: Iterator[bytes | memoryview]
+    view = memoryview(batch_bytes)
+    if codec == CODEC_NONE:
+        pieces = iter((view[RECORDS_OFFSET:end],))
+    else:
+        if budget.remaining <= 0:
+            raise BudgetSpent()
+        pieces = decompress_stream(codec, view[RECORDS_OFFSET:end], budget.remaining)
+    log_append_time = bool(header.attributes & TIMESTAMP_TYPE_MASK)
+    buf = bytearray()
+    pos = 0
+
+    def fill(wanted: int) -> None:
+        nonlocal buf, pos
+        while len(buf) - pos < wanted:
+            piece = next(pieces, None)
+            if piece is None:
+                return
+            if codec != CODEC_NONE:
+                budget.remaining -= len(piece)
+            if pos:
+                del buf[:pos]
+                pos = 0
+            buf += piece
+
+    try:
+        for _ in range(header.record_count):
+            fill(_RECORD_PREFIX)
+            length, start = read_varint(buf, pos)
+            timestamp_delta, after = read_varint(buf, start + 1)
+            delta, _ = read_varint(buf, after)
+            timestamp = header.max_timestamp if log_append_time else (
+                header.base_timestamp + timestamp_delta)
+            if INT64_MIN <= timestamp <= INT64_MAX:
+                yield header.base_offset + delta, timestamp
+            if length < 0:
+                raise KafkaError(ErrorCode.INVALID_RECORD, f"record has length {length}")
+            # Skip to the next record, dropping what is not needed.
+            target = start + length
+            while target > len(buf):
+                target -= len(buf)
+                buf, pos = bytearray(), 0
+                fill(1)
+                if not buf:
+                    raise KafkaError(ErrorCode.INVALID_RECORD, "records are truncated")
+            pos = target
+    except IndexError:
+        raise KafkaError(ErrorCode.INVALID_RECORD, "records are truncated") from None
+    except KafkaError as e:
+        if isinstance(e, DecompressedTooLarge) and codec != CODEC_NONE:
+            raise BudgetSpent() from None
+        raise
 
 
 def build_batch(
