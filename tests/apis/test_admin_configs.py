@@ -12,7 +12,7 @@ from twisted_kafka.apis.config_values import DEFAULT_CONFIG, DYNAMIC_TOPIC_CONFI
 from twisted_kafka.broker import Broker
 from twisted_kafka.errors import ErrorCode
 from twisted_kafka.records.record import build_batch
-from twisted_kafka.topic_config import TOPIC_CONFIGS
+from twisted_kafka.store.topic_configs import TOPIC_CONFIGS
 
 TOPIC, BROKER = 2, 4
 SET, DELETE, APPEND, SUBTRACT = 0, 1, 2, 3
@@ -179,8 +179,8 @@ class AlterConfigsTests(SynchronousTestCase):
         [result] = alter(self.broker, [(TOPIC, "t", {"retention.bytes": "100000000"})], version=0)
         self.assertEqual(result["error_code"], ErrorCode.NONE)
         self.assertEqual(self.topic.configs, {"retention.bytes": "100000000"})
-        self.assertEqual(self.topic.retention_ms, 7 * 24 * 3600 * 1000)
-        self.assertEqual(self.topic.retention_bytes, 100000000)
+        self.assertEqual(self.topic.settings.retention_ms, 7 * 24 * 3600 * 1000)
+        self.assertEqual(self.topic.settings.retention_bytes, 100000000)
 
     def test_validate_only(self) -> None:
         """validate_only changes nothing."""
@@ -255,7 +255,7 @@ class IncrementalAlterConfigsTests(SynchronousTestCase):
         self.assertEqual(result["error_code"], ErrorCode.NONE)
         self.assertEqual(self.topic.configs, {"retention.bytes": "2000000",
                                               "message.timestamp.type": "LogAppendTime"})
-        self.assertEqual(self.topic.message_timestamp_type, "LogAppendTime")
+        self.assertEqual(self.topic.settings.message_timestamp_type, "LogAppendTime")
 
     def test_delete_unset(self) -> None:
         """DELETE of a config that is not overridden (even unknown) changes nothing."""

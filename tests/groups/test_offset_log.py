@@ -89,8 +89,8 @@ class ReplayTests(StoreCase):
         topic = self.store.vhost("/").topic(OFFSETS_TOPIC)
         assert topic is not None
         self.assertEqual(len(topic.partitions), 1)
-        self.assertEqual(topic.retention_ms, -1)
-        self.assertEqual(topic.retention_bytes, -1)
+        self.assertEqual(topic.settings.retention_ms, -1)
+        self.assertEqual(topic.settings.retention_bytes, -1)
 
     def test_configs_enforced(self) -> None:
         """An offsets topic created by someone else gets its retention turned off."""
@@ -98,7 +98,7 @@ class ReplayTests(StoreCase):
         self.offset_log()
         topic = self.store.vhost("/").topic(OFFSETS_TOPIC)
         assert topic is not None
-        self.assertEqual(topic.retention_ms, -1)
+        self.assertEqual(topic.settings.retention_ms, -1)
 
     def test_replay_after_restart(self) -> None:
         """Commits, deletions, group states and group deletions replay to the same table."""

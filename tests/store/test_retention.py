@@ -56,7 +56,7 @@ class RollTests(StoreTestMixin, SynchronousTestCase):
         log = topic.partitions[0]
         self.fill(log, 10)
         topic.set_configs({"segment.bytes": str(1 << 20)})
-        self.assertEqual(topic.segment_bytes, 1 << 20)
+        self.assertEqual(topic.settings.segment_bytes, 1 << 20)
         log.append(make_batch(1, value_size=(1 << 20) - 200))
         self.assertEqual(len(log.segments()), 2)
 

@@ -224,9 +224,23 @@ class TopicConfigTests(StoreTestMixin, SynchronousTestCase):
         """set_configs sets and (with None) deletes overrides, persisted."""
         self.topic.set_configs({"retention.ms": "5000", "retention.bytes": None})
         self.assertEqual(self.topic.configs, {"retention.ms": "5000"})
-        self.assertEqual((self.topic.retention_ms, self.topic.retention_bytes), (5000, -1))
+        self.assertEqual((self.topic.settings.retention_ms, self.topic.settings.retention_bytes), (5000, -1))
         store = self.reopen(self.store, retention_ms=1000)
         self.assertEqual(store.vhost("/").topic("t").configs, {"retention.ms": "5000"})  # type: ignore[union-attr]
+
+    def test_settings_flow_down(self) -> None:
+        """Partitions hold the topic's frozen settings; a change replaces them with a new object."""
+        self.topic.add_partitions(2)
+        before = self.topic.settings
+        self.assertEqual([p.settings for p in self.topic.partitions], [before, before])
+        self.topic.set_configs({"max.message.bytes": "2000", "segment.ms": "60000"})
+        after = self.topic.settings
+        self.assertEqual((after.max_message_bytes, after.segment_ms), (2000, 60000))
+        self.assertEqual(after.retention_bytes, 500)
+        self.assertEqual([p.settings for p in self.topic.partitions], [after, after])
+        self.assertNotEqual(before.max_message_bytes, 2000)
+        with self.assertRaises(AttributeError):
+            after.max_message_bytes = 1  # type: ignore[misc]
 
     def test_invalid_changes_nothing(self) -> None:
         """A bad value anywhere rejects the whole change."""
@@ -235,6 +249,7 @@ class TopicConfigTests(StoreTestMixin, SynchronousTestCase):
         self.assertEqual(e.exception.code, ErrorCode.INVALID_CONFIG)
         self.assertIn("segment.bytes", str(e.exception))
         self.assertEqual(self.topic.configs, {"retention.bytes": "500"})
+        self.assertEqual(self.topic.partitions[0].settings.retention_ms, 1000)
 
     def test_add_partitions(self) -> None:
         """Partitions can be added, never removed; the count persists."""

@@ -12,7 +12,7 @@ built-in default has source STATIC_BROKER_CONFIG, otherwise DEFAULT_CONFIG.
 
 from __future__ import annotations
 
-from twisted_kafka import topic_config
+from twisted_kafka.store import topic_configs
 from twisted_kafka.apis.config_values import (
     DEFAULT_CONFIG, STATIC_BROKER_CONFIG, ConfigValue, Synonym, broker_source,
 )
@@ -101,7 +101,7 @@ def broker_config_values(config: BrokerConfig, node_id: int) -> list[ConfigValue
                "An idle idempotent producer's state is forgotten after this long "
                "([store] producer_id_expiration_ms)."),
     ]
-    for entry in topic_config.TOPIC_CONFIGS.values():
+    for entry in topic_configs.TOPIC_CONFIGS.values():
         value = entry.default(store)
         source = broker_source(entry.store_field, store)
         synonyms = [Synonym(entry.synonym, value, source)]

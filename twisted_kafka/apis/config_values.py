@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from twisted_kafka import topic_config
+from twisted_kafka.store import topic_configs
 from twisted_kafka.store.config import StoreConfig
 
 # Kafka's ConfigSource codes (DescribeConfigsResponse).
@@ -92,7 +92,7 @@ def topic_config_value(name: str, overrides: Mapping[str, str], store: StoreConf
 
     @raise KeyError: for a name that is not a topic config.
     """
-    entry = topic_config.TOPIC_CONFIGS[name]
+    entry = topic_configs.TOPIC_CONFIGS[name]
     synonyms = []
     if name in overrides:
         synonyms.append(Synonym(name, overrides[name], DYNAMIC_TOPIC_CONFIG))
@@ -105,4 +105,4 @@ def topic_config_value(name: str, overrides: Mapping[str, str], store: StoreConf
 
 def topic_config_values(overrides: Mapping[str, str], store: StoreConfig) -> list[ConfigValue]:
     """Describe every topic config of a topic with C{overrides}, sorted by name."""
-    return [topic_config_value(name, overrides, store) for name in sorted(topic_config.TOPIC_CONFIGS)]
+    return [topic_config_value(name, overrides, store) for name in sorted(topic_configs.TOPIC_CONFIGS)]

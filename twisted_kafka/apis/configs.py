@@ -8,7 +8,7 @@ UNKNOWN_TOPIC_OR_PARTITION for a missing one); a broker resource is named by
 our node id, or by the empty string for the cluster-wide defaults (none:
 every broker config comes from the configuration file).
 
-DescribeConfigs lists the topic configs of L{twisted_kafka.topic_config}
+DescribeConfigs lists the topic configs of L{twisted_kafka.store.topic_configs}
 (value, source, read-only, synonyms when C{include_synonyms}, type and
 documentation when C{include_documentation}) or the broker configs of
 L{twisted_kafka.apis.broker_configs}; a non-empty C{configuration_keys}
@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from twisted_kafka import topic_config
+from twisted_kafka.store import topic_configs
 from twisted_kafka.apis.assignments import check_not_internal, duplicates
 from twisted_kafka.apis.broker_configs import broker_config_values
 from twisted_kafka.apis.config_values import ConfigValue, topic_config_values
@@ -213,7 +213,7 @@ def replaced_configs(topic: Any, configs: list[dict]) -> dict[str, str | None]:
 
     @raise KafkaError: INVALID_CONFIG naming a bad key.
     """
-    new: dict[str, str | None] = dict(topic_config.validate({c["name"]: c["value"] for c in configs}))
+    new: dict[str, str | None] = dict(topic_configs.validate({c["name"]: c["value"] for c in configs}))
     for name in topic.configs:
         new.setdefault(name, None)
     return new
@@ -221,7 +221,7 @@ def replaced_configs(topic: Any, configs: list[dict]) -> dict[str, str | None]:
 
 def _list_operation(topic: Any, name: str, operation: int, value: str) -> str:
     """Return the value of list config C{name} after APPEND or SUBTRACT of C{value}."""
-    entry = topic_config.TOPIC_CONFIGS.get(name)
+    entry = topic_configs.TOPIC_CONFIGS.get(name)
     if entry is None:
         raise KafkaError(ErrorCode.INVALID_CONFIG, f"Unknown topic config name: {name}")
     if entry.type != "LIST":
@@ -234,7 +234,7 @@ def _list_operation(topic: Any, name: str, operation: int, value: str) -> str:
             parts.append(item)
         elif operation == SUBTRACT and item in parts:
             parts.remove(item)
-    return topic_config.normalise(name, ",".join(parts))
+    return topic_configs.normalise(name, ",".join(parts))
 
 
 def incremental_changes(topic: Any, configs: list[dict]) -> dict[str, str | None]:
@@ -248,7 +248,7 @@ def incremental_changes(topic: Any, configs: list[dict]) -> dict[str, str | None
         name = config["name"]
         operation = config["config_operation"]
         if operation == SET:
-            changes[name] = topic_config.normalise(name, config["value"])
+            changes[name] = topic_configs.normalise(name, config["value"])
         elif operation == DELETE:
             if name in topic.configs:
                 changes[name] = None

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from twisted_kafka import topic_config
+from twisted_kafka.store import topic_configs
 from twisted_kafka.apis.assignments import (
     MAX_PARTITIONS_PER_REQUEST, REPLICATION_FACTOR, check_replicas, check_replication_factor,
     duplicates, too_many_partitions,
@@ -71,7 +71,7 @@ def requested_configs(wanted: dict) -> dict[str, str]:
     if nulls:
         raise KafkaError(ErrorCode.INVALID_CONFIG,
                          f"Null value not supported for topic configs: {','.join(nulls)}")
-    return topic_config.validate({c["name"]: c["value"] for c in configs})
+    return topic_configs.validate({c["name"]: c["value"] for c in configs})
 
 
 def partition_count(wanted: dict, node_id: int, default_partitions: int) -> int:

@@ -2,7 +2,7 @@
 """The store's configuration: the ``[store]`` section of the broker config.
 
 Values are the broker-wide defaults; per-topic overrides (see
-L{twisted_kafka.topic_config}) take precedence for the topic configs.
+L{twisted_kafka.store.topic_configs}) take precedence for the topic configs.
 """
 
 from __future__ import annotations

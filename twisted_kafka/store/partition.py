@@ -37,6 +37,7 @@ from twisted_kafka.store.segment import Segment
 if TYPE_CHECKING:
     from twisted_kafka.records.batch import BatchHeader
     from twisted_kafka.store.topic import TopicLog
+    from twisted_kafka.store.topic_configs import TopicSettings
 
 INT32_MAX = 2**31 - 1
 
@@ -57,13 +58,24 @@ class PartitionLog:
     @ivar directory: its ``<topic>-<partition>`` directory.
     @ivar log_start_offset: the first offset that can be read.
     @ivar high_watermark: the next offset to be assigned.
+    @ivar settings: the topic's settings in force (the topic replaces them
+        through L{apply_settings}).
     """
 
     log = Logger()
 
-    def __init__(self, topic: TopicLog, index: int, directory: str, runtime: StoreRuntime, clean: bool = True) -> None:
+    def __init__(
+        self,
+        topic: TopicLog,
+        index: int,
+        directory: str,
+        runtime: StoreRuntime,
+        settings: TopicSettings,
+        clean: bool = True,
+    ) -> None:
         """Open (and recover if needed) the partition stored in C{directory}, creating it if missing."""
         self.topic = topic
+        self.settings = settings
         self.index = index
         self.directory = directory
         self._runtime = runtime
@@ -71,7 +83,7 @@ class PartitionLog:
         self._dirty = runtime.commit.dirty
         self._seconds = runtime.clock.seconds
         loaded = PartitionLoader(
-            directory, clean, topic.index_interval_bytes, runtime.now_ms(), runtime.durable, runtime.open_files
+            directory, clean, settings.index_interval_bytes, runtime.now_ms(), runtime.durable, runtime.open_files
         ).load()
         self._segments: list[Segment] = loaded.segments
         for segment in self._segments:
@@ -123,17 +135,17 @@ class PartitionLog:
         (_, length, _, magic, _, _, delta, _, max_ts, producer_id, epoch, base_seq, _) = fields
         if magic != MAGIC_V2 or length + LOG_OVERHEAD != n or delta < 0:
             raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "not a single record batch v2")
-        topic = self.topic
-        if n > topic.max_message_bytes:
+        settings = self.settings
+        if n > settings.max_message_bytes:
             raise KafkaError(
                 ErrorCode.MESSAGE_TOO_LARGE,
-                f"record batch of {n} bytes exceeds max.message.bytes {topic.max_message_bytes}"
-                f" of topic {topic.name!r}",
+                f"record batch of {n} bytes exceeds max.message.bytes {settings.max_message_bytes}"
+                f" of topic {self.topic.name!r}",
             )
         if self._failed is not None:
             raise KafkaError(self._failed.code, self._failed.message)
         log_append_time = -1
-        if topic.message_timestamp_type == LOG_APPEND_TIME:
+        if settings.message_timestamp_type == LOG_APPEND_TIME:
             log_append_time = max_ts = int(self._seconds() * 1000)
         if producer_id >= 0:
             duplicate = self._producers.check(producer_id, epoch, base_seq, delta)
@@ -147,15 +159,15 @@ class PartitionLog:
         offset = self.high_watermark
         if segment.size:
             if (
-                segment.size + n > topic.segment_bytes
-                or self._seconds() * 1000.0 - segment.rolling_base_ms > topic.segment_ms  # type: ignore[operator]
+                segment.size + n > settings.segment_bytes
+                or self._seconds() * 1000.0 - segment.rolling_base_ms > settings.segment_ms  # type: ignore[operator]
                 or offset + delta - segment.base_offset > INT32_MAX
             ):
                 segment = self._roll()
         else:
             segment.rolling_base_ms = int(self._seconds() * 1000)
         try:
-            segment.append(batch, offset, delta, max_ts, topic.index_interval_bytes)
+            segment.append(batch, offset, delta, max_ts, settings.index_interval_bytes)
         except OSError as e:
             if segment.broken:
                 message = f"log of {self.topic.name}-{self.index} is unusable after a failed write: {e}"
@@ -175,7 +187,7 @@ class PartitionLog:
         """Seal the active segment and start a new one at the high watermark."""
         old = self._active
         try:
-            new = Segment.create(self.directory, old.next_offset, self.topic.index_interval_bytes)
+            new = Segment.create(self.directory, old.next_offset, self.settings.index_interval_bytes)
         except OSError as e:
             raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"cannot create a new segment: {e.strerror or e}") from None
         new.rolling_base_ms = self._runtime.now_ms()
@@ -361,9 +373,12 @@ class PartitionLog:
         """
         if self._closed:
             return 0
-        topic = self.topic
         active = self._active
-        if active.size and active.rolling_base_ms is not None and now_ms - active.rolling_base_ms > topic.segment_ms:
+        if (
+            active.size
+            and active.rolling_base_ms is not None
+            and now_ms - active.rolling_base_ms > self.settings.segment_ms
+        ):
             try:
                 self._roll()
             except KafkaError as e:
@@ -386,14 +401,19 @@ class PartitionLog:
         if len(segments) < 2:
             return None
         head = segments[0]
-        topic = self.topic
+        settings = self.settings
         if segments[1].base_offset <= self.log_start_offset:
             return "below the log start offset"
-        if topic.retention_ms >= 0 and now_ms - _largest_timestamp(head) > topic.retention_ms:
-            return f"older than retention.ms={topic.retention_ms}"
-        if topic.retention_bytes >= 0 and self.size_bytes() - head.size >= topic.retention_bytes:
-            return f"partition larger than retention.bytes={topic.retention_bytes}"
+        if settings.retention_ms >= 0 and now_ms - _largest_timestamp(head) > settings.retention_ms:
+            return f"older than retention.ms={settings.retention_ms}"
+        if settings.retention_bytes >= 0 and self.size_bytes() - head.size >= settings.retention_bytes:
+            return f"partition larger than retention.bytes={settings.retention_bytes}"
         return None
+
+    def apply_settings(self, settings: TopicSettings) -> None:
+        """Apply the topic's new settings from the next append on, and retention at once."""
+        self.settings = settings
+        self.trim_head()
 
     def trim_head(self) -> None:
         """Apply retention now, continuing in later reactor turns if there is much to delete."""

@@ -13,11 +13,11 @@ import os
 import uuid
 from collections.abc import Mapping
 
-from twisted_kafka import topic_config
 from twisted_kafka.errors import ErrorCode, KafkaError
-from twisted_kafka.store import metafile
+from twisted_kafka.store import metafile, topic_configs
 from twisted_kafka.store.partition import PartitionLog
 from twisted_kafka.store.runtime import StoreRuntime
+from twisted_kafka.store.topic_configs import TopicSettings
 
 TOPIC_SUFFIX = ".topic"
 TOPIC_KIND = "topic"
@@ -40,8 +40,8 @@ class TopicLog:
     @ivar topic_id: 16 raw bytes (a uuid4), persisted.
     @ivar partitions: one L{PartitionLog} per partition, by index.
     @ivar configs: the topic's config overrides (normalised strings).
-    @ivar segment_bytes: effective C{segment.bytes} (and likewise for the
-        other typed attributes below), kept current for the append path.
+    @ivar settings: the effective values as L{TopicSettings}, which the
+        topic hands to its partitions (a new object whenever they change).
     """
 
     def __init__(
@@ -59,7 +59,7 @@ class TopicLog:
         self.partitions: list[PartitionLog] = []
         self._runtime = runtime
         self.planned_partitions = 0
-        self._apply_configs()
+        self.settings = TopicSettings.of(self.configs, runtime.config)
 
     def __repr__(self) -> str:
         return f"<TopicLog {self.name} x{len(self.partitions)}>"
@@ -76,25 +76,13 @@ class TopicLog:
 
     # -- configs -------------------------------------------------------------
 
-    def _apply_configs(self) -> None:
-        """Recompute the typed effective values the store reads on every append."""
-        value = self.config
-        # positions in the offset index are 32-bit
-        self.segment_bytes = min(int(value("segment.bytes")), 2**31 - 1)
-        self.segment_ms = int(value("segment.ms"))
-        self.retention_ms = int(value("retention.ms"))
-        self.retention_bytes = int(value("retention.bytes"))
-        self.index_interval_bytes = int(value("index.interval.bytes"))
-        self.max_message_bytes = int(value("max.message.bytes"))
-        self.message_timestamp_type = value("message.timestamp.type")
-
     def config(self, key: str) -> str:
         """The effective value of topic config C{key} in Kafka's string form.
 
         @raise KafkaError: C{INVALID_CONFIG} for a config this broker does not know.
         """
         try:
-            return topic_config.effective_value(key, self.configs, self._runtime.config)
+            return topic_configs.effective_value(key, self.configs, self._runtime.config)
         except KeyError:
             raise KafkaError(ErrorCode.INVALID_CONFIG, f"Unknown topic config name: {key}") from None
 
@@ -110,11 +98,11 @@ class TopicLog:
         updated = dict(self.configs)
         for key, value in configs.items():
             if value is None:
-                if key not in topic_config.TOPIC_CONFIGS:
+                if key not in topic_configs.TOPIC_CONFIGS:
                     raise KafkaError(ErrorCode.INVALID_CONFIG, f"Unknown topic config name: {key}")
                 updated.pop(key, None)
             else:
-                updated[key] = topic_config.normalise(key, value)
+                updated[key] = topic_configs.normalise(key, value)
         previous = self.configs
         self.configs = updated
         try:
@@ -122,9 +110,9 @@ class TopicLog:
         except OSError as e:
             self.configs = previous
             raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"cannot save topic configs: {e}") from None
-        self._apply_configs()
+        self.settings = TopicSettings.of(updated, self._runtime.config)
         for partition in self.partitions:
-            partition.trim_head()
+            partition.apply_settings(self.settings)
 
     # -- files ---------------------------------------------------------------
 
@@ -146,7 +134,7 @@ class TopicLog:
         """Open (or create) partition C{index} and add it to L{partitions}."""
         directory = partition_dir(self.vhost_dir, self.name, index)
         fresh = not os.path.isdir(directory)
-        partition = PartitionLog(self, index, directory, self._runtime, clean=clean)
+        partition = PartitionLog(self, index, directory, self._runtime, self.settings, clean=clean)
         if fresh:
             self._runtime.commit.dirty_paths.add(directory)
         self.partitions.append(partition)

@@ -18,7 +18,7 @@ from urllib.parse import quote, unquote
 
 from twisted.logger import Logger
 
-from twisted_kafka import topic_config
+from twisted_kafka.store import topic_configs
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.store import metafile
 from twisted_kafka.store.recovery import DELETED_SUFFIX, remove_path
@@ -187,7 +187,7 @@ class VhostStore:
             raise KafkaError(
                 ErrorCode.INVALID_PARTITIONS, "Number of partitions was set to an invalid non-positive value."
             )
-        overrides = topic_config.validate(configs or {})
+        overrides = topic_configs.validate(configs or {})
         topic = TopicLog(self.directory, name, uuid.uuid4().bytes, overrides, self._runtime)
         topic.planned_partitions = num_partitions
         if validate_only:

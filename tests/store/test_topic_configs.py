@@ -1,11 +1,11 @@
-# -*- test-case-name: tests.test_topic_config -*-
-"""Tests for L{twisted_kafka.topic_config}: the table and validation of topic configs."""
+# -*- test-case-name: tests.store.test_topic_configs -*-
+"""Tests for L{twisted_kafka.store.topic_configs}: the table, validation and settings of topic configs."""
 
 from __future__ import annotations
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from twisted_kafka import topic_config
+from twisted_kafka.store import topic_configs
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.store.config import StoreConfig
 
@@ -16,7 +16,7 @@ class TableTests(SynchronousTestCase):
     def test_names(self) -> None:
         """Exactly the configs that take effect are listed."""
         self.assertEqual(
-            sorted(topic_config.TOPIC_CONFIGS),
+            sorted(topic_configs.TOPIC_CONFIGS),
             [
                 "cleanup.policy",
                 "index.interval.bytes",
@@ -32,27 +32,50 @@ class TableTests(SynchronousTestCase):
     def test_entries_complete(self) -> None:
         """Each entry has a type, a broker synonym, a doc string and a valid default."""
         store = StoreConfig()
-        for name, entry in topic_config.TOPIC_CONFIGS.items():
+        for name, entry in topic_configs.TOPIC_CONFIGS.items():
             self.assertEqual(entry.name, name)
             self.assertIn(entry.type, ("INT", "LONG", "STRING", "LIST"))
             self.assertTrue(entry.synonym and entry.doc)
-            default = topic_config.default_value(name, store)
-            self.assertEqual(topic_config.normalise(name, default), default)
+            default = topic_configs.default_value(name, store)
+            self.assertEqual(topic_configs.normalise(name, default), default)
 
     def test_defaults_from_store_config(self) -> None:
         """Defaults follow the [store] settings."""
         store = StoreConfig(retention_ms=123, segment_bytes=1 << 21, message_timestamp_type="LogAppendTime")
-        self.assertEqual(topic_config.default_value("retention.ms", store), "123")
-        self.assertEqual(topic_config.default_value("segment.bytes", store), str(1 << 21))
-        self.assertEqual(topic_config.default_value("message.timestamp.type", store), "LogAppendTime")
-        self.assertEqual(topic_config.default_value("cleanup.policy", store), "delete")
-        self.assertEqual(topic_config.TOPIC_CONFIGS["retention.ms"].synonym, "log.retention.ms")
+        self.assertEqual(topic_configs.default_value("retention.ms", store), "123")
+        self.assertEqual(topic_configs.default_value("segment.bytes", store), str(1 << 21))
+        self.assertEqual(topic_configs.default_value("message.timestamp.type", store), "LogAppendTime")
+        self.assertEqual(topic_configs.default_value("cleanup.policy", store), "delete")
+        self.assertEqual(topic_configs.TOPIC_CONFIGS["retention.ms"].synonym, "log.retention.ms")
 
     def test_effective(self) -> None:
         """An override wins over the default."""
         store = StoreConfig()
-        self.assertEqual(topic_config.effective_value("retention.ms", {"retention.ms": "7"}, store), "7")
-        self.assertEqual(topic_config.effective_value("retention.ms", {}, store), str(store.retention_ms))
+        self.assertEqual(topic_configs.effective_value("retention.ms", {"retention.ms": "7"}, store), "7")
+        self.assertEqual(topic_configs.effective_value("retention.ms", {}, store), str(store.retention_ms))
+
+
+class SettingsTests(SynchronousTestCase):
+    """TopicSettings: the typed effective values a partition applies."""
+
+    def test_of(self) -> None:
+        """Overrides win over the store defaults; segment.bytes is capped at 32 bits."""
+        store = StoreConfig(retention_ms=123, max_message_bytes=4000, segment_bytes=2**40)
+        settings = topic_configs.TopicSettings.of(
+            {"message.timestamp.type": "LogAppendTime", "retention.bytes": "9"}, store
+        )
+        self.assertEqual(
+            settings,
+            topic_configs.TopicSettings(
+                segment_bytes=2**31 - 1,
+                segment_ms=store.segment_ms,
+                retention_ms=123,
+                retention_bytes=9,
+                index_interval_bytes=store.index_interval_bytes,
+                max_message_bytes=4000,
+                message_timestamp_type="LogAppendTime",
+            ),
+        )
 
 
 class ValidateTests(SynchronousTestCase):
@@ -60,14 +83,14 @@ class ValidateTests(SynchronousTestCase):
 
     def _error(self, configs: dict[str, str]) -> KafkaError:
         with self.assertRaises(KafkaError) as e:
-            topic_config.validate(configs)
+            topic_configs.validate(configs)
         self.assertEqual(e.exception.code, ErrorCode.INVALID_CONFIG)
         return e.exception
 
     def test_normalises(self) -> None:
         """Numbers are trimmed and canonical; lists are de-duplicated."""
         self.assertEqual(
-            topic_config.validate(
+            topic_configs.validate(
                 {"retention.ms": " 0060000 ", "cleanup.policy": "delete, delete", "retention.bytes": "-1"}
             ),
             {"retention.ms": "60000", "cleanup.policy": "delete", "retention.bytes": "-1"},
@@ -95,7 +118,7 @@ class ValidateTests(SynchronousTestCase):
     def test_choices(self) -> None:
         """Strings must be one of the allowed values; compaction is refused with a reason."""
         self.assertEqual(
-            topic_config.validate({"message.timestamp.type": "LogAppendTime"}),
+            topic_configs.validate({"message.timestamp.type": "LogAppendTime"}),
             {"message.timestamp.type": "LogAppendTime"},
         )
         self.assertIn("message.timestamp.type", str(self._error({"message.timestamp.type": "logappendtime"})))

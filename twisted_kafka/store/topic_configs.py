@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_topic_config -*-
+# -*- test-case-name: tests.store.test_topic_configs -*-
 """The topic configs this broker honours: names, types, ranges, defaults, docs.
 
 L{TOPIC_CONFIGS} is the table the store applies and the admin APIs describe
@@ -6,6 +6,8 @@ L{TOPIC_CONFIGS} is the table the store applies and the admin APIs describe
 effect: retention and segment settings drive the store, the message settings
 the Produce path. L{validate} checks and normalises overrides the way Kafka's
 C{LogConfig} does and raises C{KafkaError(INVALID_CONFIG)} naming the key.
+L{TopicSettings} is the typed, frozen form of a topic's effective values that
+its partitions read on every append.
 """
 
 from __future__ import annotations
@@ -186,3 +188,43 @@ def effective_value(name: str, overrides: Mapping[str, str], store: StoreConfig)
     if name in overrides:
         return overrides[name]
     return default_value(name, store)
+
+
+@dataclass(frozen=True)
+class TopicSettings:
+    """The effective topic configs a partition applies, typed; replaced whole when they change.
+
+    @ivar segment_bytes: C{segment.bytes}, at most L{INT32_MAX} (positions in
+        the offset index are 32-bit).
+    @ivar segment_ms: C{segment.ms}.
+    @ivar retention_ms: C{retention.ms} (-1: keep forever).
+    @ivar retention_bytes: C{retention.bytes} (-1: no size limit).
+    @ivar index_interval_bytes: C{index.interval.bytes}.
+    @ivar max_message_bytes: C{max.message.bytes}.
+    @ivar message_timestamp_type: C{message.timestamp.type}.
+    """
+
+    segment_bytes: int
+    segment_ms: int
+    retention_ms: int
+    retention_bytes: int
+    index_interval_bytes: int
+    max_message_bytes: int
+    message_timestamp_type: str
+
+    @classmethod
+    def of(cls, overrides: Mapping[str, str], store: StoreConfig) -> TopicSettings:
+        """The settings in force for a topic with these (normalised) overrides."""
+
+        def value(name: str) -> str:
+            return effective_value(name, overrides, store)
+
+        return cls(
+            segment_bytes=min(int(value("segment.bytes")), INT32_MAX),
+            segment_ms=int(value("segment.ms")),
+            retention_ms=int(value("retention.ms")),
+            retention_bytes=int(value("retention.bytes")),
+            index_interval_bytes=int(value("index.interval.bytes")),
+            max_message_bytes=int(value("max.message.bytes")),
+            message_timestamp_type=value("message.timestamp.type"),
+        )
