@@ -12,7 +12,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted_kafka.records.batch import set_partition_leader_epoch
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.records.batch import split_batches
-from twisted_kafka.store import segment as segment_module
+from twisted_kafka.store import segment_file as segment_module
 
 from .helpers import NOW_MS, StoreTestMixin, as_stored, make_batch
 

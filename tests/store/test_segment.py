@@ -7,7 +7,8 @@ import os
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from twisted_kafka.store.segment import Segment, segment_name
+from twisted_kafka.store.segment import Segment, StaleIndex, _after_stale_index
+from twisted_kafka.store.segment_file import segment_name
 
 from .helpers import NOW_MS, as_stored, make_batch
 
@@ -97,3 +98,31 @@ class SegmentTests(SynchronousTestCase):
         self.assertEqual(reopened.read(103, 1), self.batches[1])  # no entry involved
         self.assertEqual(reopened.read(105, 1), self.batches[2])  # the bad entry is noticed
         self.assertEqual(list(reopened.index.positions), list(self.segment.index.positions))
+
+
+class AfterStaleIndexTests(SynchronousTestCase):
+    """The one retry rule of segment lookups: once more after a stale index entry."""
+
+    def _lookup(self, stale: int) -> tuple[str, list[int]]:
+        """Run a lookup that meets C{stale} stale entries before answering."""
+        calls: list[int] = []
+
+        def lookup(value: int, scale: int = 1) -> str:
+            calls.append(value * scale)
+            if len(calls) <= stale:
+                raise StaleIndex("x.index")
+            return f"found {value * scale}"
+
+        return _after_stale_index("default", lookup, 3, scale=2), calls
+
+    def test_answers_at_once(self) -> None:
+        """Without a stale entry the lookup runs once with its arguments."""
+        self.assertEqual(self._lookup(0), ("found 6", [6]))
+
+    def test_retries_once(self) -> None:
+        """One stale entry: the lookup runs again (on the rebuilt index)."""
+        self.assertEqual(self._lookup(1), ("found 6", [6, 6]))
+
+    def test_gives_up_after_two(self) -> None:
+        """Two stale entries in a row: the default, without a third try."""
+        self.assertEqual(self._lookup(2), ("default", [6, 6]))

@@ -12,7 +12,7 @@ Appends to the segment meanwhile add no index entries (they lie beyond the
 frontier); the rebuild indexes them when it gets there, and it finishes at
 the segment's size as it is in the slice that reaches it. Start-up rebuilds
 (before any listener accepts) stay synchronous
-(L{twisted_kafka.store.segment.Segment.rebuild_indexes}).
+(L{twisted_kafka.store.segment_indexes.IndexedSegment.rebuild_indexes}).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from twisted_kafka.store.runtime import DelayedCall, ReactorClock
 from twisted_kafka.store.scan import BatchScanner
 
 if TYPE_CHECKING:
-    from twisted_kafka.store.segment import Segment
+    from twisted_kafka.store.segment_indexes import IndexedSegment
 
 #: Longest stretch of header walking between two returns to the reactor.
 SLICE_SECONDS = 0.003
@@ -52,7 +52,7 @@ class IndexRebuild:
 
     log = Logger()
 
-    def __init__(self, segment: Segment, clock: ReactorClock, timer: Callable[[], float] = time.perf_counter) -> None:
+    def __init__(self, segment: IndexedSegment, clock: ReactorClock, timer: Callable[[], float] = time.perf_counter) -> None:
         self.segment = segment
         self.index = OffsetIndex()
         self.time_index = TimeIndex()

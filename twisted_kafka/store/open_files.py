@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from twisted_kafka.store.segment import Segment
+    from twisted_kafka.store.segment_file import SegmentFile
 
 
 #: How many sealed segment files stay open by default. Active segments are
@@ -36,18 +36,18 @@ class SealedFiles:
         the next fsync round).
     """
 
-    def __init__(self, limit: int, close_fd: Callable[[int | None], None], busy: Callable[[Segment], bool]) -> None:
+    def __init__(self, limit: int, close_fd: Callable[[int | None], None], busy: Callable[[SegmentFile], bool]) -> None:
         self.limit = max(1, limit)
         self._close_fd = close_fd
         self._busy = busy
-        self._open: OrderedDict[Segment, None] = OrderedDict()
+        self._open: OrderedDict[SegmentFile, None] = OrderedDict()
         #: how many files were closed to stay within the limit
         self.evictions = 0
 
     def __len__(self) -> int:
         return len(self._open)
 
-    def used(self, segment: Segment) -> None:
+    def used(self, segment: SegmentFile) -> None:
         """C{segment} (sealed, with its file open) was just used: keep it, close the oldest past the limit."""
         entries = self._open
         if segment in entries:
@@ -57,11 +57,11 @@ class SealedFiles:
         if len(entries) > self.limit:
             self._evict(segment)
 
-    def forget(self, segment: Segment) -> None:
+    def forget(self, segment: SegmentFile) -> None:
         """C{segment}'s file was closed or handed elsewhere (deleted, released, now active)."""
         self._open.pop(segment, None)
 
-    def _evict(self, keep: Segment) -> None:
+    def _evict(self, keep: SegmentFile) -> None:
         """Close least recently used files until within the limit (never C{keep} or a busy one)."""
         entries = self._open
         for segment in list(entries):

@@ -45,7 +45,8 @@ from twisted_kafka.store.batch_header import (
 from twisted_kafka.store.open_files import SealedFiles
 from twisted_kafka.store.producers import ProducerStateTable
 from twisted_kafka.store.scan import BatchScanner
-from twisted_kafka.store.segment import INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, Segment
+from twisted_kafka.store.segment import Segment
+from twisted_kafka.store.segment_file import INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX
 
 log = Logger()
 
