@@ -341,13 +341,31 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def run_peers(run: Callable[[str, int], Run]) -> list[Run | None]:
-    """C{run(bootstrap, pid)} against each of L{PEERS}, fresh; C{None} for one not installed."""
+#: Why a peer's run failed, one line each, printed under the table.
+PEER_FAILURES: list[str] = []
+
+
+def run_peers(run: Callable[[str, int], Run], profile: str) -> list[Run | None]:
+    """C{run(bootstrap, pid)} against each of L{PEERS}, fresh.
+
+    C{None} for a peer not installed, or whose run failed (the reason goes
+    to L{PEER_FAILURES}: a peer's failure is a figure about the peer, not a
+    failure of this benchmark).
+    """
     runs: list[Run | None] = []
     for kind in PEERS:
-        with PeerBroker(kind) as peer:
-            runs.append(run(peer.bootstrap, peer.pid) if peer.available else None)
+        try:
+            with PeerBroker(kind) as peer:
+                runs.append(run(peer.bootstrap, peer.pid) if peer.available else None)
+        except BenchmarkError as e:
+            PEER_FAILURES.append(f"{kind}, {profile}: {e}")
+            runs.append(None)
     return runs
+
+
+def peer_failures() -> str:
+    """The lines of L{PEER_FAILURES}, or nothing."""
+    return "".join(f"\npeer run failed: {line}" for line in PEER_FAILURES)
 
 
 class Statistics:

@@ -8,14 +8,21 @@ Run from the repository root::
 Profiles:
 
 - C{100B}: 200,000 x 100 B, produced with linger.ms 5, batch.size 16384;
-- C{10KB}: 20,000 x 10,000 B, produced with the client's defaults.
+- C{10KB}: 20,000 x 10,000 B, produced with the client's defaults;
+- C{100B-8} and C{10KB-8}: the same kinds of records (200,000 and 3,200 of
+  them) spread evenly over eight partitions read at once.
+
+Each pass reads with a fresh consumer (a consumer that unassigns while its
+long-poll is held waits for it, as it would on Kafka: that is not the read
+rate).
 
 librdkafka's mock broker keeps at most 5 MiB per partition (it drops the
 oldest batches beyond that; hard-coded in C{rdkafka_mock.c}) and its
 CreateTopics cannot be reached (its Metadata names a controller that does
 not exist), so the messages go to partition 0 of several auto-created
 topics, 4 MB of values each (5 topics for 100B, 50 for 10KB; one and five
-with C{--quick}), the same on both brokers. They are produced first (not
+with C{--quick}; the eight-partition profiles use eight one-partition
+topics), the same on every broker. They are produced first (not
 timed), topic after topic, into our broker and into the mock alike; then a
 consumer with the client's default fetch settings is assigned all those
 partitions from offset 0 (no group membership, no commits) and reads
@@ -28,6 +35,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +56,7 @@ from common import (  # noqa: E402
     Table,
     add_cost_rows,
     figures,
+    peer_failures,
     run_peers,
     choose_profiles,
     machine_note,
@@ -55,10 +64,24 @@ from common import (  # noqa: E402
 )
 
 
+@dataclass(frozen=True)
+class ConsumeProfile(Profile):
+    """One consume workload.
+
+    @ivar spread: partitions read at once, the messages split evenly over
+        them (0: as many as the mock's 5 MiB per partition needs, 4 MB each).
+    """
+
+    spread: int = 0
+
+
 PROFILES = [
-    Profile("100B", "100 B, stored in 16 KiB batches", 200_000, 100,
+    ConsumeProfile("100B", "100 B, stored in 16 KiB batches", 200_000, 100,
                    {"linger.ms": 5, "batch.size": 16384, "acks": 1}),
-    Profile("10KB", "10,000 B, stored as the client batches them", 20_000, 10_000, {}),
+    ConsumeProfile("10KB", "10,000 B, stored as the client batches them", 20_000, 10_000, {}),
+    ConsumeProfile("100B-8", "100 B in 16 KiB batches, eight partitions", 200_000, 100,
+                   {"linger.ms": 5, "batch.size": 16384, "acks": 1}, 8),
+    ConsumeProfile("10KB-8", "10,000 B, eight partitions", 3_200, 10_000, {}, 8),
 ]
 
 #: Bytes of message values per topic: what the mock broker keeps, with room to spare.
@@ -71,8 +94,14 @@ BATCH = 1000
 STALL_SECONDS = 30.0
 
 
-def topics_for(prefix: str, count: int, size: int) -> dict[str, int]:
-    """Topic names and how many of C{count} messages of C{size} bytes each gets, in order."""
+def topics_for(prefix: str, count: int, size: int, spread: int = 0) -> dict[str, int]:
+    """Topic names and how many of C{count} messages of C{size} bytes each gets, in order.
+
+    With C{spread}, that many topics share the messages evenly.
+    """
+    if spread:
+        share, extra = divmod(count, spread)
+        return {f"{prefix}-{i:02d}": share + (i < extra) for i in range(spread)}
     per_topic = max(1, PARTITION_VALUE_BYTES // size)
     full, rest = divmod(count, per_topic)
     counts = [per_topic] * full + ([rest] if rest else [])
@@ -152,9 +181,9 @@ def consume(bootstrap: str, broker_pid: int, topics: dict[str, int], size: int) 
                requests=statistics.requests("Fetch") - fetches_before)
 
 
-def add_rows(table: Table, profile: Profile, ours: Run, others: list[Run | None]) -> None:
+def add_rows(table: Table, profile: ConsumeProfile, ours: Run, others: list[Run | None]) -> None:
     """Add a profile's rows to C{table}; C{others} are the mock's and the peers' runs."""
-    topics = len(topics_for("", profile.count, profile.size))
+    topics = len(topics_for("", profile.count, profile.size, profile.spread))
     table.add(f"{profile.name}: {profile.count:,} x {profile.size:,} B, "
               f"{topics} topic{'s' if topics > 1 else ''}", "msgs/s",
               ours.messages_per_second, figures(others, lambda r: r.messages_per_second),
@@ -173,11 +202,11 @@ def main(argv: list[str] | None = None) -> int:
         with OurBroker() as broker:
             for profile in chosen:
                 topics = topics_for(f"bench-consume-{profile.name}", profile.count,
-                                    profile.size)
+                                    profile.size, profile.spread)
                 fill(broker.bootstrap, topics, profile.size, profile.config)
                 ours = consume(broker.bootstrap, broker.pid, topics, profile.size)
 
-                def against(bootstrap: str, pid: int, profile: Profile = profile,
+                def against(bootstrap: str, pid: int, profile: ConsumeProfile = profile,
                             topics: dict[str, int] = topics) -> Run:
                     fill(bootstrap, topics, profile.size, profile.config)
                     return consume(bootstrap, pid, topics, profile.size)
@@ -186,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
                     mock = against(mock_broker.bootstrap, mock_broker.pid)
                 if table.rows:
                     table.add_separator()
-                add_rows(table, profile, ours, [mock, *run_peers(against)])
+                add_rows(table, profile, ours, [mock, *run_peers(against, profile.name)])
     except BenchmarkError as e:
         print(f"consume benchmark failed: {e}", file=sys.stderr)
         return 1
@@ -194,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\nratios: ours / mock broker (librdkafka's in-process mock: the client's ceiling)"
           " and ours / each peer;\nthe mock answers a Fetch with one batch per partition. "
           "Fetch requests come from the client's\nstatistics (an idle long-poll or two after "
-          "the last message included). " + PEER_NOTE)
+          "the last message included). " + PEER_NOTE + peer_failures())
     return 0
 
 

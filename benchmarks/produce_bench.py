@@ -12,7 +12,10 @@ Profiles (one partition, fsync on: the broker's default):
 - C{10KB}: 20,000 x 10,000 B with the client's defaults (acks=all);
 - C{single}: 20,000 x 100 B with linger.ms 0 and batch.num.messages 1, so one
   record per Produce request (client defaults otherwise: acks=all and many
-  requests in flight): the per-request cost.
+  requests in flight): the per-request cost;
+- C{rate-acksall} and C{rate-acks1}: 50,000 x 100 B sent evenly at 10,000 a
+  second (not saturating), idempotent with acks=all, and acks=1: the latency
+  users see, p50 / p99 / p99.9, next to the disk's own fdatasync latency.
 
 Each profile runs against our broker, then against the mock broker in a
 fresh helper process and against each peer broker (noida-db, Tansu) started
@@ -26,6 +29,7 @@ plain write + fdatasync each. C{--quick} runs a tenth of the counts.
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +52,7 @@ from common import (  # noqa: E402
     Table,
     add_cost_rows,
     figures,
+    peer_failures,
     run_peers,
     choose_profiles,
     disk_limit,
@@ -63,9 +68,12 @@ class ProduceProfile(Profile):
     """One produce workload.
 
     @ivar durable: answered only after fsync (acks=all): print the disk limit.
+    @ivar rate: messages per second to send at, evenly paced (a latency
+        profile); 0 sends as fast as the client takes them.
     """
 
     durable: bool = False
+    rate: int = 0
 
 
 PROFILES = [
@@ -76,14 +84,31 @@ PROFILES = [
     ProduceProfile("10KB", "10,000 B, client defaults (acks=all)", 20_000, 10_000, {}, True),
     ProduceProfile("single", "100 B, one record per request (acks=all)", 20_000, 100,
                    {"linger.ms": 0, "batch.num.messages": 1}, True),
+    ProduceProfile("rate-acksall", "100 B at 10k msg/s, idempotent, acks=all", 50_000, 100,
+                   {"enable.idempotence": True}, True, 10_000),
+    ProduceProfile("rate-acks1", "100 B at 10k msg/s, acks=1", 50_000, 100,
+                   {"acks": 1}, False, 10_000),
 ]
 
 #: Messages produced before timing starts: creates the topic, opens connections.
 WARM_UP = 1
 
 
+def send_at_rate(producer: Producer, topic: str, value: bytes, count: int, rate: int) -> None:
+    """Queue C{count} copies of C{value} for partition 0, paced at C{rate} per second."""
+    started = time.perf_counter()
+    for i in range(count):
+        due = started + i / rate
+        while True:
+            wait = due - time.perf_counter()
+            if wait <= 0:
+                break
+            producer.poll(min(wait, 0.001))
+        producer.produce(topic, value, partition=0)
+
+
 def produce(bootstrap: str, broker_pid: int, topic: str, count: int, size: int,
-            config: dict[str, Any]) -> Run:
+            config: dict[str, Any], rate: int = 0) -> Run:
     """Produce C{count} values of C{size} bytes to partition 0 of C{topic}; time it.
 
     One warm-up message goes first, outside the measurement.
@@ -115,7 +140,10 @@ def produce(bootstrap: str, broker_pid: int, topic: str, count: int, size: int,
 
     meter = Meter(broker_pid)
     meter.start()
-    send(producer, topic, bytes(size), count)
+    if rate:
+        send_at_rate(producer, topic, bytes(size), count, rate)
+    else:
+        send(producer, topic, bytes(size), count)
     left = producer.flush(120)
     meter.stop()
     statistics.wait_fresh(producer.poll)
@@ -146,6 +174,11 @@ def add_rows(table: Table, profile: ProduceProfile, ours: Run, others: list[Run 
               figures(others, lambda r: percentile(r.latencies, 0.5) * 1e3), disk_p50, digits=2)
     table.add("", "p99 latency ms", percentile(ours.latencies, 0.99) * 1e3,
               figures(others, lambda r: percentile(r.latencies, 0.99) * 1e3), disk_p99, digits=2)
+    if profile.rate:
+        disk_p999 = None if disk is None else percentile(disk.syncs, 0.999) * 1e3
+        table.add("", "p99.9 latency ms", percentile(ours.latencies, 0.999) * 1e3,
+                  figures(others, lambda r: percentile(r.latencies, 0.999) * 1e3), disk_p999,
+                  digits=2)
     add_cost_rows(table, ours, others, "Produce")
 
 
@@ -159,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             for profile in chosen:
                 topic = f"bench-produce-{profile.name}"
                 ours = produce(broker.bootstrap, broker.pid, topic, profile.count,
-                               profile.size, profile.config)
+                               profile.size, profile.config, profile.rate)
                 disk = None
                 if profile.durable:
                     directory = broker.partition_directory(topic)
@@ -168,20 +201,20 @@ def main(argv: list[str] | None = None) -> int:
                 def against(bootstrap: str, pid: int, profile: ProduceProfile = profile,
                             topic: str = topic) -> Run:
                     return produce(bootstrap, pid, topic, profile.count, profile.size,
-                                   profile.config)
+                                   profile.config, profile.rate)
 
                 with MockBroker() as mock_broker:
                     mock = against(mock_broker.bootstrap, mock_broker.pid)
                 if table.rows:
                     table.add_separator()
-                add_rows(table, profile, ours, [mock, *run_peers(against)], disk)
+                add_rows(table, profile, ours, [mock, *run_peers(against, profile.name)], disk)
     except BenchmarkError as e:
         print(f"produce benchmark failed: {e}", file=sys.stderr)
         return 1
     print(table.render())
     print("\nratios: ours / mock broker (librdkafka's in-process mock: the client's ceiling),"
           " ours / each peer,\nand ours / disk limit (the stored batches rewritten with write"
-          " + fdatasync each; its latency\nis one write + fdatasync). " + PEER_NOTE)
+          " + fdatasync each; its latency\nis one write + fdatasync). " + PEER_NOTE + peer_failures())
     return 0
 
 
