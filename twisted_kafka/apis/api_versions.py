@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from twisted_kafka.errors import ErrorCode
+from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
 
@@ -23,7 +24,7 @@ MAX_VERSION = 4
 _SOFTWARE = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?")
 
 
-def api_keys(registry: ResponderRegistry) -> list[dict]:
+def api_keys(registry: ResponderRegistry) -> list[Fields]:
     """Return the C{api_keys} array advertising every served API."""
     return [
         {"api_key": s.api_key, "min_version": s.min_version, "max_version": s.max_version}
@@ -31,7 +32,7 @@ def api_keys(registry: ResponderRegistry) -> list[dict]:
     ]
 
 
-def respond(request: dict, context: RequestContext) -> dict:
+def respond(request: Fields, context: RequestContext) -> Fields:
     """Answer an ApiVersions request."""
     registry = context.broker.registry
     if context.api_version > MAX_VERSION:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from twisted_kafka.store import topic_configs
+from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.store.config import StoreConfig
 
 # Kafka's ConfigSource codes (DescribeConfigsResponse).
@@ -59,7 +60,7 @@ class ConfigValue:
     doc: str
     synonyms: list[Synonym] = field(default_factory=list)
 
-    def created(self) -> dict:
+    def created(self) -> Fields:
         """Return this config as a CreateTopics (v5+) result entry."""
         return {
             "name": self.name,
@@ -69,7 +70,7 @@ class ConfigValue:
             "is_sensitive": False,
         }
 
-    def described(self, include_synonyms: bool, include_documentation: bool) -> dict:
+    def described(self, include_synonyms: bool, include_documentation: bool) -> Fields:
         """Return this config as a DescribeConfigs result entry."""
         entry = self.created()
         entry["synonyms"] = [

@@ -40,6 +40,7 @@ from twisted_kafka.apis.broker_configs import broker_config_values
 from twisted_kafka.apis.config_values import ConfigValue, topic_config_values
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.apis.support.topics import topic_refused
+from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import CLUSTER_NAME, AclOperation, Need, ResourceType
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
@@ -100,7 +101,7 @@ def find_topic(vhost: Any, name: str) -> Any:
     return topic
 
 
-def check_access(resource: dict, context: RequestContext) -> None:
+def check_access(resource: Fields, context: RequestContext) -> None:
     """Refuse a topic or broker resource the request may not use.
 
     Broker configs are authorized on the cluster, as in Kafka.
@@ -120,10 +121,10 @@ def check_access(resource: dict, context: RequestContext) -> None:
 def _needs(operation: AclOperation) -> tuple[Need, ...]:
     """Return the needs of a configs API: C{operation} on its topics and the cluster."""
 
-    def topics(request: dict) -> list[str]:
+    def topics(request: Fields) -> list[str]:
         return [r["resource_name"] for r in request["resources"] if r["resource_type"] == TOPIC]
 
-    def cluster(request: dict) -> list[str]:
+    def cluster(request: Fields) -> list[str]:
         return [CLUSTER_NAME] if any(r["resource_type"] == BROKER
                                      for r in request["resources"]) else []
 
@@ -131,7 +132,7 @@ def _needs(operation: AclOperation) -> tuple[Need, ...]:
             Need(ResourceType.CLUSTER, operation, cluster))
 
 
-def _result(resource: dict, error: KafkaError | None = None) -> dict:
+def _result(resource: Fields, error: KafkaError | None = None) -> Fields:
     return {
         "error_code": error.code if error else ErrorCode.NONE,
         "error_message": error.message if error else None,
@@ -142,7 +143,7 @@ def _result(resource: dict, error: KafkaError | None = None) -> dict:
 
 # -- DescribeConfigs -----------------------------------------------------------
 
-def described_values(resource: dict, context: RequestContext) -> list[ConfigValue]:
+def described_values(resource: Fields, context: RequestContext) -> list[ConfigValue]:
     """Return the configs of one DescribeConfigs resource, filtered by its keys."""
     broker = context.broker
     resource_type = resource["resource_type"]
@@ -162,7 +163,7 @@ def described_values(resource: dict, context: RequestContext) -> list[ConfigValu
     return values
 
 
-def describe(request: dict, context: RequestContext) -> dict:
+def describe(request: Fields, context: RequestContext) -> Fields:
     """Answer a DescribeConfigs request."""
     synonyms = bool(request.get("include_synonyms"))
     documentation = bool(request.get("include_documentation"))
@@ -181,7 +182,7 @@ def describe(request: dict, context: RequestContext) -> dict:
 
 # -- AlterConfigs and IncrementalAlterConfigs ---------------------------------
 
-def check_configs(configs: list[dict], null_allowed: Callable[[dict], bool]) -> None:
+def check_configs(configs: list[Fields], null_allowed: Callable[[Fields], bool]) -> None:
     """Refuse a config named twice, or a null value where C{null_allowed} says no.
 
     @raise KafkaError: INVALID_REQUEST.
@@ -194,7 +195,7 @@ def check_configs(configs: list[dict], null_allowed: Callable[[dict], bool]) -> 
                          f"Null value not supported for : {', '.join(nulls)}")
 
 
-def refuse_broker_change(resource: dict, node_id: int) -> None:
+def refuse_broker_change(resource: Fields, node_id: int) -> None:
     """Check a broker resource of an alter request; any change is refused.
 
     @raise KafkaError: INVALID_REQUEST.
@@ -208,7 +209,7 @@ def refuse_broker_change(resource: dict, node_id: int) -> None:
                          f"configuration file")
 
 
-def replaced_configs(topic: Any, configs: list[dict]) -> dict[str, str | None]:
+def replaced_configs(topic: Any, configs: list[Fields]) -> dict[str, str | None]:
     """Return the changes that make C{configs} a topic's only overrides (AlterConfigs).
 
     @raise KafkaError: INVALID_CONFIG naming a bad key.
@@ -237,7 +238,7 @@ def _list_operation(topic: Any, name: str, operation: int, value: str) -> str:
     return topic_configs.normalise(name, ",".join(parts))
 
 
-def incremental_changes(topic: Any, configs: list[dict]) -> dict[str, str | None]:
+def incremental_changes(topic: Any, configs: list[Fields]) -> dict[str, str | None]:
     """Return the override changes an IncrementalAlterConfigs resource asks for.
 
     @raise KafkaError: INVALID_CONFIG naming a bad key, INVALID_REQUEST for
@@ -259,9 +260,9 @@ def incremental_changes(topic: Any, configs: list[dict]) -> dict[str, str | None
     return changes
 
 
-def _alter(request: dict, context: RequestContext,
-           changes_for: Callable[[Any, list[dict]], dict[str, str | None]],
-           null_allowed: Callable[[dict], bool]) -> dict:
+def _alter(request: Fields, context: RequestContext,
+           changes_for: Callable[[Any, list[Fields]], dict[str, str | None]],
+           null_allowed: Callable[[Fields], bool]) -> Fields:
     """Answer an AlterConfigs-style request with C{changes_for} computing topic changes."""
     resources = request["resources"]
     twice = duplicates(_keys(resources))
@@ -290,16 +291,16 @@ def _alter(request: dict, context: RequestContext,
     return {"throttle_time_ms": 0, "responses": responses}
 
 
-def _keys(resources: Iterable[dict]) -> Iterable[tuple[int, str]]:
+def _keys(resources: Iterable[Fields]) -> Iterable[tuple[int, str]]:
     return ((r["resource_type"], r["resource_name"]) for r in resources)
 
 
-def alter(request: dict, context: RequestContext) -> dict:
+def alter(request: Fields, context: RequestContext) -> Fields:
     """Answer an AlterConfigs request."""
     return _alter(request, context, replaced_configs, lambda config: False)
 
 
-def incremental_alter(request: dict, context: RequestContext) -> dict:
+def incremental_alter(request: Fields, context: RequestContext) -> Fields:
     """Answer an IncrementalAlterConfigs request."""
     return _alter(request, context, incremental_changes,
                   lambda config: config["config_operation"] == DELETE)

@@ -22,6 +22,7 @@ from twisted_kafka.apis.assignments import (
 )
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.apis.support.topics import topic_need, topic_refused
+from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import AclOperation, ResourceType
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
@@ -31,7 +32,7 @@ MIN_VERSION = 0
 MAX_VERSION = 3
 
 
-def add_partitions(vhost: Any, wanted: dict, node_id: int, validate_only: bool) -> None:
+def add_partitions(vhost: Any, wanted: Fields, node_id: int, validate_only: bool) -> None:
     """Grow the topic C{wanted} names to C{wanted["count"]} partitions.
 
     @raise KafkaError: UNKNOWN_TOPIC_OR_PARTITION, INVALID_PARTITIONS or
@@ -66,7 +67,7 @@ def add_partitions(vhost: Any, wanted: dict, node_id: int, validate_only: bool) 
         topic.add_partitions(count)
 
 
-def respond(request: dict, context: RequestContext) -> dict:
+def respond(request: Fields, context: RequestContext) -> Fields:
     """Answer a CreatePartitions request."""
     twice = duplicates(t["name"] for t in request["topics"])
     results = []

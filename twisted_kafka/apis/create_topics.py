@@ -33,6 +33,7 @@ from twisted_kafka.apis.assignments import (
 )
 from twisted_kafka.apis.config_values import topic_config_values
 from twisted_kafka.apis.support.topics import NULL_TOPIC_ID, topic_refused
+from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import (
     CLUSTER_NAME, AclOperation, Need, ResourceType, cluster)
 from twisted_kafka.errors import ErrorCode, KafkaError
@@ -45,7 +46,7 @@ MIN_VERSION = 2
 MAX_VERSION = 7
 
 
-def _error(name: str, code: ErrorCode, message: str | None) -> dict:
+def _error(name: str, code: ErrorCode, message: str | None) -> Fields:
     return {
         "name": name,
         "topic_id": NULL_TOPIC_ID,
@@ -58,7 +59,7 @@ def _error(name: str, code: ErrorCode, message: str | None) -> dict:
     }
 
 
-def requested_configs(wanted: dict) -> dict[str, str]:
+def requested_configs(wanted: Fields) -> dict[str, str]:
     """Return the checked, normalised config overrides of one requested topic.
 
     @raise KafkaError: INVALID_REQUEST for a config given twice,
@@ -74,7 +75,7 @@ def requested_configs(wanted: dict) -> dict[str, str]:
     return topic_configs.validate({c["name"]: c["value"] for c in configs})
 
 
-def partition_count(wanted: dict, node_id: int, default_partitions: int) -> int:
+def partition_count(wanted: Fields, node_id: int, default_partitions: int) -> int:
     """Return how many partitions the requested topic gets.
 
     The count itself is checked by the store.
@@ -110,7 +111,7 @@ def partition_count(wanted: dict, node_id: int, default_partitions: int) -> int:
     return default_partitions if count == -1 else count
 
 
-def create_topic(vhost: Any, wanted: dict, node_id: int, default_partitions: int,
+def create_topic(vhost: Any, wanted: Fields, node_id: int, default_partitions: int,
                  validate_only: bool) -> Any:
     """Create (or with C{validate_only} only check) one requested topic.
 
@@ -133,7 +134,7 @@ def create_topic(vhost: Any, wanted: dict, node_id: int, default_partitions: int
     return vhost.create_topic(name, count, configs, validate_only=validate_only)
 
 
-def _requested_partitions(topics: list[dict], default_partitions: int) -> int:
+def _requested_partitions(topics: list[Fields], default_partitions: int) -> int:
     """Return the partitions a request asks for in all, as Kafka counts them."""
     total = 0
     for wanted in topics:
@@ -146,7 +147,7 @@ def _requested_partitions(topics: list[dict], default_partitions: int) -> int:
     return total
 
 
-def respond(request: dict, context: RequestContext) -> dict:
+def respond(request: Fields, context: RequestContext) -> Fields:
     """Answer a CreateTopics request."""
     broker = context.broker
     default_partitions = broker.config.kafka.num_partitions

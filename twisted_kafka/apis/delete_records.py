@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from twisted_kafka.apis.support.topics import RequestedTopic, topic_need
 from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import AclOperation
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
@@ -26,11 +27,11 @@ MIN_VERSION = 0
 MAX_VERSION = 2
 
 
-def respond(request: dict, context: RequestContext) -> dict:
+def respond(request: Fields, context: RequestContext) -> Fields:
     """Answer a DeleteRecords request."""
     topics_out = []
     for wanted in request["topics"]:
-        partitions_out: list[dict] = []
+        partitions_out: list[Fields] = []
         topics_out.append({"name": wanted["name"], "partitions": partitions_out})
         topic = RequestedTopic(context, wanted["name"])
         if topic.topic is not None and is_internal(topic.topic.name):

@@ -16,6 +16,7 @@ from typing import Any
 
 from twisted_kafka.apis.assignments import check_not_internal, duplicates
 from twisted_kafka.apis.support.topics import NULL_TOPIC_ID, topic_refused
+from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import ALLOW_ALL, AclOperation, Need, RequestAccess, ResourceType
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.server.context import RequestContext
@@ -27,11 +28,11 @@ MAX_VERSION = 6
 
 
 def _result(name: str | None, topic_id: bytes, code: ErrorCode = ErrorCode.NONE,
-            message: str | None = None) -> dict:
+            message: str | None = None) -> Fields:
     return {"name": name, "topic_id": topic_id, "error_code": code, "error_message": message}
 
 
-def _wanted(request: dict, version: int) -> list[tuple[str | None, bytes]]:
+def _wanted(request: Fields, version: int) -> list[tuple[str | None, bytes]]:
     """Return the (name, id) pairs a request names, in order."""
     if version >= 6:
         return [(t["name"], t["topic_id"] or NULL_TOPIC_ID) for t in request["topics"]]
@@ -39,7 +40,7 @@ def _wanted(request: dict, version: int) -> list[tuple[str | None, bytes]]:
 
 
 def delete_topic(vhost: Any, name: str | None, topic_id: bytes,
-                 access: RequestAccess = ALLOW_ALL) -> dict:
+                 access: RequestAccess = ALLOW_ALL) -> Fields:
     """Delete the topic named C{name}, or with id C{topic_id}; return its result entry.
 
     @param access: what the request may do (Topic/Delete).
@@ -70,7 +71,7 @@ def delete_topic(vhost: Any, name: str | None, topic_id: bytes,
     return _result(topic.name, topic.topic_id)
 
 
-def respond(request: dict, context: RequestContext) -> dict:
+def respond(request: Fields, context: RequestContext) -> Fields:
     """Answer a DeleteTopics request."""
     version = context.api_version
     wanted = _wanted(request, version)
@@ -102,7 +103,7 @@ def register(registry: ResponderRegistry) -> None:
                       (Need(ResourceType.TOPIC, AclOperation.DELETE, _named),))
 
 
-def _named(request: dict) -> list[str]:
+def _named(request: Fields) -> list[str]:
     if "topic_names" in request:
         return list(request["topic_names"])
     return [t["name"] for t in request["topics"] if t.get("name")]

@@ -15,6 +15,7 @@ from __future__ import annotations
 from twisted_kafka.apis.support.authorized_operations import CLUSTER_OPERATIONS, NOT_REQUESTED
 from twisted_kafka.apis.metadata import broker_entry
 from twisted_kafka.errors import ErrorCode
+from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import CLUSTER_NAME, AclOperation, Need, ResourceType, cluster
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
@@ -41,7 +42,7 @@ def _endpoint_error(version: int, endpoint_type: int) -> tuple[ErrorCode, str] |
     return (ErrorCode.INVALID_REQUEST if version == 0 else code), message
 
 
-def respond(request: dict, context: RequestContext) -> dict:
+def respond(request: Fields, context: RequestContext) -> Fields:
     """Answer a DescribeCluster request."""
     broker = context.broker
     endpoint_type = request.get("endpoint_type", BROKER_ENDPOINTS)

@@ -35,6 +35,7 @@ from typing import Any
 from twisted_kafka.apis.support.topics import (
     LEADER_EPOCH, NULL_TOPIC_ID, RequestedTopic, check_leader_epoch, topic_need)
 from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.records.batch import HEADER_SIZE, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD
 from twisted_kafka.server.authorizer import AclOperation
 from twisted_kafka.server.context import RequestContext
@@ -69,14 +70,14 @@ class _Wanted:
 
     __slots__ = ("out", "partition", "offset", "max_bytes")
 
-    def __init__(self, out: dict, partition: Any, offset: int, max_bytes: int) -> None:
+    def __init__(self, out: Fields, partition: Any, offset: int, max_bytes: int) -> None:
         self.out = out
         self.partition = partition
         self.offset = offset
         self.max_bytes = max_bytes
 
 
-def _partition_out(index: int, code: ErrorCode, read_committed: bool) -> dict:
+def _partition_out(index: int, code: ErrorCode, read_committed: bool) -> Fields:
     return {
         "partition_index": index,
         "error_code": code,
@@ -92,7 +93,7 @@ def _partition_out(index: int, code: ErrorCode, read_committed: bool) -> dict:
 class FetchAssembly:
     """The response to one Fetch request, (re)filled from the store on demand."""
 
-    def __init__(self, request: dict, context: RequestContext) -> None:
+    def __init__(self, request: Fields, context: RequestContext) -> None:
         self.max_bytes = request.get("max_bytes", 0x7FFFFFFF)
         self.read_committed = request.get("isolation_level", 0) == READ_COMMITTED
         self.wanted: list[_Wanted] = []
@@ -100,12 +101,12 @@ class FetchAssembly:
         self.has_error = False
         #: Some partition has data this response leaves out (limits).
         self.held_back = False
-        self.topics: list[dict] = []
+        self.topics: list[Fields] = []
         by_id = context.api_version >= 13
         for t in request["topics"]:
             name = None if by_id else t.get("topic")
             topic_id = t.get("topic_id", NULL_TOPIC_ID)
-            outs: list[dict] = []
+            outs: list[Fields] = []
             self.topics.append({"topic": name or "", "topic_id": topic_id, "partitions": outs})
             topic = RequestedTopic(context, name, topic_id)
             for p in t["partitions"]:
@@ -178,7 +179,7 @@ class FetchAssembly:
                 return True
         return False
 
-    def response(self) -> dict:
+    def response(self) -> Fields:
         """Return the response body as it stands."""
         return {
             "throttle_time_ms": 0,
@@ -188,11 +189,11 @@ class FetchAssembly:
         }
 
 
-def _session_error(code: ErrorCode) -> dict:
+def _session_error(code: ErrorCode) -> Fields:
     return {"throttle_time_ms": 0, "error_code": code, "session_id": 0, "responses": []}
 
 
-def respond(request: dict, context: RequestContext) -> Any:
+def respond(request: Fields, context: RequestContext) -> Any:
     """Answer a Fetch request, now or after a long poll."""
     if context.api_version >= 7:
         epoch = request.get("session_epoch", -1)
@@ -207,7 +208,7 @@ def respond(request: dict, context: RequestContext) -> Any:
             or assembly.complete()):
         return assembly.response()
 
-    def retry(final: bool) -> dict | None:
+    def retry(final: bool) -> Fields | None:
         gathered = assembly.fill()
         if final or gathered >= min_bytes or assembly.complete():
             return assembly.response()

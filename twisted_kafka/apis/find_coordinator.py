@@ -15,6 +15,7 @@ key types get INVALID_REQUEST.
 from __future__ import annotations
 
 from twisted_kafka.errors import ErrorCode
+from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import AclOperation, Need, ResourceType
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
@@ -34,7 +35,7 @@ _KEY_TYPE_ERRORS = {
 }
 
 
-def _coordinator(key: str, key_type: int, context: RequestContext) -> dict:
+def _coordinator(key: str, key_type: int, context: RequestContext) -> Fields:
     """Return the answer for one key (v4+ field names)."""
     if key_type != GROUP_KEY:
         code, message = _KEY_TYPE_ERRORS.get(
@@ -50,7 +51,7 @@ def _coordinator(key: str, key_type: int, context: RequestContext) -> dict:
             "error_message": None}
 
 
-def respond(request: dict, context: RequestContext) -> dict:
+def respond(request: Fields, context: RequestContext) -> Fields:
     """Answer a FindCoordinator request."""
     key_type = request.get("key_type", GROUP_KEY)
     if context.api_version >= 4:
@@ -69,7 +70,7 @@ def register(registry: ResponderRegistry) -> None:
                       (Need(ResourceType.GROUP, AclOperation.DESCRIBE, _group_keys),))
 
 
-def _group_keys(request: dict) -> list[str]:
+def _group_keys(request: Fields) -> list[str]:
     if request.get("key_type", GROUP_KEY) != GROUP_KEY:
         return []
     if "coordinator_keys" in request:

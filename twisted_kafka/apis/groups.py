@@ -34,6 +34,7 @@ from twisted_kafka.groups.coordinator import VhostGroups
 from twisted_kafka.groups.group import GroupState
 from twisted_kafka.groups.membership import JoinRequest, LeavingMember
 from twisted_kafka.groups.results import JoinResult, SyncResult
+from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import CLUSTER_NAME, AclOperation, Need, ResourceType, cluster
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
@@ -64,15 +65,15 @@ def vhost_groups(context: RequestContext, group_id: str | None = None) -> VhostG
     return context.broker.groups.for_vhost(context.vhost)
 
 
-def _group_id(request: dict) -> tuple[str, ...]:
+def _group_id(request: Fields) -> tuple[str, ...]:
     return (request["group_id"],)
 
 
-def _group_ids(request: dict) -> tuple[str, ...]:
+def _group_ids(request: Fields) -> tuple[str, ...]:
     return tuple(request["groups"])
 
 
-def _group_names(request: dict) -> tuple[str, ...]:
+def _group_names(request: Fields) -> tuple[str, ...]:
     return tuple(request["groups_names"])
 
 
@@ -97,10 +98,10 @@ class Answer:
     connection resolves when it does.
     """
 
-    def __init__(self, render: Callable[[Any], dict]) -> None:
+    def __init__(self, render: Callable[[Any], Fields]) -> None:
         self._render = render
-        self._response: dict | None = None
-        self._deliver: Callable[[dict], None] | None = None
+        self._response: Fields | None = None
+        self._deliver: Callable[[Fields], None] | None = None
 
     def __call__(self, result: Any) -> None:
         """Take the state machine's result."""
@@ -111,13 +112,13 @@ class Answer:
         else:
             self._response = response
 
-    def _register(self, deliver: Callable[[dict], None]) -> None:
+    def _register(self, deliver: Callable[[Fields], None]) -> None:
         if self._response is not None:
             deliver(self._response)
         else:
             self._deliver = deliver
 
-    def reply(self) -> dict | Waiting:
+    def reply(self) -> Fields | Waiting:
         """Return the response, or a marker for one still to come."""
         if self._response is not None:
             return self._response
@@ -126,7 +127,7 @@ class Answer:
 
 # -- JoinGroup -----------------------------------------------------------------
 
-def join_response(result: JoinResult, version: int) -> dict:
+def join_response(result: JoinResult, version: int) -> Fields:
     """Render a L{JoinResult} for JoinGroup C{version}."""
     return {
         "throttle_time_ms": 0,
@@ -142,7 +143,7 @@ def join_response(result: JoinResult, version: int) -> dict:
     }
 
 
-def respond_join(request: dict, context: RequestContext) -> dict | Waiting:
+def respond_join(request: Fields, context: RequestContext) -> Fields | Waiting:
     """Answer a JoinGroup request, now or when the rebalance completes."""
     version = context.api_version
     answer = Answer(lambda result: join_response(result, version))
@@ -172,14 +173,14 @@ def respond_join(request: dict, context: RequestContext) -> dict | Waiting:
 
 # -- SyncGroup -----------------------------------------------------------------
 
-def sync_response(result: SyncResult) -> dict:
+def sync_response(result: SyncResult) -> Fields:
     """Render a L{SyncResult}."""
     return {"throttle_time_ms": 0, "error_code": result.error,
             "protocol_type": result.protocol_type, "protocol_name": result.protocol_name,
             "assignment": result.assignment}
 
 
-def respond_sync(request: dict, context: RequestContext) -> dict | Waiting:
+def respond_sync(request: Fields, context: RequestContext) -> Fields | Waiting:
     """Answer a SyncGroup request, now or when the leader's assignment arrives."""
     answer = Answer(sync_response)
     protocol_type = request.get("protocol_type")
@@ -201,7 +202,7 @@ def respond_sync(request: dict, context: RequestContext) -> dict | Waiting:
 
 # -- Heartbeat -----------------------------------------------------------------
 
-def respond_heartbeat(request: dict, context: RequestContext) -> dict:
+def respond_heartbeat(request: Fields, context: RequestContext) -> Fields:
     """Answer a Heartbeat request."""
     try:
         groups = vhost_groups(context, request["group_id"])
@@ -215,7 +216,7 @@ def respond_heartbeat(request: dict, context: RequestContext) -> dict:
 
 # -- LeaveGroup ----------------------------------------------------------------
 
-def respond_leave(request: dict, context: RequestContext) -> dict:
+def respond_leave(request: Fields, context: RequestContext) -> Fields:
     """Answer a LeaveGroup request."""
     version = context.api_version
     if version >= 3:
@@ -242,7 +243,7 @@ def respond_leave(request: dict, context: RequestContext) -> dict:
 
 # -- DescribeGroups ------------------------------------------------------------
 
-def _described(groups: VhostGroups, group_id: str, version: int, operations: int) -> dict:
+def _described(groups: VhostGroups, group_id: str, version: int, operations: int) -> Fields:
     group = groups.groups.get(group_id)
     if group is None or group.is_in(GroupState.DEAD):
         return {"error_code": ErrorCode.GROUP_ID_NOT_FOUND if version >= 6 else ErrorCode.NONE,
@@ -271,7 +272,7 @@ def _described(groups: VhostGroups, group_id: str, version: int, operations: int
     }
 
 
-def respond_describe(request: dict, context: RequestContext) -> dict:
+def respond_describe(request: Fields, context: RequestContext) -> Fields:
     """Answer a DescribeGroups request."""
     version = context.api_version
     operations = GROUP_OPERATIONS if request.get("include_authorized_operations") else NOT_REQUESTED
@@ -289,7 +290,7 @@ def respond_describe(request: dict, context: RequestContext) -> dict:
                        for group_id in request["groups"]]}
 
 
-def _refused_group(group_id: str, operations: int) -> dict:
+def _refused_group(group_id: str, operations: int) -> Fields:
     return {"error_code": ErrorCode.GROUP_AUTHORIZATION_FAILED, "error_message": None,
             "group_id": group_id, "group_state": "", "protocol_type": "", "protocol_data": "",
             "members": [], "authorized_operations": operations}
@@ -297,7 +298,7 @@ def _refused_group(group_id: str, operations: int) -> dict:
 
 # -- ListGroups ----------------------------------------------------------------
 
-def respond_list(request: dict, context: RequestContext) -> dict:
+def respond_list(request: Fields, context: RequestContext) -> Fields:
     """Answer a ListGroups request."""
     try:
         groups = vhost_groups(context)
@@ -324,7 +325,7 @@ def respond_list(request: dict, context: RequestContext) -> dict:
 
 # -- DeleteGroups --------------------------------------------------------------
 
-def respond_delete(request: dict, context: RequestContext) -> dict:
+def respond_delete(request: Fields, context: RequestContext) -> Fields:
     """Answer a DeleteGroups request."""
     try:
         groups = vhost_groups(context)

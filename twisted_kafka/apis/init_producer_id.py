@@ -13,6 +13,7 @@ clients report that error at once instead of retrying.
 from __future__ import annotations
 
 from twisted_kafka.errors import ErrorCode
+from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import AclOperation, Need, ResourceType
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
@@ -22,7 +23,7 @@ MIN_VERSION = 0
 MAX_VERSION = 5
 
 
-def respond(request: dict, context: RequestContext) -> dict:
+def respond(request: Fields, context: RequestContext) -> Fields:
     """Answer an InitProducerId request."""
     if request.get("transactional_id") is not None:
         return {"throttle_time_ms": 0,
@@ -42,6 +43,6 @@ def register(registry: ResponderRegistry) -> None:
                             _transactional_id),))
 
 
-def _transactional_id(request: dict) -> list[str]:
+def _transactional_id(request: Fields) -> list[str]:
     transactional_id = request.get("transactional_id")
     return [] if transactional_id is None else [transactional_id]

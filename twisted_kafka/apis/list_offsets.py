@@ -20,6 +20,7 @@ from typing import Any, Iterator
 from twisted_kafka.apis.support.topics import (
     LEADER_EPOCH, RequestedTopic, check_leader_epoch, topic_need)
 from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.records.batch import LOG_OVERHEAD, parse_header
 from twisted_kafka.records.record import BudgetSpent, DecompressionBudget, record_times
 from twisted_kafka.server.authorizer import AclOperation
@@ -85,7 +86,7 @@ def max_timestamp_offset(partition: Any, budget: DecompressionBudget) -> tuple[i
                 return offset, record_timestamp
     except BudgetSpent:
         pass
-    return found
+    return found[0], found[1]
 
 
 def lookup(partition: Any, timestamp: int, version: int,
@@ -108,14 +109,14 @@ def lookup(partition: Any, timestamp: int, version: int,
     return offset_for_time(partition, timestamp, budget)
 
 
-def respond(request: dict, context: RequestContext) -> dict:
+def respond(request: Fields, context: RequestContext) -> Fields:
     """Answer a ListOffsets request."""
     version = context.api_version
     # One budget for the whole request, however many partitions it names.
     budget = DecompressionBudget(context.broker.config.kafka.max_decompressed_bytes)
     topics_out = []
     for t in request["topics"]:
-        partitions_out: list[dict] = []
+        partitions_out: list[Fields] = []
         topics_out.append({"name": t["name"], "partitions": partitions_out})
         topic = RequestedTopic(context, t["name"])
         for p in t["partitions"]:

@@ -23,6 +23,7 @@ from typing import Any
 from twisted_kafka.apis.support.authorized_operations import CLUSTER_OPERATIONS, NOT_REQUESTED, TOPIC_OPERATIONS
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.apis.support.topics import topic_need
+from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import AclOperation, ResourceType
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.store.vhost import is_internal, validate_topic_name
@@ -34,7 +35,7 @@ MAX_VERSION = 13
 _NULL_ID = b"\0" * 16
 
 
-def broker_entry(context: RequestContext) -> dict:
+def broker_entry(context: RequestContext) -> Fields:
     """Return this broker as a Metadata/DescribeCluster broker entry."""
     return {
         "node_id": context.broker.node_id,
@@ -45,7 +46,7 @@ def broker_entry(context: RequestContext) -> dict:
     }
 
 
-def topic_entry(topic: Any, node_id: int, include_operations: bool) -> dict:
+def topic_entry(topic: Any, node_id: int, include_operations: bool) -> Fields:
     """Return the Metadata entry for an existing topic."""
     replicas = [node_id]
     return {
@@ -69,7 +70,7 @@ def topic_entry(topic: Any, node_id: int, include_operations: bool) -> dict:
     }
 
 
-def error_entry(code: ErrorCode, name: str | None, topic_id: bytes = _NULL_ID) -> dict:
+def error_entry(code: ErrorCode, name: str | None, topic_id: bytes = _NULL_ID) -> Fields:
     """Return a Metadata topic entry carrying only an error."""
     return {
         "error_code": code,
@@ -81,7 +82,7 @@ def error_entry(code: ErrorCode, name: str | None, topic_id: bytes = _NULL_ID) -
     }
 
 
-def respond(request: dict, context: RequestContext) -> dict:
+def respond(request: Fields, context: RequestContext) -> Fields:
     """Answer a Metadata request."""
     version = context.api_version
     broker = context.broker
@@ -95,7 +96,7 @@ def respond(request: dict, context: RequestContext) -> dict:
     auto_create_on = broker.config.kafka.auto_create_topics
 
     access = context.access
-    topics: list[dict] = []
+    topics: list[Fields] = []
     if requested is None:
         # As Kafka: all topics means all the client may describe.
         for topic in vhost.topics():

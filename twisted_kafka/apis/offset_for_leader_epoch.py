@@ -15,6 +15,7 @@ from typing import Any
 from twisted_kafka.apis.support.topics import (
     LEADER_EPOCH, RequestedTopic, check_leader_epoch, topic_need)
 from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import AclOperation
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
@@ -40,11 +41,11 @@ def epoch_end(partition: Any, epoch: int) -> tuple[int, int]:
     return epoch, partition.log_start_offset
 
 
-def respond(request: dict, context: RequestContext) -> dict:
+def respond(request: Fields, context: RequestContext) -> Fields:
     """Answer an OffsetForLeaderEpoch request."""
     topics_out = []
     for t in request["topics"]:
-        partitions_out: list[dict] = []
+        partitions_out: list[Fields] = []
         topics_out.append({"topic": t["topic"], "partitions": partitions_out})
         topic = RequestedTopic(context, t["topic"])
         for p in t["partitions"]:

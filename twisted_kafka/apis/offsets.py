@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from twisted_kafka.apis.groups import group_refused, vhost_groups
+from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import AclOperation, Need, ResourceType
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.groups.committed import OffsetToCommit
@@ -37,7 +38,7 @@ OFFSET_COMMIT, OFFSET_FETCH, OFFSET_DELETE = 8, 9, 47
 
 # -- OffsetCommit --------------------------------------------------------------
 
-def respond_commit(request: dict, context: RequestContext) -> dict | AfterSync:
+def respond_commit(request: Fields, context: RequestContext) -> Fields | AfterSync:
     """Answer an OffsetCommit request (after fsync when the store syncs)."""
     version = context.api_version
     topics = request["topics"]
@@ -75,7 +76,7 @@ def respond_commit(request: dict, context: RequestContext) -> dict | AfterSync:
 # -- OffsetFetch ---------------------------------------------------------------
 
 def _partition(index: int, committed: CommittedOffset | None,
-               error: ErrorCode = ErrorCode.NONE) -> dict:
+               error: ErrorCode = ErrorCode.NONE) -> Fields:
     if committed is None:
         return {"partition_index": index, "committed_offset": -1,
                 "committed_leader_epoch": -1, "metadata": "", "error_code": error}
@@ -84,20 +85,20 @@ def _partition(index: int, committed: CommittedOffset | None,
             "metadata": committed.metadata, "error_code": error}
 
 
-def _fetch_group(groups: Any, group_id: str, topics: Sequence[dict] | None) -> list[dict]:
+def _fetch_group(groups: Any, group_id: str, topics: Sequence[Fields] | None) -> list[Fields]:
     """Return the response topics of one group's fetch."""
     wanted = None if topics is None else [(t["name"], t["partition_indexes"]) for t in topics]
     return [{"name": name, "partitions": [_partition(i, c) for i, c in partitions]}
             for name, partitions in groups.offsets.fetch(group_id, wanted)]
 
 
-def _failed_topics(topics: Sequence[dict] | None, error: ErrorCode) -> list[dict]:
+def _failed_topics(topics: Sequence[Fields] | None, error: ErrorCode) -> list[Fields]:
     return [{"name": t["name"], "partitions": [_partition(i, None, error)
                                                for i in t["partition_indexes"]]}
             for t in topics or ()]
 
 
-def respond_fetch(request: dict, context: RequestContext) -> dict:
+def respond_fetch(request: Fields, context: RequestContext) -> Fields:
     """Answer an OffsetFetch request."""
     version = context.api_version
     try:
@@ -126,7 +127,7 @@ def respond_fetch(request: dict, context: RequestContext) -> dict:
 
 # -- OffsetDelete --------------------------------------------------------------
 
-def respond_delete(request: dict, context: RequestContext) -> dict | AfterSync:
+def respond_delete(request: Fields, context: RequestContext) -> Fields | AfterSync:
     """Answer an OffsetDelete request."""
     group_id = request["group_id"]
     topics = request["topics"]
@@ -160,11 +161,11 @@ def register(registry: ResponderRegistry) -> None:
                       (Need(ResourceType.GROUP, AclOperation.DELETE, _group_id),))
 
 
-def _group_id(request: dict) -> tuple[str, ...]:
+def _group_id(request: Fields) -> tuple[str, ...]:
     return (request["group_id"],)
 
 
-def _fetched_groups(request: dict) -> list[str]:
+def _fetched_groups(request: Fields) -> list[str]:
     if "groups" in request:
         return [g["group_id"] for g in request["groups"]]
     return [request["group_id"]]

@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.records import batch as record_batch
 from twisted_kafka.records.record_walk import RecordError
 from twisted_kafka.apis.support.topics import topic_need, topic_refused
@@ -45,7 +46,7 @@ _NULL_ID = b"\0" * 16
 
 
 def _partition_error(index: int, code: ErrorCode, message: str | None,
-                     record_errors: list[dict] | None = None) -> dict:
+                     record_errors: list[Fields] | None = None) -> Fields:
     return {
         "index": index,
         "error_code": code,
@@ -57,7 +58,7 @@ def _partition_error(index: int, code: ErrorCode, message: str | None,
     }
 
 
-def _failed_partition(index: int, error: KafkaError) -> dict:
+def _failed_partition(index: int, error: KafkaError) -> Fields:
     """The response entry of a partition that failed with C{error}.
 
     A fault in one record names its batch index in C{record_errors} (v8+).
@@ -69,7 +70,7 @@ def _failed_partition(index: int, error: KafkaError) -> dict:
     return _partition_error(index, error.code, error.message, record_errors)
 
 
-def _all_failed(request: dict, code: ErrorCode, message: str) -> list[dict]:
+def _all_failed(request: Fields, code: ErrorCode, message: str) -> list[Fields]:
     return [
         {
             "name": topic.get("name"),
@@ -89,7 +90,7 @@ class _TopicLookup:
         self.context = context
         self.by_id = context.api_version >= 13
 
-    def resolve(self, topic_data: dict) -> Any:
+    def resolve(self, topic_data: Fields) -> Any:
         vhost = self.context.vhost
         if self.by_id:
             topic = vhost.topic_by_id(topic_data.get("topic_id", _NULL_ID))
@@ -115,7 +116,7 @@ class _TopicLookup:
 
 def append_partition(topic: Any, index: int, records: bytes | bytearray | memoryview | None,
                      version: int, full_validation: bool, max_decompressed: int,
-                     max_ratio: int) -> dict:
+                     max_ratio: int) -> Fields:
     """Validate and append one partition's records; return its response entry.
 
     A CreateTime batch whose header's maxTimestamp is not its records'
@@ -145,7 +146,7 @@ def append_partition(topic: Any, index: int, records: bytes | bytearray | memory
     }
 
 
-def respond(request: dict, context: RequestContext) -> Any:
+def respond(request: Fields, context: RequestContext) -> Any:
     """Answer a Produce request."""
     version = context.api_version
     acks = request["acks"]
@@ -168,7 +169,7 @@ def respond(request: dict, context: RequestContext) -> Any:
         lookup = _TopicLookup(context)
         responses = []
         for topic_data in request["topic_data"]:
-            partitions_out: list[dict] = []
+            partitions_out: list[Fields] = []
             responses.append({
                 "name": topic_data.get("name"),
                 "topic_id": topic_data.get("topic_id", _NULL_ID),

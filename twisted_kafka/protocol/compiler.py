@@ -45,8 +45,12 @@ from twisted_kafka.protocol.schema import (
     Array, Field, Message, Struct,
 )
 
-Decoder = Callable[[bytes, int], dict]
-Encoder = Callable[[Mapping[str, Any]], list]
+#: A decoded message body, or one struct inside it: field name (snake_case, as
+#: in :mod:`twisted_kafka.protocol.schema`) to value.  Responders take their
+#: request as one and answer with one.
+Fields = dict[str, Any]
+Decoder = Callable[[bytes, int], Fields]
+Encoder = Callable[[Mapping[str, Any]], list[bytes]]
 
 #: ``records`` values at least this long are returned as their own chunk.
 BIG_RECORDS = 512
@@ -272,13 +276,13 @@ class _DecoderWriter:
         emit(ind, "else:")
         ind += 1
         if field.of in _FIXED:
-            c = _FIXED[field.of]  # type: ignore[index]
+            c = _FIXED[field.of]
             table = self.src.array_structs("", c)
             emit(ind, f"if {n} < {_SMALL_ARRAY}:")
             emit(ind + 1, f"{target} = list({table}[{n}].unpack_from(buf, pos))")
             emit(ind, "else:")
             emit(ind + 1, f'{target} = list(_unpack_from(f">{{{n}}}{c}", buf, pos))')
-            emit(ind, f"pos += {n} * {_SIZES[field.of]}")  # type: ignore[index]
+            emit(ind, f"pos += {n} * {_SIZES[field.of]}")
             return
         emit(ind, f"{target} = []")
         append = self.src.var("append")
@@ -401,7 +405,7 @@ def compile_decoder(message: Message, version: int, allow_trailing: bool = False
     src.emit(1, "return result")
     decode = src.build("decode")
     decode.__doc__ = f"Decode a {what} body from ``buf[pos:]``."
-    return decode  # type: ignore[no-any-return]
+    return decode
 
 
 # ---------------------------------------------------------------- encoding
@@ -472,7 +476,7 @@ class _EncoderWriter:
         n = self.src.var("n")
         emit(ind, f"{n} = len({value})")
         if field.of in _FIXED:
-            c = _FIXED[field.of]  # type: ignore[index]
+            c = _FIXED[field.of]
             table = self.src.array_structs("B" if self.flexible else "i", c)
             count = f"{n} + 1" if self.flexible else n
             emit(ind, f"if {n} < {_SMALL_ARRAY}:")
@@ -648,7 +652,7 @@ def compile_encoder(message: Message, version: int) -> Encoder:
     src.emit(1, "return [_join(parts)]")
     encode = src.build("encode")
     encode.__doc__ = f"Encode a {what} body as a list of byte chunks."
-    return encode  # type: ignore[no-any-return]
+    return encode
 
 
 # ---------------------------------------------------------------- cache

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from twisted_kafka.protocol import compiler, schema
+from twisted_kafka.protocol.compiler import Fields as Fields  # re-exported for responders
 from twisted_kafka.protocol.errors import DecodeError, UnknownMessage
 from twisted_kafka.protocol.primitives import INT16
 from twisted_kafka.protocol.schema import Message
@@ -45,7 +46,7 @@ def _lookup(table: Mapping[Any, Message], key: Any, version: int) -> Message:
     return message
 
 
-def request_decoder(api_key: int, version: int) -> Callable[[bytes, int], dict]:
+def request_decoder(api_key: int, version: int) -> Callable[[bytes, int], Fields]:
     """``decode(buf, offset) -> dict`` for a request body from ``offset`` to the end."""
     decode = compiler.decoder(_lookup(SCHEMAS, api_key, version), version)
     if api_key == METADATA_KEY and SCHEMAS[api_key].is_flexible(version):
@@ -54,13 +55,13 @@ def request_decoder(api_key: int, version: int) -> Callable[[bytes, int], dict]:
 
 
 METADATA_KEY = 3
-_quirks: dict[int, Callable[[bytes, int], dict]] = {}
+_quirks: dict[int, Callable[[bytes, int], Fields]] = {}
 _FOUR_ZEROS = b"\0\0\0\0"
 
 
 def _tolerate_librdkafka_null_topics(
-    decode: Callable[[bytes, int], dict],
-) -> Callable[[bytes, int], dict]:
+    decode: Callable[[bytes, int], Fields],
+) -> Callable[[bytes, int], Fields]:
     """Wrap a flexible Metadata request decoder to accept librdkafka's null topics.
 
     librdkafka (up to at least 2.16, confluentinc/librdkafka#5049) writes the
@@ -72,7 +73,7 @@ def _tolerate_librdkafka_null_topics(
     decoded as if the placeholder were the single byte it stands for.
     """
 
-    def decode_metadata(buf: bytes, pos: int = 0) -> dict:
+    def decode_metadata(buf: bytes, pos: int = 0) -> Fields:
         if len(buf) - pos > 4 and buf[pos:pos + 4] == _FOUR_ZEROS:
             return decode(b"".join((buf[:pos + 1], buf[pos + 4:])), pos)
         return decode(buf, pos)
@@ -81,7 +82,7 @@ def _tolerate_librdkafka_null_topics(
     return decode_metadata
 
 
-def response_decoder(api_key: int, version: int) -> Callable[[bytes, int], dict]:
+def response_decoder(api_key: int, version: int) -> Callable[[bytes, int], Fields]:
     """``decode(buf, offset) -> dict`` for a response body (tests and clients)."""
     return compiler.decoder(_lookup(RESPONSE_SCHEMAS, api_key, version), version)
 
@@ -109,7 +110,7 @@ def is_flexible_request(api_key: int, version: int) -> bool:
     return message is not None and message.is_flexible(version)
 
 
-def data_decoder(name: str, version: int) -> Callable[[bytes, int], dict]:
+def data_decoder(name: str, version: int) -> Callable[[bytes, int], Fields]:
     """``decode(buf, offset) -> dict`` for a data message body (after its int16 version)."""
     return compiler.decoder(_lookup(DATA_SCHEMAS, name, version), version)
 
@@ -124,7 +125,7 @@ def data_encoder(name: str, version: int) -> Callable[[Mapping[str, Any]], bytes
     return encode_data_body
 
 
-def decode_data(name: str, buf: bytes) -> tuple[int, dict]:
+def decode_data(name: str, buf: bytes) -> tuple[int, Fields]:
     """Decode a whole data message (int16 version, then body) into ``(version, dict)``.
 
     As Kafka does, a version newer than the newest known one is read with the

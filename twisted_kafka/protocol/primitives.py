@@ -32,7 +32,7 @@ Kafka's encodings, in brief:
 from __future__ import annotations
 
 import struct
-from typing import Callable, Sequence, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 from twisted_kafka.protocol.errors import DecodeError, EncodeError
 
@@ -318,7 +318,7 @@ write_compact_records = write_compact_nullable_bytes
 
 def _array_reader(
     read_count: Callable[[bytes, int], tuple[int, int]], nullable: bool, what: str
-) -> Callable[..., tuple[list | None, int]]:
+) -> Callable[..., tuple[list[Any] | None, int]]:
     """Build a reader for an array type."""
 
     def read(

@@ -169,7 +169,7 @@ def _unlz4(data: Buffer, max_size: int) -> bytes:
         raise _too_large(CODEC_LZ4, max_size)
     if not inflater.eof:
         raise _invalid("lz4 records are truncated")
-    return out
+    return bytes(out)
 
 
 def _unlz4_blocks(view: memoryview, max_size: int) -> bytes:
@@ -380,9 +380,10 @@ def compress(codec: int, data: Buffer, *, xerial: bool = True) -> bytes:
             return bytes(cramjam.snappy.compress_raw(data))
         return _snappy_xerial(memoryview(data))
     if codec == CODEC_LZ4:
-        return lz4.frame.compress(
+        compressed: bytes = lz4.frame.compress(
             data, block_linked=False, store_size=False, content_checksum=False
         )
+        return compressed
     if codec == CODEC_ZSTD:
         return zstandard.ZstdCompressor().compress(data)
     raise KafkaError(

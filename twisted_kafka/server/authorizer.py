@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Callable, Iterable, Protocol
+from twisted_kafka.protocol.messages import Fields
 
 #: The principal of a connection that has not authenticated (Kafka's name).
 ANONYMOUS = "User:ANONYMOUS"
@@ -57,7 +58,7 @@ class AclOperation(IntEnum):
     DESCRIBE_TOKENS = 14
 
 
-def _no_names(request: dict) -> Iterable[str]:
+def _no_names(request: Fields) -> Iterable[str]:
     return ()
 
 
@@ -72,10 +73,10 @@ class Need:
 
     resource_type: ResourceType
     operation: AclOperation
-    names: Callable[[dict], Iterable[str]] = _no_names
+    names: Callable[[Fields], Iterable[str]] = _no_names
 
 
-def cluster(request: dict) -> Iterable[str]:
+def cluster(request: Fields) -> Iterable[str]:
     """The resource names of a cluster-wide need: the one cluster."""
     return (CLUSTER_NAME,)
 
@@ -113,7 +114,7 @@ class Access:
     """
 
     def __init__(self, authorizer: Authorizer, principal: str,
-                 needs: tuple[Need, ...], request: dict) -> None:
+                 needs: tuple[Need, ...], request: Fields) -> None:
         """Ask C{authorizer} about every resource C{request} names for C{needs}."""
         self._authorizer = authorizer
         self.principal = principal
@@ -158,7 +159,7 @@ ALLOW_ALL: RequestAccess = _AllowAll()
 
 
 def access_for(authorizer: Authorizer, principal: str, needs: tuple[Need, ...],
-               request: dict) -> RequestAccess:
+               request: Fields) -> RequestAccess:
     """Return what C{request} may do, asking C{authorizer} about what it names.
 
     @param needs: the permissions the request's API declared.

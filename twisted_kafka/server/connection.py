@@ -30,6 +30,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from twisted_kafka.protocol.errors import EncodeError
+from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.addresses import describe_address
 from twisted_kafka.server.codecs import ResponseFramer
 from twisted_kafka.server.dispatch import RequestDispatcher, RequestRefused
@@ -295,7 +296,7 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         elif isinstance(reply, Waiting):
             self._waiting = slot
 
-            def answered(body: dict) -> None:
+            def answered(body: Fields) -> None:
                 if self._waiting is not slot or self._closed:
                     return
                 self._waiting = None
@@ -320,7 +321,7 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         else:
             raise TypeError(f"responder returned {reply!r}")
 
-    def _encoded(self, frame_of: ResponseFramer, body: dict) -> list[bytes] | None:
+    def _encoded(self, frame_of: ResponseFramer, body: Fields) -> list[bytes] | None:
         """Return the frame of C{body}; if it cannot be encoded, close and return C{None}.
 
         A response that does not fit its version's types is a bug or a
@@ -368,7 +369,7 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
 
     # -- long poll ------------------------------------------------------------
 
-    def _poll_answer(self, wait: PollWait, body: dict) -> None:
+    def _poll_answer(self, wait: PollWait, body: Fields) -> None:
         """The long poll has its answer: queue it and go on with held requests."""
         if self._closed:
             return

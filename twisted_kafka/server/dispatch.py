@@ -19,6 +19,7 @@ from twisted.logger import Logger
 
 from twisted_kafka.protocol import headers as wire_headers
 from twisted_kafka.protocol.errors import DecodeError
+from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import ALLOW_ALL, ANONYMOUS, AllowEverything, access_for
 from twisted_kafka.server.codecs import ResponseFramer, codec_for, response_framer
 from twisted_kafka.server.context import RequestContext
@@ -88,7 +89,7 @@ class RequestDispatcher:
                     f"served {served.min_version}-{served.max_version}"
                 )
             # KIP-511: answer with a v0 body carrying UNSUPPORTED_VERSION.
-            request: dict = {}
+            request: Fields = {}
             encode_version = 0
         else:
             try:

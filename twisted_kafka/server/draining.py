@@ -12,10 +12,13 @@ that was already owed.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred
+
+if TYPE_CHECKING:
+    from twisted_kafka.server.factory import KafkaServerFactory
 
 #: Seconds shutdown waits for connections to finish before aborting them.
 DRAIN_TIMEOUT = 10.0
@@ -28,7 +31,7 @@ class ConnectionDrainService(Service):
     @ivar timeout: seconds to wait before aborting connections still open.
     """
 
-    def __init__(self, factory: Any, timeout: float = DRAIN_TIMEOUT) -> None:
+    def __init__(self, factory: KafkaServerFactory, timeout: float = DRAIN_TIMEOUT) -> None:
         self.setName("connections")
         self.factory = factory
         self.timeout = timeout

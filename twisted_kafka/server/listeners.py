@@ -137,7 +137,7 @@ class ListenerService(StreamServerEndpointService):
         def failed(reason: Failure) -> None:
             if reason.check(CancelledError):
                 return None
-            message = f"listener {self.listener.description}: {_reason(reason.value)}"
+            message = f"listener {self.listener.description}: {_reason(reason.value or Exception('unknown'))}"
             if starting:
                 failures.append(message)
             else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.codecs import ResponseFramer
 from twisted_kafka.server.reply import LongPoll
 from twisted_kafka.server.reply_queue import ReplySlot
@@ -27,7 +28,7 @@ class PollWait:
                  "_timer", "_wake_scheduled", "_active")
 
     def __init__(self, slot: ReplySlot, poll: LongPoll, frame: ResponseFramer,
-                 reactor: Any, answer: Callable[["PollWait", dict], None]) -> None:
+                 reactor: Any, answer: Callable[["PollWait", Fields], None]) -> None:
         """
         @param reactor: schedules the timeout and the wake-up checks.
         @param answer: called as C{answer(wait, body)} once the responder
@@ -84,6 +85,6 @@ class PollWait:
         self._timer = None
         self._give(self._poll.retry(True))
 
-    def _give(self, body: dict | None) -> None:
+    def _give(self, body: Fields | None) -> None:
         if body is not None:
             self._answer(self, body)

@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import Need
 
-Responder = Callable[[dict, Any], Any]
+Responder = Callable[[Fields, Any], Any]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
+from twisted_kafka.protocol.messages import Fields
 
 
 @dataclass
@@ -20,7 +21,7 @@ class AfterSync:
     before the request was answered.
     """
 
-    response: dict
+    response: Fields
 
 
 @dataclass
@@ -37,7 +38,7 @@ class LongPoll:
 
     partitions: Sequence[Any]
     timeout_ms: int
-    retry: Callable[[bool], dict | None]
+    retry: Callable[[bool], Fields | None]
 
 
 @dataclass
@@ -53,7 +54,7 @@ class Waiting:
     @ivar register: takes the connection's C{answer} callback.
     """
 
-    register: Callable[[Callable[[dict], None]], None]
+    register: Callable[[Callable[[Fields], None]], None]
 
 
 @dataclass
@@ -63,5 +64,5 @@ class CloseAfter:
     @ivar reason: logged with the peer when the connection is closed.
     """
 
-    response: dict | None
+    response: Fields | None
     reason: str

@@ -58,8 +58,9 @@ def _error(config: BrokerConfig, key: str, value: object, reason: str) -> Config
 
 
 def _spki(public_key: object) -> bytes:
-    return public_key.public_bytes(  # type: ignore[attr-defined]
+    der: bytes = public_key.public_bytes(  # type: ignore[attr-defined]
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return der
 
 
 def server_tls_options(config: BrokerConfig) -> CertificateOptions:

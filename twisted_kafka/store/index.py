@@ -39,7 +39,7 @@ def _interleave(columns: list[tuple[bytes, int]], count: int) -> bytes:
     return bytes(out)
 
 
-def _column(data: bytes, row: int, start: int, width: int, count: int, typecode: str) -> array:
+def _column(data: bytes, row: int, start: int, width: int, count: int, typecode: str) -> array[int]:
     """Extract one big-endian column from rows of C{row} bytes into an array."""
     raw = bytearray(width * count)
     for k in range(width):
@@ -51,7 +51,7 @@ def _column(data: bytes, row: int, start: int, width: int, count: int, typecode:
     return values
 
 
-def _big_endian(values: array) -> bytes:
+def _big_endian(values: array[int]) -> bytes:
     """The contents of C{values} as big-endian bytes."""
     if not _SWAP:
         return values.tobytes()
@@ -60,7 +60,7 @@ def _big_endian(values: array) -> bytes:
     return copy.tobytes()
 
 
-def _strictly_increasing(values: array) -> bool:
+def _strictly_increasing(values: array[int]) -> bool:
     """Whether every element of C{values} is larger than the one before."""
     return all(a < b for a, b in zip(values, values[1:]))
 
@@ -76,11 +76,11 @@ class _SparseIndex:
     COLUMNS: tuple[tuple[str, int], tuple[str, int]]
     ENTRY_SIZE: int
 
-    def columns(self) -> tuple[array, array]:
+    def columns(self) -> tuple[array[int], array[int]]:
         """The two columns, in on-disk field order."""
         raise NotImplementedError()
 
-    def _set_columns(self, first: array, second: array) -> None:
+    def _set_columns(self, first: array[int], second: array[int]) -> None:
         raise NotImplementedError()
 
     def __len__(self) -> int:
@@ -128,11 +128,11 @@ class OffsetIndex(_SparseIndex):
         self.offsets = array("i")
         self.positions = array("i")
 
-    def columns(self) -> tuple[array, array]:
+    def columns(self) -> tuple[array[int], array[int]]:
         """C{(offsets, positions)}."""
         return self.offsets, self.positions
 
-    def _set_columns(self, first: array, second: array) -> None:
+    def _set_columns(self, first: array[int], second: array[int]) -> None:
         self.offsets, self.positions = first, second
 
     def append(self, relative_offset: int, position: int) -> None:
@@ -185,11 +185,11 @@ class TimeIndex(_SparseIndex):
         self.timestamps = array("q")
         self.offsets = array("i")
 
-    def columns(self) -> tuple[array, array]:
+    def columns(self) -> tuple[array[int], array[int]]:
         """C{(timestamps, offsets)}."""
         return self.timestamps, self.offsets
 
-    def _set_columns(self, first: array, second: array) -> None:
+    def _set_columns(self, first: array[int], second: array[int]) -> None:
         self.timestamps, self.offsets = first, second
 
     def maybe_append(self, timestamp: int, relative_offset: int) -> None:

@@ -131,7 +131,8 @@ class SegmentFile:
         data = os.pread(self.fd, HEADER_SIZE, 0)
         if len(data) < HEADER_SIZE:
             return None
-        return HEADER.unpack_from(data)[F_MAX_TIMESTAMP]
+        max_timestamp: int = HEADER.unpack_from(data)[F_MAX_TIMESTAMP]
+        return max_timestamp
 
     def truncate(self, size: int) -> None:
         """Cut the file at C{size} (recovery).

@@ -98,7 +98,8 @@ class IndexedSegment(SegmentFile):
         data = os.pread(self.fd, LOG_OVERHEAD, position)
         if len(data) < LOG_OVERHEAD:
             return False
-        return BASE_OFFSET.unpack_from(data)[0] == self.base_offset + relative
+        stored: int = BASE_OFFSET.unpack_from(data)[0]
+        return stored == self.base_offset + relative
 
     def reset_for_scan(self) -> None:
         """Forget everything known about the contents before a full rescan."""

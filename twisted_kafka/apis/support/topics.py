@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import AclOperation, Need, ResourceType
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.store.batch_header import PARTITION_LEADER_EPOCH
@@ -40,7 +41,7 @@ def topic_need(operation: AclOperation, topics: str = "topics",
         named only by id are checked once found, see L{RequestedTopic}).
     """
 
-    def names(request: dict) -> Iterable[str]:
+    def names(request: Fields) -> Iterable[str]:
         return [t[name] for t in request.get(topics) or () if t.get(name)]
 
     return Need(ResourceType.TOPIC, operation, names)
