@@ -4,7 +4,7 @@
 When a read finds a stale index entry, the segment's indexes are replaced by
 empty ones and an L{IndexRebuild} walks the batch headers from position 0,
 at most L{SLICE_SECONDS} or L{SLICE_BATCHES} batches at a time, yielding to
-the reactor with C{callLater(0, ...)} in between, so a 1 GiB segment never
+the reactor in between (a L{twisted_kafka.store.slices.SlicedTask}), so a 1 GiB segment never
 stalls the reactor. Every entry it adds is correct by construction; the
 segment walks headers from L{IndexRebuild.frontier} for anything beyond it.
 
@@ -25,8 +25,9 @@ from twisted.logger import Logger
 
 from twisted_kafka.store.batch_header import F_BASE_OFFSET, F_LAST_OFFSET_DELTA, F_MAX_TIMESTAMP
 from twisted_kafka.store.index import OffsetIndex, TimeIndex
-from twisted_kafka.store.runtime import DelayedCall, ReactorClock
+from twisted_kafka.store.runtime import ReactorClock
 from twisted_kafka.store.scan import BatchScanner
+from twisted_kafka.store.slices import SlicedTask
 
 if TYPE_CHECKING:
     from twisted_kafka.store.segment_indexes import IndexedSegment
@@ -47,7 +48,6 @@ class IndexRebuild:
     @ivar position: the frontier: where the next batch to index starts.
     @ivar next_offset: the base offset of the batch at L{position}.
     @ivar max_timestamp: the largest maxTimestamp before L{position} (-1: none).
-    @ivar slices: how many slices have run.
     """
 
     log = Logger()
@@ -61,12 +61,10 @@ class IndexRebuild:
         self.max_timestamp = -1
         self.offset_of_max_timestamp = segment.base_offset
         self.bytes_since_index = 0
-        self.slices = 0
         self.slice_seconds = SLICE_SECONDS
         self.slice_batches = SLICE_BATCHES
-        self._clock = clock
         self._timer = timer
-        self._call: DelayedCall | None = None
+        self._task = SlicedTask(clock, self._slice)
         self._started = timer()
 
     def __repr__(self) -> str:
@@ -78,27 +76,27 @@ class IndexRebuild:
 
     def start(self) -> None:
         """Schedule the first slice."""
-        self._call = self._clock.callLater(0, self._slice)
+        self._task.start()
 
     def stop(self) -> None:
         """Cancel the next slice (the segment is going away)."""
-        if self._call is not None and self._call.active():
-            self._call.cancel()
-        self._call = None
+        self._task.stop()
 
-    def _slice(self) -> None:
-        """Walk headers for one slice, then reschedule or finish."""
-        self._call = None
-        self.slices += 1
+    @property
+    def slices(self) -> int:
+        """How many slices have run."""
+        return self._task.slices
+
+    def _slice(self) -> bool:
+        """Walk headers for one slice; C{True} if more is left, else finish."""
         try:
             error = self.walk(self.slice_seconds, self.slice_batches)
         except OSError as e:
             self.log.warn("Index rebuild of {path} failed: {error}", path=self.segment.log_path, error=e)
             self.segment.stop_rebuild()
-            return
+            return False
         if error is None and self.position < self.segment.size:
-            self._call = self._clock.callLater(0, self._slice)
-            return
+            return True
         if error is not None:
             self.log.warn(
                 "Index rebuild of {path} stopped at position {position}: {error}",
@@ -114,6 +112,7 @@ class IndexRebuild:
             slices=self.slices,
             seconds=self._timer() - self._started,
         )
+        return False
 
     def walk(self, seconds: float, batches: int) -> str | None:
         """Index the batches after the frontier for at most C{seconds} or C{batches} batches.

@@ -33,6 +33,7 @@ from twisted_kafka.store.recovery import (
 )
 from twisted_kafka.store.runtime import StoreRuntime
 from twisted_kafka.store.segment import Segment
+from twisted_kafka.store.slices import SlicedTask
 
 if TYPE_CHECKING:
     from twisted_kafka.records.batch import BatchHeader
@@ -98,6 +99,8 @@ class PartitionLog:
         #: why appends are refused (a failed write that could not be undone, or deletion)
         self._failed: KafkaError | None = None
         self._closed = False
+        #: retention work left over from L{trim_head}, continued in later reactor turns
+        self._trim = SlicedTask(runtime.clock, self._trim_step)
 
     def __repr__(self) -> str:
         return f"<PartitionLog {self.topic.name}-{self.index} [{self.log_start_offset}, {self.high_watermark})>"
@@ -417,8 +420,11 @@ class PartitionLog:
 
     def trim_head(self) -> None:
         """Apply retention now, continuing in later reactor turns if there is much to delete."""
-        if self.apply_retention(self._runtime.now_ms()) >= MAX_DELETIONS_PER_STEP:
-            self._runtime.clock.callLater(0, self.trim_head)
+        self._trim.run_now()
+
+    def _trim_step(self) -> bool:
+        """One slice of L{trim_head}: C{True} while segments may be left to delete."""
+        return self.apply_retention(self._runtime.now_ms()) >= MAX_DELETIONS_PER_STEP
 
     # -- checkpoints ---------------------------------------------------------
 
@@ -469,6 +475,7 @@ class PartitionLog:
         """
         self._closed = True
         self._failed = KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{self.topic.name}-{self.index} is closed")
+        self._trim.stop()
         for segment in self._segments:
             segment.stop_rebuild()
             self._dirty.discard(segment)
