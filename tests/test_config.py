@@ -20,7 +20,7 @@ from twisted_kafka.config import (
 )
 from twisted_kafka.store.config import StoreConfig
 
-from tests.tlsutil import write_tls_files
+from twisted_kafka.testing.tls import write_tls_files
 
 
 class ConfigTestMixin:

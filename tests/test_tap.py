@@ -17,7 +17,7 @@ from twisted_kafka.groups.coordinator import GroupCoordinator
 from twisted_kafka.server.draining import ConnectionDrainService
 from twisted_kafka.store.service import StreamStore
 
-from tests.tlsutil import write_tls_files
+from twisted_kafka.testing.tls import write_tls_files
 
 
 class PluginTests(SynchronousTestCase):

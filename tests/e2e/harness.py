@@ -24,7 +24,7 @@ import tempfile
 import time
 from typing import Any, Mapping
 
-from tests.tlsutil import TlsFiles, write_tls_files
+from twisted_kafka.testing.tls import TlsFiles, write_tls_files
 
 #: The checkout's root: put first on the broker's PYTHONPATH, so the broker
 #: runs this checkout's code and twistd finds its dropin.

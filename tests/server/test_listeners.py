@@ -20,7 +20,7 @@ from twisted_kafka.server.listeners import (
     build_listeners,
 )
 
-from tests.tlsutil import write_tls_files
+from twisted_kafka.testing.tls import write_tls_files
 
 
 def _config(**kafka: Any) -> BrokerConfig:

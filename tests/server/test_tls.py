@@ -17,7 +17,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted_kafka.config import BrokerConfig, ConfigError, TlsConfig
 from twisted_kafka.server.tls import server_tls_options
 
-from tests.tlsutil import TlsFiles, make_ca, issue, write_tls_files
+from twisted_kafka.testing.tls import TlsFiles, make_ca, issue, write_tls_files
 
 _ADDRESS = IPv4Address("TCP", "127.0.0.1", 9093)
 
