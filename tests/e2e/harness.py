@@ -24,6 +24,7 @@ import tempfile
 import time
 from typing import Any, Mapping
 
+from twisted_kafka.testing.settings import ini_text
 from twisted_kafka.testing.tls import TlsFiles, write_tls_files
 
 #: The checkout's root: put first on the broker's PYTHONPATH, so the broker
@@ -62,18 +63,6 @@ def _answers_api_versions(port: int) -> bool:
             return len(s.recv(8)) > 0
     except OSError:
         return False
-
-
-def _ini(sections: Mapping[str, Mapping[str, Any]]) -> str:
-    lines = []
-    for section, values in sections.items():
-        lines.append(f"[{section}]")
-        for key, value in values.items():
-            if isinstance(value, bool):
-                value = "true" if value else "false"
-            lines.append(f"{key} = {value}")
-        lines.append("")
-    return "\n".join(lines)
 
 
 class BrokerProcess:
@@ -138,7 +127,7 @@ class BrokerProcess:
             sections["kafka"]["unix_path"] = self.unix_path
         sections["kafka"].update(kafka or {})
         with open(self.config_path, "w", encoding="utf-8") as f:
-            f.write(_ini(sections))
+            f.write(ini_text(sections))
 
     @property
     def bootstrap(self) -> str:

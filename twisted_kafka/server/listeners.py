@@ -64,17 +64,10 @@ def build_listeners(config: BrokerConfig, reactor: Any) -> list[Listener]:
     kafka = config.kafka
     backlog = kafka.listen_backlog
     listeners = []
-    tcp_endpoint = endpoints.TCP6ServerEndpoint if ":" in kafka.bind else endpoints.TCP4ServerEndpoint
     if kafka.port > 0:
-        listeners.append(Listener(
-            f"tcp:{kafka.port}:interface={kafka.bind}",
-            tcp_endpoint(reactor, kafka.port, backlog=backlog, interface=kafka.bind)))
+        listeners.append(tcp_listener(config, reactor, kafka.port))
     if kafka.tls_port > 0:
-        listeners.append(Listener(
-            f"ssl:{kafka.tls_port}:interface={kafka.bind}",
-            endpoints.SSL4ServerEndpoint(
-                reactor, kafka.tls_port, server_tls_options(config), backlog=backlog,
-                interface=kafka.bind)))
+        listeners.append(tls_listener(config, reactor, kafka.tls_port))
     if kafka.unix_path:
         listeners.append(Listener(
             f"unix:{kafka.unix_path}:lockfile=1",
@@ -91,6 +84,28 @@ def build_listeners(config: BrokerConfig, reactor: Any) -> list[Listener]:
             f"{config.source}: no listener: set [kafka] port, tls_port, unix_path or "
             "listeners, or give --listen")
     return listeners
+
+
+def tcp_listener(config: BrokerConfig, reactor: Any, port: int) -> Listener:
+    """Return the plain TCP listener on C{[kafka] bind}, port C{port}.
+
+    C{port} may be 0 for a port the kernel picks (the in-process test broker,
+    L{twisted_kafka.testing}); C{[kafka] port} itself cannot be 0, which means "off".
+    """
+    kafka = config.kafka
+    tcp_endpoint = endpoints.TCP6ServerEndpoint if ":" in kafka.bind else endpoints.TCP4ServerEndpoint
+    return Listener(f"tcp:{port}:interface={kafka.bind}",
+                    tcp_endpoint(reactor, port, backlog=kafka.listen_backlog, interface=kafka.bind))
+
+
+def tls_listener(config: BrokerConfig, reactor: Any, port: int) -> Listener:
+    """Return the TLS listener on C{[kafka] bind}, port C{port} (0: the kernel picks)."""
+    kafka = config.kafka
+    return Listener(
+        f"ssl:{port}:interface={kafka.bind}",
+        endpoints.SSL4ServerEndpoint(
+            reactor, port, server_tls_options(config), backlog=kafka.listen_backlog,
+            interface=kafka.bind))
 
 
 def _reason(exception: BaseException) -> str:
