@@ -121,6 +121,10 @@ record_validation = full
 max_decompressed_bytes = 4096
 max_compression_ratio = 50
 listen_backlog = 64
+queued_max_request_bytes = 5000000
+request_completion_timeout_ms = 1500
+max_connections = 300
+max_connections_per_ip = 20
 [tls]
 cert = {tls.server_cert}
 key = {tls.server_key}
@@ -137,7 +141,9 @@ min_version = tlsv1.3
             idle_timeout=0,
             listeners=["tcp:1:interface=127.0.0.1", "unix:/tmp/a.sock", "tcp:2:interface=127.0.0.1"],
             record_validation="full", max_decompressed_bytes=4096, listen_backlog=64,
-            max_compression_ratio=50))
+            max_compression_ratio=50, queued_max_request_bytes=5000000,
+            request_completion_timeout_ms=1500, max_connections=300,
+            max_connections_per_ip=20))
         self.assertEqual(loaded.tls, TlsConfig(
             cert=tls.server_cert, key=tls.server_key, ca=tls.ca_cert, client_auth="required",
             min_version="TLSv1.3"))

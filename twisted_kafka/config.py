@@ -85,6 +85,19 @@ class KafkaConfig:
         (Kafka's C{socket.request.max.bytes}).
     @ivar idle_timeout: seconds after which an idle connection is closed
         (Kafka's C{connections.max.idle.ms}); 0 never closes one.
+    @ivar queued_max_request_bytes: the broker-wide budget of bytes in
+        incomplete requests and requests read but not yet processed (Kafka's
+        C{queued.max.request.bytes}); past it, connections stop reading
+        until bytes are released.  0 or -1: no budget.
+    @ivar request_completion_timeout_ms: once a request's first byte has
+        arrived, the rest must arrive within this long (time the broker
+        does not read the connection excluded) or the connection is
+        closed; 0 never closes one.
+    @ivar max_connections: the most client connections open at once, every
+        listener together (Kafka's C{max.connections}); 0: no limit.
+    @ivar max_connections_per_ip: the most connections from one IP address
+        (Kafka's C{max.connections.per.ip}); 0: no limit.  Unix-socket
+        connections count toward C{max_connections} only.
     @ivar listeners: extra listeners as Twisted server endpoint strings.
     @ivar listen_backlog: how many connections the kernel queues for the
         TCP, TLS and unix listeners before the broker accepts them.
@@ -122,6 +135,10 @@ class KafkaConfig:
     advertised_port: int = 0
     max_request_size: int = 104857600
     idle_timeout: int = 600
+    queued_max_request_bytes: int = 104857600
+    request_completion_timeout_ms: int = 60000
+    max_connections: int = 10000
+    max_connections_per_ip: int = 0
     listeners: list[str] = field(default_factory=list)
     listen_backlog: int = 1024
     record_validation: str = "records"
@@ -294,6 +311,13 @@ def _read_kafka(reader: _Reader, listen: Iterable[str]) -> KafkaConfig:
         advertised_port=reader.integer("advertised_port", default.advertised_port, 0, 65535),
         max_request_size=reader.integer("max_request_size", default.max_request_size, 1024, 2**31 - 1),
         idle_timeout=reader.integer("idle_timeout", default.idle_timeout, 0),
+        queued_max_request_bytes=reader.integer(
+            "queued_max_request_bytes", default.queued_max_request_bytes, -1),
+        request_completion_timeout_ms=reader.integer(
+            "request_completion_timeout_ms", default.request_completion_timeout_ms, 0),
+        max_connections=reader.integer("max_connections", default.max_connections, 0),
+        max_connections_per_ip=reader.integer(
+            "max_connections_per_ip", default.max_connections_per_ip, 0),
         listeners=reader.string_list("listeners") + list(listen),
         listen_backlog=reader.integer("listen_backlog", default.listen_backlog, 1, 65535),
         record_validation=_RECORD_VALIDATION_ALIASES.get(level, level),

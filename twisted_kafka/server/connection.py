@@ -10,7 +10,13 @@ or SyncGroup answer for whoever supplies it.  A reply that must wait holds
 back the replies after it, never another connection.  While a long poll or
 a rebalance is pending, or the transport's write buffer is full, further
 requests on this connection are not processed (the socket is not read), so
-memory stays bounded.
+memory stays bounded.  Across connections, the bytes of incomplete and
+held-back requests count against the broker's L{RequestBudget}
+(C{queued_max_request_bytes}): past it, a connection needing more stops
+reading until bytes are released.  Once a request's first byte has arrived,
+the rest must arrive within C{request_completion_timeout_ms} of reading
+(time spent paused does not count), or the connection is closed: trickled
+bytes keep the idle timer alive, not an incomplete request.
 
 A malformed frame or request, an unknown api key or an unsupported version
 (ApiVersions excepted, see KIP-511) is logged with the peer and closes this
@@ -38,6 +44,7 @@ from twisted_kafka.server.framing import FrameError, FrameParser
 from twisted_kafka.server.long_poll import PollWait
 from twisted_kafka.server.reply import AfterSync, CloseAfter, LongPoll, Waiting
 from twisted_kafka.server.reply_queue import ReplyQueue, ReplySlot
+from twisted_kafka.server.request_budget import RequestBudget
 from twisted_kafka.server.sync_batch import SyncBatch
 
 if TYPE_CHECKING:
@@ -62,16 +69,31 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
     transport: Any
 
     def __init__(self, broker: "Broker",
-                 open_connections: set["KafkaConnection"] | None = None) -> None:
+                 open_connections: set["KafkaConnection"] | None = None,
+                 budget: RequestBudget | None = None,
+                 on_lost: Callable[[], object] | None = None) -> None:
         """
         @param broker: the broker whose responders answer this connection.
         @param open_connections: a set this connection is in while it is
             open (the factory's, for draining at shutdown).
+        @param budget: the broker-wide budget of request bytes; C{None}
+            for none.
+        @param on_lost: called once when the connection is lost.
         """
         self.broker = broker
         self._open_connections = open_connections
+        self._on_lost = on_lost
         kafka = broker.config.kafka
         self._parser = FrameParser(kafka.max_request_size)
+        self._budget = budget
+        # Bytes this connection has reserved or holds in the budget.
+        self._budgeted = 0
+        # Bytes of the frames in the backlog.
+        self._backlog_bytes = 0
+        # Reading stopped until the budget has room.
+        self._budget_blocked = False
+        self._request_timeout = kafka.request_completion_timeout_ms / 1000.0
+        self._request_timer: Any = None
         self._dispatcher = RequestDispatcher(broker)
         self._replies = ReplyQueue()
         self._syncs = SyncBatch(lambda: self.broker.store.sync(),
@@ -124,14 +146,22 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
             self._open_connections.add(self)
 
     def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
-        """Forget pending work: cancel timers and store watches."""
+        """Forget pending work: cancel timers and store watches, give back the budget."""
         self._closed = True
         self.setTimeout(None)
+        self._stop_request_timer()
         self._end_poll()
         self._replies.clear()
-        self._backlog.clear()
+        self._clear_backlog()
+        self._parser.clear()
+        if self._budget is not None:
+            self._budget.cancel(self)
+            self._account()
         if self._open_connections is not None:
             self._open_connections.discard(self)
+        on_lost, self._on_lost = self._on_lost, None
+        if on_lost is not None:
+            on_lost()
         drained, self._drained = self._drained, None
         if drained is not None:
             drained.callback(None)
@@ -157,7 +187,8 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
             drained.callback(None)
             return drained
         self._draining = True
-        self._backlog.clear()
+        self._clear_backlog()
+        self._account()
         self._pause_reading()
         if self._poll is not None:
             self._poll.finish_now()
@@ -178,6 +209,12 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         """Close a connection idle for longer than C{idle_timeout}."""
         self.log.info("closing idle connection from {peer}", peer=self.peer)
         self.transport.loseConnection()
+
+    def _request_timed_out(self) -> None:
+        """Close a connection whose request did not arrive in time."""
+        self._request_timer = None
+        self.close(f"request incomplete after {self._request_timeout:g} s "
+                   f"({self._parser.buffered()} of {self._parser.frame_size()} bytes)")
 
     def close(self, reason: str) -> None:
         """Log C{reason} with the peer and close this connection."""
@@ -219,20 +256,98 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
             self.close(f"refused frame: {e}")
             return
         if not frames:
+            if (self._request_timer is None
+                    or self._budgeted != self._parser.frame_size() + self._backlog_bytes):
+                self._account()
             return
+        # A frame completed: a partial one after it is a new request.
+        self._stop_request_timer()
         if self._backlog or self._held():
-            self._backlog.extend(frames)
+            self._add_backlog(frames)
             self._pause_reading()
+            self._account()
             return
         for i, frame in enumerate(frames):
             self._process(frame)
             if self._closed:
                 return
             if self._held() and i + 1 < len(frames):
-                self._backlog.extend(frames[i + 1 :])
+                self._add_backlog(frames[i + 1 :])
                 self._pause_reading()
                 break
         self._syncs.request()
+        if self._budgeted or self._backlog_bytes or self._parser.frame_size():
+            self._account()
+
+    # -- the request budget and the completion timer -----------------------------
+
+    def _add_backlog(self, frames: list[bytes]) -> None:
+        self._backlog.extend(frames)
+        self._backlog_bytes += sum(map(len, frames))
+
+    def _clear_backlog(self) -> None:
+        self._backlog.clear()
+        self._backlog_bytes = 0
+
+    def _account(self) -> None:
+        """Bring this connection's share of the budget up to date, and its timer.
+
+        It holds the whole size of the frame being collected (once its
+        prefix is in) and the held-back frames.  If the budget refuses more,
+        the bytes already read are still counted and reading stops until
+        the budget wakes this connection.
+        """
+        budget = self._budget
+        parser = self._parser
+        if budget is not None:
+            want = parser.frame_size() + self._backlog_bytes
+            have = self._budgeted
+            if want < have:
+                self._budgeted = want
+                budget.release(have - want)
+            elif want > have:
+                if budget.reserve(want - have):
+                    self._budgeted = want
+                elif not self._closed:
+                    held = parser.buffered() + self._backlog_bytes
+                    if held > have:
+                        budget.hold(held - have)
+                        self._budgeted = held
+                    if not self._budget_blocked:
+                        self._budget_blocked = True
+                        budget.wait(self, self._budget_woken)
+                        self._pause_reading()
+                    return
+            if self._budget_blocked:
+                self._budget_blocked = False
+                budget.cancel(self)
+                self._resume_reading()
+        self._time_request()
+
+    def _budget_woken(self) -> None:
+        """The budget has room again: reserve, and read on if that worked."""
+        if not self._budget_blocked or self._closed:
+            return
+        self._budget_blocked = False
+        self._account()
+        if not self._budget_blocked:
+            self._resume_reading()
+
+    def _time_request(self) -> None:
+        """Run the completion timer while an incomplete frame is held and read."""
+        collecting = (self._parser.frame_size() > 0 and not self._reading_paused
+                      and not self._closed)
+        if collecting:
+            if self._request_timer is None and self._request_timeout > 0:
+                self._request_timer = self.broker.reactor.callLater(
+                    self._request_timeout, self._request_timed_out)
+        else:
+            self._stop_request_timer()
+
+    def _stop_request_timer(self) -> None:
+        timer, self._request_timer = self._request_timer, None
+        if timer is not None and timer.active():
+            timer.cancel()
 
     def _held(self) -> bool:
         """Return whether new requests must wait before being processed."""
@@ -247,18 +362,31 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
     def _pause_reading(self) -> None:
         if not self._reading_paused and not self._closed:
             self._reading_paused = True
+            self._stop_request_timer()
             self.transport.pauseProducing()
+
+    def _resume_reading(self) -> None:
+        """Read again unless held back requests, the budget or a drain keep it paused."""
+        if (self._reading_paused and not self._closed and not self._backlog
+                and not self._budget_blocked and not self._held()):
+            self._reading_paused = False
+            self.transport.resumeProducing()
+            self._time_request()
 
     def _drain_backlog(self) -> None:
         """Process held-back frames until held again or none are left."""
         backlog = self._backlog
+        processed = False
         while backlog and not self._held() and not self._closed:
-            self._process(backlog.popleft())
+            frame = backlog.popleft()
+            self._backlog_bytes -= len(frame)
+            processed = True
+            self._process(frame)
         if not self._closed:
             self._syncs.request()
-        if not backlog and self._reading_paused and not self._closed and not self._held():
-            self._reading_paused = False
-            self.transport.resumeProducing()
+            if processed:
+                self._account()
+        self._resume_reading()
 
     def _process(self, frame: bytes) -> None:
         """Answer one request frame and queue its reply."""

@@ -52,6 +52,22 @@ class FrameParser:
         """Return how many bytes of an incomplete frame are held."""
         return len(self._prefix) + self._have
 
+    def frame_size(self) -> int:
+        """Return the size of the incomplete frame, prefix included, once its prefix is in.
+
+        Before that, the bytes of the partial prefix; 0 between frames.
+        """
+        if self._expected >= 0:
+            return self._expected + 4
+        return len(self._prefix)
+
+    def clear(self) -> None:
+        """Drop an incomplete frame (the connection is gone)."""
+        del self._prefix[:]
+        self._expected = -1
+        self._chunks = []
+        self._have = 0
+
     def feed(self, data: bytes) -> list[bytes]:
         """Take the next bytes read from the peer and return the complete frames.
 
