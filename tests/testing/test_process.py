@@ -33,7 +33,7 @@ _USER_PROCESS = textwrap.dedent("""
 """)
 
 
-def _running(pid: int) -> bool:
+def running(pid: int) -> bool:
     """Whether process C{pid} exists (and is not a zombie)."""
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -60,7 +60,7 @@ class KafkaBrokerTests(SynchronousTestCase):
         with KafkaBroker() as broker:
             pid, directory = broker.pid, broker.directory
             assert pid is not None
-            self.assertTrue(_running(pid))
+            self.assertTrue(running(pid))
             producer = Producer({"bootstrap.servers": broker.bootstrap})
             producer.produce("events", key=b"k", value=b"v")
             self.assertEqual(producer.flush(10), 0)
@@ -70,7 +70,7 @@ class KafkaBrokerTests(SynchronousTestCase):
             consumer.close()
             assert message is not None
             self.assertEqual((message.key(), message.value()), (b"k", b"v"))
-        self.assertFalse(_running(pid))
+        self.assertFalse(running(pid))
         self.assertFalse(os.path.exists(directory))
         self.assertIsNone(broker.pid)
 
@@ -147,14 +147,14 @@ class CleanupTests(SynchronousTestCase):
 
     def _assert_gone(self, started: dict[str, int | str]) -> None:
         """The broker, its fork server and its directory are gone."""
-        self.assertTrue(_wait_until(lambda: not _running(int(started["pid"]))))
-        self.assertTrue(_wait_until(lambda: not _running(int(started["server"]))))
+        self.assertTrue(_wait_until(lambda: not running(int(started["pid"]))))
+        self.assertTrue(_wait_until(lambda: not running(int(started["server"]))))
         self.assertTrue(_wait_until(lambda: not os.path.exists(str(started["directory"]))))
 
     def test_killed(self) -> None:
         """SIGKILL on the test process: its fork server stops the broker and removes its files."""
         process, started = self._user_process()
-        self.assertTrue(_running(int(started["pid"])))
+        self.assertTrue(running(int(started["pid"])))
         process.kill()
         process.wait()
         self._assert_gone(started)
