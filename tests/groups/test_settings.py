@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+from dataclasses import replace
 
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -22,8 +22,8 @@ class FromConfigTests(SynchronousTestCase):
 
     def test_configured(self) -> None:
         """Integer attributes of C{config.kafka} with a setting's name override it."""
-        config = SimpleNamespace(kafka=SimpleNamespace(
-            group_initial_rebalance_delay_ms=10, offsets_retention_minutes=5, bind="x"))
+        config = replace(BrokerConfig(), kafka=replace(
+            BrokerConfig().kafka, group_initial_rebalance_delay_ms=10, offsets_retention_minutes=5))
         settings = GroupSettings.from_config(config)
         self.assertEqual(settings.group_initial_rebalance_delay_ms, 10)
         self.assertEqual(settings.offsets_retention_ms, 300000)

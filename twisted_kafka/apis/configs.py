@@ -32,7 +32,7 @@ dynamically"), Kafka's answer for static broker configs.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 from twisted_kafka.store import topic_configs
 from twisted_kafka.apis.assignments import check_not_internal, duplicates
@@ -45,6 +45,7 @@ from twisted_kafka.server.authorizer import CLUSTER_NAME, AclOperation, Need, Re
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
 from twisted_kafka.store.vhost import validate_topic_name
+from twisted_kafka.store.interfaces import ITopic, IVhost
 
 DESCRIBE_CONFIGS = 32
 ALTER_CONFIGS = 33
@@ -88,7 +89,7 @@ def check_broker_name(name: str, node_id: int) -> None:
                          f"but received {name}")
 
 
-def find_topic(vhost: Any, name: str) -> Any:
+def find_topic(vhost: IVhost, name: str) -> ITopic:
     """Return the topic a topic resource names.
 
     @raise KafkaError: INVALID_TOPIC_EXCEPTION or UNKNOWN_TOPIC_OR_PARTITION.
@@ -209,7 +210,7 @@ def refuse_broker_change(resource: Fields, node_id: int) -> None:
                          f"configuration file")
 
 
-def replaced_configs(topic: Any, configs: list[Fields]) -> dict[str, str | None]:
+def replaced_configs(topic: ITopic, configs: list[Fields]) -> dict[str, str | None]:
     """Return the changes that make C{configs} a topic's only overrides (AlterConfigs).
 
     @raise KafkaError: INVALID_CONFIG naming a bad key.
@@ -220,7 +221,7 @@ def replaced_configs(topic: Any, configs: list[Fields]) -> dict[str, str | None]
     return new
 
 
-def _list_operation(topic: Any, name: str, operation: int, value: str) -> str:
+def _list_operation(topic: ITopic, name: str, operation: int, value: str) -> str:
     """Return the value of list config C{name} after APPEND or SUBTRACT of C{value}."""
     entry = topic_configs.TOPIC_CONFIGS.get(name)
     if entry is None:
@@ -238,7 +239,7 @@ def _list_operation(topic: Any, name: str, operation: int, value: str) -> str:
     return topic_configs.normalise(name, ",".join(parts))
 
 
-def incremental_changes(topic: Any, configs: list[Fields]) -> dict[str, str | None]:
+def incremental_changes(topic: ITopic, configs: list[Fields]) -> dict[str, str | None]:
     """Return the override changes an IncrementalAlterConfigs resource asks for.
 
     @raise KafkaError: INVALID_CONFIG naming a bad key, INVALID_REQUEST for
@@ -261,7 +262,7 @@ def incremental_changes(topic: Any, configs: list[Fields]) -> dict[str, str | No
 
 
 def _alter(request: Fields, context: RequestContext,
-           changes_for: Callable[[Any, list[Fields]], dict[str, str | None]],
+           changes_for: Callable[[ITopic, list[Fields]], dict[str, str | None]],
            null_allowed: Callable[[Fields], bool]) -> Fields:
     """Answer an AlterConfigs-style request with C{changes_for} computing topic changes."""
     resources = request["resources"]

@@ -14,7 +14,6 @@ soon as the response is sent.
 
 from __future__ import annotations
 
-from typing import Any
 
 from twisted_kafka.apis.assignments import (
     MAX_PARTITIONS_PER_REQUEST, check_not_internal, check_replicas, duplicates,
@@ -26,13 +25,14 @@ from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import AclOperation, ResourceType
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
+from twisted_kafka.store.interfaces import IVhost
 
 API_KEY = 37
 MIN_VERSION = 0
 MAX_VERSION = 3
 
 
-def add_partitions(vhost: Any, wanted: Fields, node_id: int, validate_only: bool) -> None:
+def add_partitions(vhost: IVhost, wanted: Fields, node_id: int, validate_only: bool) -> None:
     """Grow the topic C{wanted} names to C{wanted["count"]} partitions.
 
     @raise KafkaError: UNKNOWN_TOPIC_OR_PARTITION, INVALID_PARTITIONS or

@@ -24,7 +24,6 @@ topic config with its value and source; from v7 the topic id.
 
 from __future__ import annotations
 
-from typing import Any
 
 from twisted_kafka.store import topic_configs
 from twisted_kafka.apis.assignments import (
@@ -40,6 +39,7 @@ from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
 from twisted_kafka.store.vhost import is_internal
+from twisted_kafka.store.interfaces import ITopic, IVhost
 
 API_KEY = 19
 MIN_VERSION = 2
@@ -111,8 +111,8 @@ def partition_count(wanted: Fields, node_id: int, default_partitions: int) -> in
     return default_partitions if count == -1 else count
 
 
-def create_topic(vhost: Any, wanted: Fields, node_id: int, default_partitions: int,
-                 validate_only: bool) -> Any:
+def create_topic(vhost: IVhost, wanted: Fields, node_id: int, default_partitions: int,
+                 validate_only: bool) -> ITopic:
     """Create (or with C{validate_only} only check) one requested topic.
 
     The store validates the name, the configs and the partition count

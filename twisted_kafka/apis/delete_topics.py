@@ -12,7 +12,6 @@ cannot be deleted: POLICY_VIOLATION.
 
 from __future__ import annotations
 
-from typing import Any
 
 from twisted_kafka.apis.assignments import check_not_internal, duplicates
 from twisted_kafka.apis.support.topics import NULL_TOPIC_ID, topic_refused
@@ -21,6 +20,7 @@ from twisted_kafka.server.authorizer import ALLOW_ALL, AclOperation, Need, Reque
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
+from twisted_kafka.store.interfaces import IVhost
 
 API_KEY = 20
 MIN_VERSION = 1
@@ -39,7 +39,7 @@ def _wanted(request: Fields, version: int) -> list[tuple[str | None, bytes]]:
     return [(name, NULL_TOPIC_ID) for name in request["topic_names"]]
 
 
-def delete_topic(vhost: Any, name: str | None, topic_id: bytes,
+def delete_topic(vhost: IVhost, name: str | None, topic_id: bytes,
                  access: RequestAccess = ALLOW_ALL) -> Fields:
     """Delete the topic named C{name}, or with id C{topic_id}; return its result entry.
 
@@ -78,7 +78,7 @@ def respond(request: Fields, context: RequestContext) -> Fields:
     twice = duplicates(name for name, _ in wanted if name is not None)
     twice_ids = duplicates(i for name, i in wanted if name is None and i != NULL_TOPIC_ID)
     responses = []
-    reported: set[Any] = set()
+    reported: set[str | bytes] = set()
     for name, topic_id in wanted:
         if name in twice or topic_id in twice_ids:
             key = name if name in twice else topic_id

@@ -30,7 +30,6 @@ watermark (the last stable offset equals it).
 from __future__ import annotations
 
 import struct
-from typing import Any
 
 from twisted_kafka.apis.support.topics import (
     LEADER_EPOCH, NULL_TOPIC_ID, RequestedTopic, check_leader_epoch, topic_need)
@@ -40,7 +39,8 @@ from twisted_kafka.records.batch import HEADER_SIZE, LAST_OFFSET_DELTA_OFFSET, L
 from twisted_kafka.server.authorizer import AclOperation
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
-from twisted_kafka.server.reply import LongPoll
+from twisted_kafka.server.reply import LongPoll, Reply
+from twisted_kafka.store.interfaces import IPartitionLog
 
 API_KEY = 1
 MIN_VERSION = 4
@@ -70,7 +70,7 @@ class _Wanted:
 
     __slots__ = ("out", "partition", "offset", "max_bytes")
 
-    def __init__(self, out: Fields, partition: Any, offset: int, max_bytes: int) -> None:
+    def __init__(self, out: Fields, partition: IPartitionLog, offset: int, max_bytes: int) -> None:
         self.out = out
         self.partition = partition
         self.offset = offset
@@ -97,7 +97,7 @@ class FetchAssembly:
         self.max_bytes = request.get("max_bytes", 0x7FFFFFFF)
         self.read_committed = request.get("isolation_level", 0) == READ_COMMITTED
         self.wanted: list[_Wanted] = []
-        self.partitions: list[Any] = []
+        self.partitions: list[IPartitionLog] = []
         self.has_error = False
         #: Some partition has data this response leaves out (limits).
         self.held_back = False
@@ -193,7 +193,7 @@ def _session_error(code: ErrorCode) -> Fields:
     return {"throttle_time_ms": 0, "error_code": code, "session_id": 0, "responses": []}
 
 
-def respond(request: Fields, context: RequestContext) -> Any:
+def respond(request: Fields, context: RequestContext) -> Reply:
     """Answer a Fetch request, now or after a long poll."""
     if context.api_version >= 7:
         epoch = request.get("session_epoch", -1)

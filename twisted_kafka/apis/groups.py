@@ -26,7 +26,7 @@ The state machine and its error codes are in L{twisted_kafka.groups.membership}.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable, Generic, TypeVar
 
 from twisted_kafka.apis.support.authorized_operations import GROUP_OPERATIONS, NOT_REQUESTED
 from twisted_kafka.errors import ErrorCode, KafkaError
@@ -90,7 +90,11 @@ def client_host(context: RequestContext) -> str:
     return "/" + host
 
 
-class Answer:
+#: The type of result the group state machine hands an L{Answer}.
+R = TypeVar("R")
+
+
+class Answer(Generic[R]):
     """Collects an answer that may come now or later.
 
     Handed to the state machine as the callback; L{reply} then returns the
@@ -98,12 +102,12 @@ class Answer:
     connection resolves when it does.
     """
 
-    def __init__(self, render: Callable[[Any], Fields]) -> None:
+    def __init__(self, render: Callable[[R], Fields]) -> None:
         self._render = render
         self._response: Fields | None = None
         self._deliver: Callable[[Fields], None] | None = None
 
-    def __call__(self, result: Any) -> None:
+    def __call__(self, result: R) -> None:
         """Take the state machine's result."""
         response = self._render(result)
         if self._deliver is not None:
@@ -146,7 +150,7 @@ def join_response(result: JoinResult, version: int) -> Fields:
 def respond_join(request: Fields, context: RequestContext) -> Fields | Waiting:
     """Answer a JoinGroup request, now or when the rebalance completes."""
     version = context.api_version
-    answer = Answer(lambda result: join_response(result, version))
+    answer: Answer[JoinResult] = Answer(lambda result: join_response(result, version))
     try:
         groups = vhost_groups(context, request["group_id"])
     except KafkaError as e:

@@ -15,7 +15,7 @@ partition is answered at its batch (see L{offset_for_time}).
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Iterator
 
 from twisted_kafka.apis.support.topics import (
     LEADER_EPOCH, RequestedTopic, check_leader_epoch, topic_need)
@@ -26,6 +26,7 @@ from twisted_kafka.records.record import BudgetSpent, DecompressionBudget, recor
 from twisted_kafka.server.authorizer import AclOperation
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
+from twisted_kafka.store.interfaces import IPartitionLog
 
 API_KEY = 2
 MIN_VERSION = 1
@@ -39,7 +40,7 @@ EARLIEST_PENDING_UPLOAD = -5
 _MIN_VERSION_FOR = {MAX_TIMESTAMP: 7, EARLIEST_LOCAL: 8, EARLIEST_PENDING_UPLOAD: 9}
 
 
-def _record_times(partition: Any, offset: int, budget: DecompressionBudget
+def _record_times(partition: IPartitionLog, offset: int, budget: DecompressionBudget
                   ) -> Iterator[tuple[int, int]]:
     """C{(offset, timestamp)} of each record of the stored batch holding C{offset}, lazily."""
     data = partition.read(offset, 1)
@@ -47,7 +48,7 @@ def _record_times(partition: Any, offset: int, budget: DecompressionBudget
     return record_times(data[: LOG_OVERHEAD + header.batch_length], header, budget)
 
 
-def offset_for_time(partition: Any, timestamp: int, budget: DecompressionBudget
+def offset_for_time(partition: IPartitionLog, timestamp: int, budget: DecompressionBudget
                     ) -> tuple[int, int]:
     """Return (offset, timestamp) of the first record at or after C{timestamp}.
 
@@ -69,7 +70,7 @@ def offset_for_time(partition: Any, timestamp: int, budget: DecompressionBudget
     return found[0], found[1]
 
 
-def max_timestamp_offset(partition: Any, budget: DecompressionBudget) -> tuple[int, int]:
+def max_timestamp_offset(partition: IPartitionLog, budget: DecompressionBudget) -> tuple[int, int]:
     """Return (offset, timestamp) of the first record with the largest timestamp.
 
     The store knows the batch and the timestamp (every stored batch's
@@ -89,7 +90,7 @@ def max_timestamp_offset(partition: Any, budget: DecompressionBudget) -> tuple[i
     return found[0], found[1]
 
 
-def lookup(partition: Any, timestamp: int, version: int,
+def lookup(partition: IPartitionLog, timestamp: int, version: int,
            budget: DecompressionBudget) -> tuple[int, int]:
     """Return (offset, timestamp) for one ListOffsets query."""
     needed = _MIN_VERSION_FOR.get(timestamp)

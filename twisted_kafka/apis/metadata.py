@@ -18,7 +18,6 @@ for by name.
 
 from __future__ import annotations
 
-from typing import Any
 
 from twisted_kafka.apis.support.authorized_operations import CLUSTER_OPERATIONS, NOT_REQUESTED, TOPIC_OPERATIONS
 from twisted_kafka.errors import ErrorCode, KafkaError
@@ -28,6 +27,7 @@ from twisted_kafka.server.authorizer import AclOperation, ResourceType
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.store.vhost import is_internal, validate_topic_name
 from twisted_kafka.server.registry import ResponderRegistry
+from twisted_kafka.store.interfaces import ITopic
 
 API_KEY = 3
 MIN_VERSION = 0
@@ -46,7 +46,7 @@ def broker_entry(context: RequestContext) -> Fields:
     }
 
 
-def topic_entry(topic: Any, node_id: int, include_operations: bool) -> Fields:
+def topic_entry(topic: ITopic, node_id: int, include_operations: bool) -> Fields:
     """Return the Metadata entry for an existing topic."""
     replicas = [node_id]
     return {
@@ -99,10 +99,10 @@ def respond(request: Fields, context: RequestContext) -> Fields:
     topics: list[Fields] = []
     if requested is None:
         # As Kafka: all topics means all the client may describe.
-        for topic in vhost.topics():
-            if (not is_internal(topic.name)
-                    and not access.refused(ResourceType.TOPIC, topic.name)):
-                topics.append(topic_entry(topic, node_id, include_ops))
+        for listed in vhost.topics():
+            if (not is_internal(listed.name)
+                    and not access.refused(ResourceType.TOPIC, listed.name)):
+                topics.append(topic_entry(listed, node_id, include_ops))
     else:
         for wanted in requested:
             name = wanted.get("name")

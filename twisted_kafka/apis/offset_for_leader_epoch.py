@@ -10,7 +10,6 @@ Metadata use this to validate their positions after a reconnect.
 
 from __future__ import annotations
 
-from typing import Any
 
 from twisted_kafka.apis.support.topics import (
     LEADER_EPOCH, RequestedTopic, check_leader_epoch, topic_need)
@@ -19,6 +18,7 @@ from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import AclOperation
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
+from twisted_kafka.store.interfaces import IPartitionLog
 
 API_KEY = 23
 MIN_VERSION = 2
@@ -27,7 +27,7 @@ MAX_VERSION = 4
 UNDEFINED_EPOCH = -1
 
 
-def epoch_end(partition: Any, epoch: int) -> tuple[int, int]:
+def epoch_end(partition: IPartitionLog, epoch: int) -> tuple[int, int]:
     """Return (epoch, end offset) for C{epoch}, as Kafka's LeaderEpochFileCache.
 
     Epoch 0, the latest, ends at the log end; the undefined epoch -1 and any

@@ -21,7 +21,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 from twisted_kafka.apis.groups import group_refused, vhost_groups
 from twisted_kafka.protocol.messages import Fields
@@ -32,6 +32,7 @@ from twisted_kafka.groups.group import CommittedOffset
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
 from twisted_kafka.server.reply import AfterSync
+from twisted_kafka.groups.coordinator import VhostGroups
 
 OFFSET_COMMIT, OFFSET_FETCH, OFFSET_DELETE = 8, 9, 47
 
@@ -85,7 +86,7 @@ def _partition(index: int, committed: CommittedOffset | None,
             "metadata": committed.metadata, "error_code": error}
 
 
-def _fetch_group(groups: Any, group_id: str, topics: Sequence[Fields] | None) -> list[Fields]:
+def _fetch_group(groups: VhostGroups, group_id: str, topics: Sequence[Fields] | None) -> list[Fields]:
     """Return the response topics of one group's fetch."""
     wanted = None if topics is None else [(t["name"], t["partition_indexes"]) for t in topics]
     return [{"name": name, "partitions": [_partition(i, c) for i, c in partitions]}

@@ -25,7 +25,6 @@ acks=-1 after the store's group-committed fsync covers the data.
 
 from __future__ import annotations
 
-from typing import Any
 
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.protocol.messages import Fields
@@ -35,8 +34,9 @@ from twisted_kafka.apis.support.topics import topic_need, topic_refused
 from twisted_kafka.server.authorizer import AclOperation, ResourceType
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
-from twisted_kafka.server.reply import AfterSync, CloseAfter
+from twisted_kafka.server.reply import AfterSync, CloseAfter, Reply
 from twisted_kafka.store.vhost import is_internal
+from twisted_kafka.store.interfaces import ITopic
 
 API_KEY = 0
 MIN_VERSION = 0
@@ -90,7 +90,7 @@ class _TopicLookup:
         self.context = context
         self.by_id = context.api_version >= 13
 
-    def resolve(self, topic_data: Fields) -> Any:
+    def resolve(self, topic_data: Fields) -> ITopic:
         vhost = self.context.vhost
         if self.by_id:
             topic = vhost.topic_by_id(topic_data.get("topic_id", _NULL_ID))
@@ -114,7 +114,7 @@ class _TopicLookup:
         return topic
 
 
-def append_partition(topic: Any, index: int, records: bytes | bytearray | memoryview | None,
+def append_partition(topic: ITopic, index: int, records: bytes | bytearray | memoryview | None,
                      version: int, full_validation: bool, max_decompressed: int,
                      max_ratio: int) -> Fields:
     """Validate and append one partition's records; return its response entry.
@@ -146,7 +146,7 @@ def append_partition(topic: Any, index: int, records: bytes | bytearray | memory
     }
 
 
-def respond(request: Fields, context: RequestContext) -> Any:
+def respond(request: Fields, context: RequestContext) -> Reply:
     """Answer a Produce request."""
     version = context.api_version
     acks = request["acks"]
@@ -190,8 +190,8 @@ def respond(request: Fields, context: RequestContext) -> Any:
                     partitions_out.append(_failed_partition(p["index"], e))
     response = {"responses": responses, "throttle_time_ms": 0}
     if acks == 0:
-        for topic in responses:
-            for p in topic["partition_responses"]:
+        for entry in responses:
+            for p in entry["partition_responses"]:
                 if p["error_code"]:
                     return CloseAfter(None, f"acks=0 produce failed: "
                                             f"{ErrorCode(p['error_code']).name} {p['error_message'] or ''}")

@@ -9,7 +9,9 @@ live in L{twisted_kafka.groups.membership}.
 from __future__ import annotations
 
 import enum
-from typing import Any, NamedTuple
+from typing import NamedTuple
+
+from twisted.internet.interfaces import IDelayedCall
 
 from twisted_kafka.groups.member import Member
 from twisted_kafka.groups.results import JoinedMember
@@ -20,7 +22,7 @@ from twisted_kafka.protocol.errors import DecodeError
 CONSUMER_PROTOCOL_TYPE = "consumer"
 
 
-def cancel(call: Any) -> None:
+def cancel(call: IDelayedCall | None) -> None:
     """Cancel the delayed call C{call} if it is still pending (C{None} is fine)."""
     if call is not None and call.active():
         call.cancel()
@@ -92,7 +94,7 @@ class ClassicGroup:
         self.protocol_name: str | None = None
         self.leader_id: str | None = None
         self.members: dict[str, Member] = {}
-        self.pending_members: dict[str, Any] = {}
+        self.pending_members: dict[str, IDelayedCall | None] = {}
         self.pending_sync: set[str] = set()
         self.static_members: dict[str, str] = {}
         self.supported_protocols: dict[str, int] = {}
@@ -100,9 +102,9 @@ class ClassicGroup:
         self.empty_since = now_ms
         self.subscribed_topics: frozenset[str] | None = None
         self.new_member_added = False
-        self.join_timer: Any = None
+        self.join_timer: IDelayedCall | None = None
         self.initial_delay = False
-        self.sync_timer: Any = None
+        self.sync_timer: IDelayedCall | None = None
         self.persisted = False
 
     def __repr__(self) -> str:

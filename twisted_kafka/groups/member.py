@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
+
+from twisted.internet.interfaces import IDelayedCall
 
 from twisted_kafka.groups.results import JoinCallback, SyncCallback
 
@@ -42,7 +44,7 @@ class Member:
         self.join_callback: JoinCallback | None = None
         self.sync_callback: SyncCallback | None = None
         self.is_new = False
-        self.timer: Any = None
+        self.timer: IDelayedCall | None = None
 
     def __repr__(self) -> str:
         return f"<Member {self.member_id!r} instance={self.group_instance_id!r}>"

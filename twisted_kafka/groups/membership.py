@@ -36,7 +36,9 @@ exactly once.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Callable, NamedTuple, Protocol, Sequence
+from typing import Callable, NamedTuple, Protocol, Sequence
+
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
 
 from twisted.logger import Logger
 
@@ -114,7 +116,7 @@ class Membership:
 
     log = Logger()
 
-    def __init__(self, groups: dict[str, ClassicGroup], clock: Any, settings: GroupSettings,
+    def __init__(self, groups: dict[str, ClassicGroup], clock: IReactorTime, settings: GroupSettings,
                  journal: GroupJournal | None = None) -> None:
         self.groups = groups
         self.clock = clock
@@ -125,7 +127,7 @@ class Membership:
         """Return the clock's time in milliseconds."""
         return int(self.clock.seconds() * 1000)
 
-    def _later(self, delay_ms: int, f: Callable[..., None], *args: Any) -> Any:
+    def _later(self, delay_ms: int, f: Callable[..., None], *args: object) -> IDelayedCall:
         return self.clock.callLater(max(delay_ms, 0) / 1000.0, f, *args)
 
     def create_group(self, group_id: str) -> ClassicGroup:

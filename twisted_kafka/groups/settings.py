@@ -9,7 +9,10 @@ configuration has them, so a configuration without them still works.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from twisted_kafka.config import BrokerConfig
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ class GroupSettings:
         return self.offsets_retention_minutes * 60000
 
     @classmethod
-    def from_config(cls, config: Any) -> "GroupSettings":
+    def from_config(cls, config: BrokerConfig) -> "GroupSettings":
         """Return the settings found on C{config.kafka} (defaults for the others)."""
         kafka = getattr(config, "kafka", None)
         values = {}

@@ -42,13 +42,14 @@ from twisted_kafka.server.codecs import ResponseFramer
 from twisted_kafka.server.dispatch import RequestDispatcher, RequestRefused
 from twisted_kafka.server.framing import FrameError, FrameParser
 from twisted_kafka.server.long_poll import PollWait
-from twisted_kafka.server.reply import AfterSync, CloseAfter, LongPoll, Waiting
+from twisted_kafka.server.reply import AfterSync, CloseAfter, LongPoll, Reply, Waiting
 from twisted_kafka.server.reply_queue import ReplyQueue, ReplySlot
 from twisted_kafka.server.request_budget import RequestBudget
 from twisted_kafka.server.sync_batch import SyncBatch
 
 if TYPE_CHECKING:
     from twisted_kafka.broker import Broker
+    from twisted_kafka.store.interfaces import IVhost
 
 #: Most processed-but-unwritten responses on one connection before reading stops.
 MAX_PENDING_RESPONSES = 4096
@@ -112,7 +113,7 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         # a unix-socket client is told the TCP (else TLS) listener.
         self.advertised_port = kafka.advertised_port or (
             kafka.port if kafka.port > 0 else kafka.tls_port)
-        self.vhost: Any = None
+        self.vhost: IVhost | None = None
 
     def callLater(self, delay: float, f: Callable[..., Any], *args: Any) -> Any:
         """Schedule on the broker's reactor (the idle timer of TimeoutMixin)."""
@@ -391,6 +392,7 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
     def _process(self, frame: bytes) -> None:
         """Answer one request frame and queue its reply."""
         try:
+            assert self.vhost is not None, "a request before connectionMade"
             dispatched = self._dispatcher.dispatch(
                 frame, self.vhost, self.peer, self.advertised_host, self.advertised_port)
         except RequestRefused as e:
@@ -401,7 +403,7 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
 
     # -- output ---------------------------------------------------------------
 
-    def _queue(self, reply: Any, frame_of: ResponseFramer) -> None:
+    def _queue(self, reply: Reply, frame_of: ResponseFramer) -> None:
         """Put C{reply} in the ordered reply queue (or wait for it)."""
         slot = self._replies.add()
         if type(reply) is dict:

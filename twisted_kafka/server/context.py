@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from twisted_kafka.server.authorizer import ALLOW_ALL, RequestAccess
 
 if TYPE_CHECKING:
     from twisted_kafka.broker import Broker
+    from twisted_kafka.store.interfaces import IVhost
 
 
 @dataclass
@@ -30,7 +31,7 @@ class RequestContext:
     """
 
     broker: "Broker"
-    vhost: Any
+    vhost: "IVhost"
     api_version: int
     client_id: str | None
     peer: str

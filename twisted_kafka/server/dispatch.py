@@ -13,7 +13,7 @@ request names (see L{twisted_kafka.server.authorizer}).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from twisted.logger import Logger
 
@@ -26,6 +26,8 @@ from twisted_kafka.server.context import RequestContext
 
 if TYPE_CHECKING:
     from twisted_kafka.broker import Broker
+    from twisted_kafka.server.reply import Reply
+    from twisted_kafka.store.interfaces import IVhost
 
 API_VERSIONS_KEY = 18
 
@@ -59,8 +61,8 @@ class RequestDispatcher:
         self._authorizer = broker.authorizer
         self._allow_all = isinstance(broker.authorizer, AllowEverything)
 
-    def dispatch(self, frame: bytes, vhost: Any, peer: str, advertised_host: str,
-                 advertised_port: int) -> tuple[Any, ResponseFramer] | None:
+    def dispatch(self, frame: bytes, vhost: IVhost, peer: str, advertised_host: str,
+                 advertised_port: int) -> tuple[Reply, ResponseFramer] | None:
         """Answer one request frame.
 
         @param vhost: the connection's vhost.

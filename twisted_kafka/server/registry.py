@@ -11,12 +11,17 @@ markers in L{twisted_kafka.server.reply} that the connection resolves.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import Need
 
-Responder = Callable[[Fields, Any], Any]
+if TYPE_CHECKING:
+    from twisted_kafka.server.context import RequestContext
+    from twisted_kafka.server.reply import Reply
+
+#: A responder: the decoded request body and its context in, the reply out.
+Responder = Callable[[Fields, "RequestContext"], "Reply"]
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,16 @@ waiting with timers and callbacks, keeping responses in request order.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Callable, Protocol, Sequence, Union
+
 from twisted_kafka.protocol.messages import Fields
+
+
+class Watchable(Protocol):
+    """Something a long poll can wait on: a stream-queue partition."""
+
+    def watch(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call C{callback()} after every append; return a function that stops that."""
 
 
 @dataclass
@@ -36,7 +44,7 @@ class LongPoll:
         when the timeout fires (C{final=True}; it must return the response).
     """
 
-    partitions: Sequence[Any]
+    partitions: Sequence[Watchable]
     timeout_ms: int
     retry: Callable[[bool], Fields | None]
 
@@ -66,3 +74,8 @@ class CloseAfter:
 
     response: Fields | None
     reason: str
+
+
+#: What a responder returns: the response body, C{None} for no response
+#: (acks=0 Produce), or a marker saying how the answer waits.
+Reply = Union[Fields, AfterSync, LongPoll, Waiting, CloseAfter, None]

@@ -188,6 +188,12 @@ class IVhost(Protocol):
     def topic_by_id(self, topic_id: bytes) -> ITopic | None:
         """The topic with id C{topic_id} (16 raw bytes), if it exists."""
 
+    def check_new_name(self, name: str) -> None:
+        """Check that a topic called C{name} may be created: a legal name, not taken yet.
+
+        @raise KafkaError: C{INVALID_TOPIC_EXCEPTION}, C{TOPIC_ALREADY_EXISTS}.
+        """
+
     def create_topic(
         self,
         name: str,
