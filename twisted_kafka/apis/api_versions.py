@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 
 from twisted_kafka.errors import ErrorCode
+from twisted_kafka.protocol.headers import API_VERSIONS_KEY
 from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
 
-API_KEY = 18
+API_KEY = API_VERSIONS_KEY
 MIN_VERSION = 0
 MAX_VERSION = 4
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from twisted_kafka.apis.support.authorized_operations import CLUSTER_OPERATIONS, NOT_REQUESTED, TOPIC_OPERATIONS
 from twisted_kafka.errors import ErrorCode, KafkaError
-from twisted_kafka.apis.support.topics import topic_need
+from twisted_kafka.apis.support.topics import NULL_TOPIC_ID, topic_need
 from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import AclOperation, ResourceType
 from twisted_kafka.server.context import RequestContext
@@ -32,7 +32,6 @@ from twisted_kafka.store.interfaces import ITopic
 API_KEY = 3
 MIN_VERSION = 0
 MAX_VERSION = 13
-_NULL_ID = b"\0" * 16
 
 
 def broker_entry(context: RequestContext) -> Fields:
@@ -70,7 +69,7 @@ def topic_entry(topic: ITopic, node_id: int, include_operations: bool) -> Fields
     }
 
 
-def error_entry(code: ErrorCode, name: str | None, topic_id: bytes = _NULL_ID) -> Fields:
+def error_entry(code: ErrorCode, name: str | None, topic_id: bytes = NULL_TOPIC_ID) -> Fields:
     """Return a Metadata topic entry carrying only an error."""
     return {
         "error_code": code,
@@ -106,9 +105,9 @@ def respond(request: Fields, context: RequestContext) -> Fields:
     else:
         for wanted in requested:
             name = wanted.get("name")
-            topic_id = wanted.get("topic_id") or _NULL_ID
+            topic_id = wanted.get("topic_id") or NULL_TOPIC_ID
             if name is None:
-                topic = vhost.topic_by_id(topic_id) if topic_id != _NULL_ID else None
+                topic = vhost.topic_by_id(topic_id) if topic_id != NULL_TOPIC_ID else None
                 if topic is None:
                     topics.append(error_entry(ErrorCode.UNKNOWN_TOPIC_ID, None, topic_id))
                 elif access.refused(ResourceType.TOPIC, topic.name):

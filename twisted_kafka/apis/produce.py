@@ -30,7 +30,7 @@ from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.records import batch as record_batch
 from twisted_kafka.records.record_walk import RecordError
-from twisted_kafka.apis.support.topics import topic_need, topic_refused
+from twisted_kafka.apis.support.topics import NULL_TOPIC_ID, topic_need, topic_refused
 from twisted_kafka.server.authorizer import AclOperation, ResourceType
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
@@ -42,7 +42,6 @@ API_KEY = 0
 MIN_VERSION = 0
 MAX_VERSION = 13
 FIRST_SERVED_VERSION = 3
-_NULL_ID = b"\0" * 16
 
 
 def _partition_error(index: int, code: ErrorCode, message: str | None,
@@ -74,7 +73,7 @@ def _all_failed(request: Fields, code: ErrorCode, message: str) -> list[Fields]:
     return [
         {
             "name": topic.get("name"),
-            "topic_id": topic.get("topic_id", _NULL_ID),
+            "topic_id": topic.get("topic_id", NULL_TOPIC_ID),
             "partition_responses": [
                 _partition_error(p["index"], code, message) for p in topic["partition_data"]
             ],
@@ -93,7 +92,7 @@ class _TopicLookup:
     def resolve(self, topic_data: Fields) -> ITopic:
         vhost = self.context.vhost
         if self.by_id:
-            topic = vhost.topic_by_id(topic_data.get("topic_id", _NULL_ID))
+            topic = vhost.topic_by_id(topic_data.get("topic_id", NULL_TOPIC_ID))
             if topic is None:
                 raise KafkaError(ErrorCode.UNKNOWN_TOPIC_ID, "unknown topic id")
             if self.context.access.refused(ResourceType.TOPIC, topic.name):
@@ -172,7 +171,7 @@ def respond(request: Fields, context: RequestContext) -> Reply:
             partitions_out: list[Fields] = []
             responses.append({
                 "name": topic_data.get("name"),
-                "topic_id": topic_data.get("topic_id", _NULL_ID),
+                "topic_id": topic_data.get("topic_id", NULL_TOPIC_ID),
                 "partition_responses": partitions_out,
             })
             try:

@@ -41,6 +41,7 @@ from twisted_kafka.groups.group import ClassicGroup, CommittedOffset
 from twisted_kafka.records.batch import split_batches
 from twisted_kafka.records.record import build_batch, iter_records
 from twisted_kafka.store.interfaces import IOffsetsJournal, IStore, IVhost
+from twisted_kafka.protocol.primitives import ZERO_UUID
 
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
@@ -72,7 +73,6 @@ _INT32 = struct.Struct(">i")
 _OFFSET_VALUE = struct.Struct(">bqiqq16si")
 _GROUP_VALUE = struct.Struct(">bq")
 _OFFSET_KIND, _GROUP_KIND = 0, 1
-_NO_TOPIC_ID = b"\0" * 16
 
 Record = tuple[bytes, "bytes | None"]
 
@@ -106,7 +106,7 @@ def offset_value(committed: CommittedOffset) -> bytes:
     metadata = committed.metadata.encode("utf-8")
     return _OFFSET_VALUE.pack(
         0, committed.offset, committed.leader_epoch, committed.commit_timestamp,
-        committed.expire_timestamp, committed.topic_id or _NO_TOPIC_ID, len(metadata)) + metadata
+        committed.expire_timestamp, committed.topic_id or ZERO_UUID, len(metadata)) + metadata
 
 
 def group_key(group_id: str) -> bytes:
@@ -149,7 +149,7 @@ def apply_record(groups: dict[str, ClassicGroup], key: bytes, value: bytes | Non
             group = _replayed_group(groups, group_id, now_ms)
             group.offsets[(topic, partition)] = CommittedOffset(
                 offset, epoch, metadata, committed_at, expire,
-                b"" if topic_id == _NO_TOPIC_ID else topic_id)
+                b"" if topic_id == ZERO_UUID else topic_id)
         elif kind == _GROUP_KIND:
             if value is None:
                 groups.pop(group_id, None)

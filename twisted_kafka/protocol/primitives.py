@@ -18,8 +18,8 @@ Kafka's encodings, in brief:
   unsigned); ``float64`` is an IEEE 754 double; ``bool`` is one byte, any
   non-zero value being true; ``uuid`` is 16 raw bytes.
 - ``unsigned varint`` is 7 bits a byte, least significant group first, at
-  most 5 bytes; ``varint``/``varlong`` are zigzag-encoded signed values of at
-  most 5/10 bytes.
+  most 5 bytes.  (The zigzag ``varint``/``varlong`` appear only inside record
+  batches, which L{twisted_kafka.records.record_format} reads and writes.)
 - ``string``/``bytes`` have an int16/int32 length prefix, -1 meaning null;
   their *compact* forms (flexible versions) have an unsigned varint prefix of
   length + 1, 0 meaning null.  ``records`` are nullable ``bytes``.
@@ -51,15 +51,17 @@ FLOAT64 = struct.Struct(">d")
 BOOL = struct.Struct(">?")
 UUID = struct.Struct(">16s")
 
-#: The 16-byte all-zero UUID Kafka uses for "no topic id".
+#: The 16-byte all-zero UUID Kafka uses for "no topic id" (C{Uuid.ZERO_UUID}).
 ZERO_UUID = b"\0" * 16
+
+#: The ranges of Kafka's int32 and int64 (timestamps, offsets, INT and LONG configs).
+INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 #: One-byte encodings of the unsigned varints 0..127.
 SMALL_UVARINTS: tuple[bytes, ...] = tuple(bytes((i,)) for i in range(128))
 
 _UVARINT_MAX = (1 << 32) - 1
-_VARINT_MIN, _VARINT_MAX = -(1 << 31), (1 << 31) - 1
-_VARLONG_MIN, _VARLONG_MAX = -(1 << 63), (1 << 63) - 1
 
 
 def _fixed_reader(fmt: struct.Struct, what: str) -> Reader[object]:
@@ -146,16 +148,8 @@ def read_uvarint(buf: bytes, pos: int) -> tuple[int, int]:
     return _read_varbits(buf, pos, 5, "unsigned varint")
 
 
-def read_varint(buf: bytes, pos: int) -> tuple[int, int]:
-    """Read a zigzag-encoded signed varint (at most 5 bytes)."""
-    n, pos = _read_varbits(buf, pos, 5, "varint")
-    return (n >> 1) ^ -(n & 1), pos
 
 
-def read_varlong(buf: bytes, pos: int) -> tuple[int, int]:
-    """Read a zigzag-encoded signed varlong (at most 10 bytes)."""
-    n, pos = _read_varbits(buf, pos, 10, "varlong")
-    return (n >> 1) ^ -(n & 1), pos
 
 
 def _write_varbits(n: int) -> bytes:
@@ -179,18 +173,8 @@ def write_uvarint(n: int) -> bytes:
     return _write_varbits(n)
 
 
-def write_varint(n: int) -> bytes:
-    """Encode a zigzag signed varint (32-bit range)."""
-    if not _VARINT_MIN <= n <= _VARINT_MAX:
-        raise EncodeError(f"varint out of range: {n!r}")
-    return _write_varbits((n << 1) ^ (n >> 31))
 
 
-def write_varlong(n: int) -> bytes:
-    """Encode a zigzag signed varlong (64-bit range)."""
-    if not _VARLONG_MIN <= n <= _VARLONG_MAX:
-        raise EncodeError(f"varlong out of range: {n!r}")
-    return _write_varbits((n << 1) ^ (n >> 63))
 
 
 def _take(buf: bytes, pos: int, n: int, what: str) -> tuple[bytes, int]:

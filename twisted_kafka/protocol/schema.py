@@ -46,6 +46,8 @@ from __future__ import annotations
 import re
 from typing import Iterable, Optional, Sequence
 
+from twisted_kafka.protocol.primitives import ZERO_UUID
+
 # Primitive type names, as in the JSON.
 INT8 = "int8"
 INT16 = "int16"
@@ -64,8 +66,6 @@ PRIMITIVES = frozenset(
     (INT8, INT16, UINT16, INT32, UINT32, INT64, FLOAT64, BOOL, UUID, STRING, BYTES, RECORDS)
 )
 
-#: The 16-byte all-zero uuid (Kafka's ``Uuid.ZERO_UUID``).
-ZERO_UUID = b"\0" * 16
 
 _TYPE_DEFAULTS: dict[str, object] = {
     INT8: 0, INT16: 0, UINT16: 0, INT32: 0, UINT32: 0, INT64: 0, FLOAT64: 0.0,

@@ -55,6 +55,7 @@ from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.records.compression import DecompressedTooLarge, decompress
 from twisted_kafka.records.record_format import check_records
 from twisted_kafka.records.record_walk import walk_records
+from twisted_kafka.protocol.primitives import INT64_MAX, INT64_MIN
 
 HEADER = struct.Struct(">qiibIhiqqqhii")
 HEADER_SIZE = HEADER.size  # 61
@@ -276,8 +277,6 @@ def split_batches(data: bytes | bytearray | memoryview) -> list[tuple[int, int, 
 
 #: Every batch may inflate to this many bytes, whatever its compression ratio.
 MIN_DECOMPRESSED_ALLOWANCE = 1 << 20
-INT64_MAX = (1 << 63) - 1
-INT64_MIN = -(1 << 63)
 
 
 def validate_produce_records(

@@ -27,6 +27,7 @@ from twisted_kafka.records.batch import (
     compute_crc,
 )
 from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.protocol.primitives import INT64_MAX, INT64_MIN
 from twisted_kafka.records.compression import (
     CODEC_NONE, DecompressedTooLarge, compress, decompress, decompress_stream)
 from twisted_kafka.records.record_format import (
@@ -99,8 +100,6 @@ class BudgetSpent(Exception):
     """The request's L{DecompressionBudget} ran out before the answer was found."""
 
 
-INT64_MAX = (1 << 63) - 1
-INT64_MIN = -(1 << 63)
 #: The most bytes of a record's start that L{record_times} reads: its
 #: length, attributes, timestampDelta and offsetDelta varints.
 _RECORD_PREFIX = 5 + 1 + 10 + 5

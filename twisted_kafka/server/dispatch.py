@@ -19,6 +19,7 @@ from twisted.logger import Logger
 
 from twisted_kafka.protocol import headers as wire_headers
 from twisted_kafka.protocol.errors import DecodeError
+from twisted_kafka.protocol.headers import API_VERSIONS_KEY
 from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import ALLOW_ALL, ANONYMOUS, AllowEverything, access_for
 from twisted_kafka.server.codecs import ResponseFramer, codec_for, response_framer
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from twisted_kafka.server.reply import Reply
     from twisted_kafka.store.interfaces import IVhost
 
-API_VERSIONS_KEY = 18
 
 
 class RequestRefused(Exception):

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.store.config import StoreConfig
+from twisted_kafka.protocol.primitives import INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN
 
-INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True)

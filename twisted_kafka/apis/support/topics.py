@@ -19,8 +19,10 @@ from twisted_kafka.server.authorizer import AclOperation, Need, ResourceType
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.store.batch_header import PARTITION_LEADER_EPOCH
 from twisted_kafka.store.interfaces import IPartitionLog, ITopic, IVhost
+from twisted_kafka.protocol.primitives import ZERO_UUID
 
-NULL_TOPIC_ID = b"\0" * 16
+#: The topic id of a topic named by name only.
+NULL_TOPIC_ID = ZERO_UUID
 #: The only leader epoch of every partition on this single node (the store
 #: stamps it into every appended batch).
 LEADER_EPOCH = PARTITION_LEADER_EPOCH
