@@ -4,10 +4,12 @@
 L{Options} parses C{--config}, C{--data-dir} and repeatable C{--listen},
 then loads and checks the whole configuration (including the TLS files and
 every listener string) so that nothing can fail later with a traceback.
-L{makeService} builds the broker: a L{MultiService} whose first child is the
-stream-queue store (so it starts first and stops last, after every listener
-has stopped accepting), followed by one L{ListenerService} per listener, all
-serving one L{KafkaServerFactory}.
+L{makeService} builds the broker: a L{BrokerService} whose children are, in
+start order, the stream-queue store, the group coordinator, the connection
+drainer and one L{ListenerService} per listener, all serving one
+L{KafkaServerFactory}.  They stop in reverse order, each after the one before
+has finished: listeners stop accepting, open connections are answered and
+closed, the coordinator stops, and the store stops last.
 """
 
 from __future__ import annotations

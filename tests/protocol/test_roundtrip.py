@@ -360,7 +360,7 @@ class LookupTests(SynchronousTestCase):
         """SCHEMAS maps API keys to request schemas with their version range."""
         self.assertEqual(messages.SCHEMAS[0].valid_versions, (0, 13))
         self.assertEqual(messages.SCHEMAS[18].valid_versions, (0, 4))
-        self.assertEqual(len(messages.SCHEMAS), 32)
+        self.assertEqual(len(messages.SCHEMAS), 26)
 
     def test_cached(self) -> None:
         """Codecs are compiled once and cached."""
@@ -369,7 +369,7 @@ class LookupTests(SynchronousTestCase):
 
     def test_compile_all(self) -> None:
         """compile_all builds both directions of every version."""
-        self.assertGreater(messages.compile_all(), 700)
+        self.assertGreater(messages.compile_all(), 650)
         self.assertTrue(compiler.decoder(messages.SCHEMAS[0], 13).__source__.startswith("def decode"))
 
 

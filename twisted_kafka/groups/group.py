@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.groups.test_group -*-
+# -*- test-case-name: tests.groups.test_membership -*-
 """One classic consumer group: its state, members, generation and offsets.
 
 This is the data and the questions asked about it (Kafka's

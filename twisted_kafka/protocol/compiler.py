@@ -5,8 +5,8 @@ For each (message, version, direction) this module writes the source of one
 flat Python function - every field read or written inline, consecutive
 fixed-size fields packed or unpacked with a single precompiled
 ``struct.Struct``, nested arrays as nested loops - and ``exec``s it once.  The
-result is cached, so the cost of generating code is paid on first use (or at
-start-up through :func:`compile_all`).
+result is cached, so the cost of generating code is paid once, on first use
+(:func:`compile_all` pays it for every message at once).
 
 Decoders have the signature ``decode(buf: bytes, pos: int) -> dict`` and
 decode from ``pos`` to the end of ``buf`` (which must be ``bytes``: a frame

@@ -1033,143 +1033,6 @@ DELETE_RECORDS_RESPONSE = Message(
     ]),
 ])
 
-SASL_HANDSHAKE_REQUEST = Message(
-    "SaslHandshakeRequest", api_key=17, versions="0-1", flexible="none", fields=[
-    Field("mechanism", STRING, "0+"),
-])
-
-SASL_HANDSHAKE_RESPONSE = Message(
-    "SaslHandshakeResponse", api_key=17, versions="0-1", flexible="none", fields=[
-    Field("error_code", INT16, "0+"),
-    Array("mechanisms", "0+", of=STRING),
-])
-
-SASL_AUTHENTICATE_REQUEST = Message(
-    "SaslAuthenticateRequest", api_key=36, versions="0-2", flexible="2+", fields=[
-    Field("auth_bytes", BYTES, "0+"),
-])
-
-SASL_AUTHENTICATE_RESPONSE = Message(
-    "SaslAuthenticateResponse", api_key=36, versions="0-2", flexible="2+", fields=[
-    Field("error_code", INT16, "0+"),
-    Field("error_message", STRING, "0+", nullable="0+"),
-    Field("auth_bytes", BYTES, "0+"),
-    Field("session_lifetime_ms", INT64, "1+"),
-])
-
-DESCRIBE_TOPIC_PARTITIONS_REQUEST = Message(
-    "DescribeTopicPartitionsRequest", api_key=75, versions="0", flexible="0+", fields=[
-    Array("topics", "0+", fields=[
-        Field("name", STRING, "0+"),
-    ]),
-    Field("response_partition_limit", INT32, "0+", default=2000),
-    Struct("cursor", "0+", nullable="0+", default=None, fields=[
-        Field("topic_name", STRING, "0+"),
-        Field("partition_index", INT32, "0+"),
-    ]),
-])
-
-DESCRIBE_TOPIC_PARTITIONS_RESPONSE = Message(
-    "DescribeTopicPartitionsResponse", api_key=75, versions="0", flexible="0+", fields=[
-    Field("throttle_time_ms", INT32, "0+"),
-    Array("topics", "0+", fields=[
-        Field("error_code", INT16, "0+"),
-        Field("name", STRING, "0+", nullable="0+"),
-        Field("topic_id", UUID, "0+"),
-        Field("is_internal", BOOL, "0+"),
-        Array("partitions", "0+", fields=[
-            Field("error_code", INT16, "0+"),
-            Field("partition_index", INT32, "0+"),
-            Field("leader_id", INT32, "0+"),
-            Field("leader_epoch", INT32, "0+", default=-1),
-            Array("replica_nodes", "0+", of=INT32),
-            Array("isr_nodes", "0+", of=INT32),
-            Array("eligible_leader_replicas", "0+", of=INT32, nullable="0+", default=None),
-            Array("last_known_elr", "0+", of=INT32, nullable="0+", default=None),
-            Array("offline_replicas", "0+", of=INT32),
-        ]),
-        Field("topic_authorized_operations", INT32, "0+", default=-2147483648),
-    ]),
-    Struct("next_cursor", "0+", nullable="0+", default=None, fields=[
-        Field("topic_name", STRING, "0+"),
-        Field("partition_index", INT32, "0+"),
-    ]),
-])
-
-DESCRIBE_PRODUCERS_REQUEST = Message(
-    "DescribeProducersRequest", api_key=61, versions="0", flexible="0+", fields=[
-    Array("topics", "0+", fields=[
-        Field("name", STRING, "0+"),
-        Array("partition_indexes", "0+", of=INT32),
-    ]),
-])
-
-DESCRIBE_PRODUCERS_RESPONSE = Message(
-    "DescribeProducersResponse", api_key=61, versions="0", flexible="0+", fields=[
-    Field("throttle_time_ms", INT32, "0+"),
-    Array("topics", "0+", fields=[
-        Field("name", STRING, "0+"),
-        Array("partitions", "0+", fields=[
-            Field("partition_index", INT32, "0+"),
-            Field("error_code", INT16, "0+"),
-            Field("error_message", STRING, "0+", nullable="0+", default=None),
-            Array("active_producers", "0+", fields=[
-                Field("producer_id", INT64, "0+"),
-                Field("producer_epoch", INT32, "0+"),
-                Field("last_sequence", INT32, "0+", default=-1),
-                Field("last_timestamp", INT64, "0+", default=-1),
-                Field("coordinator_epoch", INT32, "0+"),
-                Field("current_txn_start_offset", INT64, "0+", default=-1),
-            ]),
-        ]),
-    ]),
-])
-
-DESCRIBE_LOG_DIRS_REQUEST = Message(
-    "DescribeLogDirsRequest", api_key=35, versions="1-5", flexible="2+", fields=[
-    Array("topics", "0+", nullable="0+", fields=[
-        Field("topic", STRING, "0+"),
-        Array("partitions", "0+", of=INT32),
-    ]),
-])
-
-DESCRIBE_LOG_DIRS_RESPONSE = Message(
-    "DescribeLogDirsResponse", api_key=35, versions="1-5", flexible="2+", fields=[
-    Field("throttle_time_ms", INT32, "0+"),
-    Field("error_code", INT16, "3+"),
-    Array("results", "0+", fields=[
-        Field("error_code", INT16, "0+"),
-        Field("log_dir", STRING, "0+"),
-        Array("topics", "0+", fields=[
-            Field("name", STRING, "0+"),
-            Array("partitions", "0+", fields=[
-                Field("partition_index", INT32, "0+"),
-                Field("partition_size", INT64, "0+"),
-                Field("offset_lag", INT64, "0+"),
-                Field("is_future_key", BOOL, "0+"),
-            ]),
-        ]),
-        Field("total_bytes", INT64, "4+", default=-1),
-        Field("usable_bytes", INT64, "4+", default=-1),
-        Field("is_cordoned", BOOL, "5+"),
-    ]),
-])
-
-LIST_CONFIG_RESOURCES_REQUEST = Message(
-    "ListConfigResourcesRequest", api_key=74, versions="0-1", flexible="0+", fields=[
-    Array("resource_types", "1+", of=INT8),
-])
-
-LIST_CONFIG_RESOURCES_RESPONSE = Message(
-    "ListConfigResourcesResponse", api_key=74, versions="0-1", flexible="0+", fields=[
-    Field("throttle_time_ms", INT32, "0+"),
-    Field("error_code", INT16, "0+"),
-    Array("config_resources", "0+", fields=[
-        Field("resource_name", STRING, "0+"),
-        Field("resource_type", INT8, "1+", default=16),
-    ]),
-])
-
 CONSUMER_PROTOCOL_SUBSCRIPTION = Message(
     "ConsumerProtocolSubscription", versions="0-3", flexible="none", fields=[
     Array("topics", "0+", of=STRING),
@@ -1210,8 +1073,6 @@ REQUESTS: dict[int, Message] = _by_api_key(
     OFFSET_DELETE_REQUEST, CREATE_TOPICS_REQUEST, DELETE_TOPICS_REQUEST,
     CREATE_PARTITIONS_REQUEST, DESCRIBE_CONFIGS_REQUEST, ALTER_CONFIGS_REQUEST,
     INCREMENTAL_ALTER_CONFIGS_REQUEST, DESCRIBE_CLUSTER_REQUEST, DELETE_RECORDS_REQUEST,
-    SASL_HANDSHAKE_REQUEST, SASL_AUTHENTICATE_REQUEST, DESCRIBE_TOPIC_PARTITIONS_REQUEST,
-    DESCRIBE_PRODUCERS_REQUEST, DESCRIBE_LOG_DIRS_REQUEST, LIST_CONFIG_RESOURCES_REQUEST,
 )
 
 #: Every response schema, by API key.
@@ -1224,9 +1085,7 @@ RESPONSES: dict[int, Message] = _by_api_key(
     DELETE_GROUPS_RESPONSE, OFFSET_DELETE_RESPONSE, CREATE_TOPICS_RESPONSE,
     DELETE_TOPICS_RESPONSE, CREATE_PARTITIONS_RESPONSE, DESCRIBE_CONFIGS_RESPONSE,
     ALTER_CONFIGS_RESPONSE, INCREMENTAL_ALTER_CONFIGS_RESPONSE, DESCRIBE_CLUSTER_RESPONSE,
-    DELETE_RECORDS_RESPONSE, SASL_HANDSHAKE_RESPONSE, SASL_AUTHENTICATE_RESPONSE,
-    DESCRIBE_TOPIC_PARTITIONS_RESPONSE, DESCRIBE_PRODUCERS_RESPONSE,
-    DESCRIBE_LOG_DIRS_RESPONSE, LIST_CONFIG_RESOURCES_RESPONSE,
+    DELETE_RECORDS_RESPONSE,
 )
 
 #: Data messages embedded in other messages' bytes fields, by name.

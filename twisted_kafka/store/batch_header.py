@@ -1,11 +1,12 @@
 # -*- test-case-name: tests.store.test_scan -*-
 """The parts of the RecordBatch v2 header the store reads.
 
-The store never looks inside a batch: it unpacks the fixed 61-byte header
-(L{twisted_kafka.records.batch.HEADER}) into a plain tuple to learn where the
-batch ends, which offsets it covers, its largest timestamp and its producer
-fields, and (only during recovery) checks its CRC-32C. This module names the
-tuple positions and the store's one rewrite, of baseOffset.
+The store never looks at a batch's records: it reads the fixed 61-byte
+header (L{twisted_kafka.records.batch.HEADER}, as a plain tuple) to learn
+where the batch ends, which offsets it covers, its largest timestamp and its
+producer fields, and checks its CRC-32C only while recovering. This module
+names the tuple positions and the bytes an append rewrites outside the CRC
+(baseOffset, batchLength, partitionLeaderEpoch: L{APPEND_PREFIX}).
 """
 
 from __future__ import annotations

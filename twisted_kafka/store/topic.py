@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.store.test_topic -*-
+# -*- test-case-name: tests.store.test_vhost -*-
 """A topic: its id, its partitions' stream queues and its config overrides.
 
 The topic's metadata file ``<vhost dir>/<name>.topic`` (topic id, partition
