@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_kafka.broker import Broker
@@ -14,14 +13,6 @@ from twisted_kafka.config import BrokerConfig
 from twisted_kafka.protocol import messages
 from twisted_kafka.server.authorizer import ANONYMOUS, access_for
 from twisted_kafka.server.context import RequestContext
-
-
-class ClockWithThreads(Clock):
-    """A Clock that also takes C{callFromThread} (run at once, on this thread)."""
-
-    def callFromThread(self, f: Any, *args: Any, **kwargs: Any) -> None:
-        """Run C{f} now."""
-        f(*args, **kwargs)
 
 
 def make_broker(case: SynchronousTestCase, kafka: dict | None = None,
@@ -39,9 +30,9 @@ def make_broker(case: SynchronousTestCase, kafka: dict | None = None,
         kafka=dataclasses.replace(config.kafka, **(kafka or {})),
         store=dataclasses.replace(config.store, **({"fsync": False} | (store or {}))),
     )
-    from tests.store.helpers import FakeThreadPool
+    from tests.store.helpers import FakeThreadPool, ThreadlessClock
 
-    clock = ClockWithThreads()
+    clock = ThreadlessClock(start=0)
     data_dir = case.mktemp()
     # fsync rounds and file removals are queued on a fake pool and run on
     # this thread when a test calls threadpool.run_all(): no real threads.

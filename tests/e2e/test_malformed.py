@@ -22,6 +22,7 @@ from typing import Any
 from tests.e2e.clients import (
     API_VERSIONS, LIST_OFFSETS, PRODUCE, RawClient, SharedBrokerCase, list_offset, produce_request,
     produce_results, read_log_bytes)
+from tests.records._helpers import fix_crc, patched
 from twisted_kafka.errors import ErrorCode
 from twisted_kafka.records.batch import compute_crc
 from twisted_kafka.records.record import build_batch
@@ -43,19 +44,6 @@ def records(count: int, tag: str, size: int = 50) -> list[Any]:
 def valid_batch(tag: str, count: int = 5, codec: int = 0) -> bytes:
     """Return a valid batch of C{count} records."""
     return build_batch(records(count, tag), codec=codec)
-
-
-def with_crc(batch: bytearray) -> bytes:
-    """Return C{batch} with its CRC-32C recomputed (after changing covered bytes)."""
-    batch[17:21] = compute_crc(batch).to_bytes(4, "big")
-    return bytes(batch)
-
-
-def patched(batch: bytes, offset: int, fmt: str, value: int, *, fix_crc: bool = False) -> bytes:
-    """Return C{batch} with the C{fmt} field at C{offset} set to C{value}."""
-    buf = bytearray(batch)
-    struct.pack_into(fmt, buf, offset, value)
-    return with_crc(buf) if fix_crc else bytes(buf)
 
 
 class MalformedCase(SharedBrokerCase):
@@ -119,7 +107,7 @@ class MalformedBatchTests(MalformedCase):
 
     def test_bad_crc_in_header(self) -> None:
         """A changed header field covered by the CRC (maxTimestamp): CORRUPT_MESSAGE."""
-        self.assert_rejected(patched(valid_batch("crc"), 35, ">q", 1),
+        self.assert_rejected(patched(valid_batch("crc"), 35, "q", 1, crc=False),
                              ErrorCode.CORRUPT_MESSAGE)
 
     def test_truncated(self) -> None:
@@ -133,36 +121,36 @@ class MalformedBatchTests(MalformedCase):
     def test_length_too_long(self) -> None:
         """batchLength claiming more bytes than sent: INVALID_RECORD."""
         batch = valid_batch("long")
-        self.assert_rejected(patched(batch, 8, ">i", len(batch) - 12 + 100),
+        self.assert_rejected(patched(batch, 8, "i", len(batch) - 12 + 100, crc=False),
                              ErrorCode.INVALID_RECORD)
 
     def test_length_too_short(self) -> None:
         """batchLength claiming fewer bytes than sent: the CRC fails, CORRUPT_MESSAGE."""
         batch = valid_batch("short")
-        self.assert_rejected(patched(batch, 8, ">i", len(batch) - 12 - 20),
+        self.assert_rejected(patched(batch, 8, "i", len(batch) - 12 - 20, crc=False),
                              ErrorCode.CORRUPT_MESSAGE)
 
     def test_length_below_header(self) -> None:
         """batchLength smaller than the header itself: CORRUPT_MESSAGE."""
-        self.assert_rejected(patched(valid_batch("tiny"), 8, ">i", 20),
+        self.assert_rejected(patched(valid_batch("tiny"), 8, "i", 20, crc=False),
                              ErrorCode.CORRUPT_MESSAGE)
 
     def test_magic_1(self) -> None:
         """Magic 1 (the old message format): INVALID_RECORD."""
-        self.assert_rejected(patched(valid_batch("m1"), 16, ">b", 1), ErrorCode.INVALID_RECORD)
+        self.assert_rejected(patched(valid_batch("m1"), 16, "b", 1, crc=False), ErrorCode.INVALID_RECORD)
 
     def test_magic_0(self) -> None:
         """Magic 0: INVALID_RECORD."""
-        self.assert_rejected(patched(valid_batch("m0"), 16, ">b", 0), ErrorCode.INVALID_RECORD)
+        self.assert_rejected(patched(valid_batch("m0"), 16, "b", 0, crc=False), ErrorCode.INVALID_RECORD)
 
     def test_unknown_magic(self) -> None:
         """Magic 3 (no such format): CORRUPT_MESSAGE."""
-        self.assert_rejected(patched(valid_batch("m3"), 16, ">b", 3),
+        self.assert_rejected(patched(valid_batch("m3"), 16, "b", 3, crc=False),
                              ErrorCode.CORRUPT_MESSAGE)
 
     def test_unknown_codec(self) -> None:
         """Codec bits 7 with a correct CRC: UNSUPPORTED_COMPRESSION_TYPE."""
-        self.assert_rejected(patched(valid_batch("codec"), 21, ">h", 7, fix_crc=True),
+        self.assert_rejected(patched(valid_batch("codec"), 21, "h", 7),
                              ErrorCode.UNSUPPORTED_COMPRESSION_TYPE)
 
     def test_zstd_before_v7(self) -> None:
@@ -172,17 +160,17 @@ class MalformedBatchTests(MalformedCase):
 
     def test_count_inconsistent(self) -> None:
         """recordCount not lastOffsetDelta + 1, CRC correct: INVALID_RECORD."""
-        self.assert_rejected(patched(valid_batch("count"), 57, ">i", 9, fix_crc=True),
+        self.assert_rejected(patched(valid_batch("count"), 57, "i", 9),
                              ErrorCode.INVALID_RECORD)
 
     def test_nonzero_base_offset(self) -> None:
         """A client batch whose baseOffset is not 0: INVALID_RECORD."""
-        self.assert_rejected(patched(valid_batch("base"), 0, ">q", 42),
+        self.assert_rejected(patched(valid_batch("base"), 0, "q", 42, crc=False),
                              ErrorCode.INVALID_RECORD)
 
     def test_control_batch(self) -> None:
         """A control batch from a client: INVALID_RECORD."""
-        self.assert_rejected(patched(valid_batch("ctl"), 21, ">h", 0x20, fix_crc=True),
+        self.assert_rejected(patched(valid_batch("ctl"), 21, "h", 0x20),
                              ErrorCode.INVALID_RECORD)
 
     def test_two_batches(self) -> None:
@@ -202,46 +190,46 @@ class MalformedBatchTests(MalformedCase):
     def test_count_lies_low(self) -> None:
         """A header saying 1 record over 3 records: INVALID_RECORD, offsets stay dense."""
         three = valid_batch("lie", 3)
-        batch = patched(patched(three, 57, ">i", 1), 23, ">i", 0, fix_crc=True)
+        batch = patched(patched(three, 57, "i", 1, crc=False), 23, "i", 0)
         self.assert_rejected(batch, ErrorCode.INVALID_RECORD)
 
     def test_count_lies_high(self) -> None:
         """A 72-byte-ish batch claiming 2^31-1 records: INVALID_RECORD, the log end stays."""
         one = valid_batch("lie", 1, 0)
-        batch = patched(patched(one, 57, ">i", 2**31 - 1), 23, ">i", 2**31 - 2, fix_crc=True)
+        batch = patched(patched(one, 57, "i", 2**31 - 1, crc=False), 23, "i", 2**31 - 2)
         self.assert_rejected(batch, ErrorCode.INVALID_RECORD)
 
     def test_random_records(self) -> None:
         """Random bytes as the records section: INVALID_RECORD."""
         batch = bytearray(valid_batch("random", 3))
         batch[61:] = bytes((i * 151 + 17) % 256 for i in range(len(batch) - 61))
-        self.assert_rejected(with_crc(batch), ErrorCode.INVALID_RECORD)
+        self.assert_rejected(bytes(fix_crc(bytearray(batch))), ErrorCode.INVALID_RECORD)
 
     def test_huge_record_length(self) -> None:
         """A record length varint of 2^31-1: INVALID_RECORD."""
         batch = bytearray(valid_batch("long", 1))
         batch[61:66] = b"\xfe\xff\xff\xff\x0f"  # zigzag(2^31-1)
-        self.assert_rejected(with_crc(batch), ErrorCode.INVALID_RECORD)
+        self.assert_rejected(bytes(fix_crc(bytearray(batch))), ErrorCode.INVALID_RECORD)
 
     def test_fake_gzip(self) -> None:
         """A "gzip" batch of 1f8b0800 and garbage: INVALID_RECORD."""
         batch = bytearray(valid_batch("gz", 2, GZIP))
         batch[61:] = bytes.fromhex("1f8b0800") + b"\x5a" * (len(batch) - 65)
-        self.assert_rejected(with_crc(batch), ErrorCode.INVALID_RECORD)
+        self.assert_rejected(bytes(fix_crc(bytearray(batch))), ErrorCode.INVALID_RECORD)
 
     def test_compressed_count_lies(self) -> None:
         """A compressed batch whose header miscounts its records: INVALID_RECORD."""
         for codec in (GZIP, SNAPPY, LZ4, ZSTD):
             three = valid_batch("lie", 3, codec)
-            batch = patched(patched(three, 57, ">i", 2), 23, ">i", 1, fix_crc=True)
+            batch = patched(patched(three, 57, "i", 2, crc=False), 23, "i", 1)
             self.assert_rejected(batch, ErrorCode.INVALID_RECORD, versions=(9,))
 
     def test_timestamp_overflow(self) -> None:
         """baseTimestamp = maxTimestamp = 2^63-1 and a delta of 1: INVALID_TIMESTAMP."""
         top = 2**63 - 1
         batch = build_batch([(b"a", b"v", [], top - 1), (b"b", b"v", [], top)])
-        batch = patched(batch, 27, ">q", top)
-        self.assert_rejected(patched(batch, 35, ">q", top, fix_crc=True),
+        batch = patched(batch, 27, "q", top, crc=False)
+        self.assert_rejected(patched(batch, 35, "q", top),
                              ErrorCode.INVALID_TIMESTAMP)
 
     def test_gzip_bomb(self) -> None:
@@ -250,7 +238,7 @@ class MalformedBatchTests(MalformedCase):
         batch = bytearray(valid_batch("bomb", 1, GZIP))
         batch[61:] = member * 12
         struct.pack_into(">i", batch, 8, len(batch) - 12)
-        self.assert_rejected(with_crc(batch), ErrorCode.INVALID_RECORD, versions=(9,))
+        self.assert_rejected(bytes(fix_crc(bytearray(batch))), ErrorCode.INVALID_RECORD, versions=(9,))
 
     def test_record_errors(self) -> None:
         """From v8 a fault in one record names its batch index in C{record_errors}."""
@@ -260,7 +248,7 @@ class MalformedBatchTests(MalformedCase):
         _, pos = read_varint(batch, pos + 1)  # its attributes and timestampDelta
         self.assertEqual(batch[pos], 2)  # offsetDelta 1, zigzag
         batch[pos] = 0
-        results = self.produce({(self.topic, 0): with_crc(batch)}, version=9)
+        results = self.produce({(self.topic, 0): bytes(fix_crc(bytearray(batch)))}, version=9)
         [failed] = results.values()
         self.assertEqual(failed["error_code"], ErrorCode.INVALID_RECORD)
         self.assertEqual([e["batch_index"] for e in failed["record_errors"]], [1])
@@ -270,7 +258,7 @@ class MalformedBatchTests(MalformedCase):
         """A header whose maxTimestamp lies is stored with the records' largest timestamp."""
         batch = valid_batch("ts", 3)
         stated = 2**62
-        results = self.produce({(self.topic, 0): patched(batch, 35, ">q", stated, fix_crc=True)},
+        results = self.produce({(self.topic, 0): patched(batch, 35, "q", stated)},
                                version=9)
         [appended] = results.values()
         self.assertEqual(appended["error_code"], ErrorCode.NONE)
@@ -365,8 +353,8 @@ class FullValidationTests(MalformedCase):
     def test_records_do_not_parse(self) -> None:
         """A consistent header (CRC correct) over records that are not there: INVALID_RECORD."""
         batch = valid_batch("short", 2)
-        batch = patched(batch, 23, ">i", 2)
-        self.assert_rejected(patched(batch, 57, ">i", 3, fix_crc=True),
+        batch = patched(batch, 23, "i", 2, crc=False)
+        self.assert_rejected(patched(batch, 57, "i", 3),
                              ErrorCode.INVALID_RECORD)
 
     def test_bad_crc(self) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.apis.support import ClockWithThreads
+from tests.store.helpers import ThreadlessClock
 from twisted_kafka.groups.group import ClassicGroup, CommittedOffset
 from twisted_kafka.groups.offset_log import (
     COMPACT_MIN_RECORDS, OFFSETS_TOPIC, LogFormatError, OffsetLog, apply_record, group_key,
@@ -28,7 +28,7 @@ class StoreCase(SynchronousTestCase):
 
     def setUp(self) -> None:
         """Start the store."""
-        self.clock = ClockWithThreads()
+        self.clock = ThreadlessClock(start=0)
         self.clock.advance(1_700_000_000)
         self.data_dir = self.mktemp()
         self.store = self.start_store()

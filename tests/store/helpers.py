@@ -59,11 +59,14 @@ def as_stored(batch: bytes, offset: int) -> bytes:
 
 
 class ThreadlessClock(Clock):
-    """A Clock whose C{callFromThread} runs the call at once."""
+    """A Clock whose C{callFromThread} runs the call at once.
 
-    def __init__(self) -> None:
+    @param start: the clock's first reading, in seconds (L{NOW} unless given).
+    """
+
+    def __init__(self, start: float = NOW) -> None:
         super().__init__()
-        self.advance(NOW)
+        self.advance(start)
 
     def callFromThread(self, f: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Run C{f} now."""
