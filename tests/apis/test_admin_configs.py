@@ -7,8 +7,8 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from tests.apis.support import call, make_broker, roundtrip
 from tests.apis.test_admin_topics import create_one, reopen_store
-from twisted_kafka.apis import configs
-from twisted_kafka.apis.config_values import DEFAULT_CONFIG, DYNAMIC_TOPIC_CONFIG, STATIC_BROKER_CONFIG
+from twisted_kafka.apis import config_apis
+from twisted_kafka.apis.support.config_values import DEFAULT_CONFIG, DYNAMIC_TOPIC_CONFIG, STATIC_BROKER_CONFIG
 from twisted_kafka.broker import Broker
 from twisted_kafka.errors import ErrorCode
 from twisted_kafka.records.record import build_batch
@@ -24,8 +24,8 @@ def describe(broker: Broker, resource_type: int, name: str, keys: list[str] | No
     request = {"resources": [{"resource_type": resource_type, "resource_name": name,
                               "configuration_keys": keys}],
                "include_synonyms": synonyms, "include_documentation": documentation}
-    response = call(broker, configs.DESCRIBE_CONFIGS, version, request)
-    [result] = roundtrip(configs.DESCRIBE_CONFIGS, version, response)["results"]
+    response = call(broker, config_apis.DESCRIBE_CONFIGS, version, request)
+    [result] = roundtrip(config_apis.DESCRIBE_CONFIGS, version, response)["results"]
     return result
 
 
@@ -41,8 +41,8 @@ def alter(broker: Broker, resources: list[tuple[int, str, dict[str, str | None]]
         {"resource_type": t, "resource_name": n,
          "configs": [{"name": k, "value": v} for k, v in c.items()]}
         for t, n, c in resources], "validate_only": validate_only}
-    response = call(broker, configs.ALTER_CONFIGS, version, request)
-    return roundtrip(configs.ALTER_CONFIGS, version, response)["responses"]
+    response = call(broker, config_apis.ALTER_CONFIGS, version, request)
+    return roundtrip(config_apis.ALTER_CONFIGS, version, response)["responses"]
 
 
 def incremental(broker: Broker, resource_type: int, name: str,
@@ -53,8 +53,8 @@ def incremental(broker: Broker, resource_type: int, name: str,
         "resource_type": resource_type, "resource_name": name,
         "configs": [{"name": k, "config_operation": op, "value": v} for k, op, v in operations],
     }], "validate_only": validate_only}
-    response = call(broker, configs.INCREMENTAL_ALTER_CONFIGS, version, request)
-    [result] = roundtrip(configs.INCREMENTAL_ALTER_CONFIGS, version, response)["responses"]
+    response = call(broker, config_apis.INCREMENTAL_ALTER_CONFIGS, version, request)
+    [result] = roundtrip(config_apis.INCREMENTAL_ALTER_CONFIGS, version, response)["responses"]
     return result
 
 

@@ -16,7 +16,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from tests.apis.support import call, make_broker, roundtrip
 from tests.apis.test_admin_topics import new_topic
 from tests.apis.test_fetch import fetch_request
-from tests.apis.test_offsets import commit_request
+from tests.apis.test_offset_apis import commit_request
 from tests.apis.test_produce import batch, produce_request
 from tests.server.test_authorizer import RefusingAuthorizer
 from twisted_kafka.errors import ErrorCode

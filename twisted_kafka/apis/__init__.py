@@ -1,7 +1,15 @@
 # -*- test-case-name: tests.apis -*-
-"""One module per Kafka API; L{build_registry} registers every one of them.
+"""The responders: one module per Kafka API, or per family of APIs.
 
-Each module names the versions it serves and exposes C{register(registry)}.
+Naming rule: a module serving one API is named after it in snake case
+(C{create_topics}, C{list_offsets}); a module serving a family of APIs that
+share their rules is named after the family with C{_apis}
+(C{group_apis}: JoinGroup, SyncGroup, Heartbeat, LeaveGroup, DescribeGroups,
+ListGroups, DeleteGroups; C{offset_apis}: OffsetCommit, OffsetFetch,
+OffsetDelete; C{config_apis}: DescribeConfigs, AlterConfigs,
+IncrementalAlterConfigs).  Every such module exposes C{register(registry)}.
+What responders share and that answers no API by itself lives in
+L{twisted_kafka.apis.support}.  L{build_registry} registers every module.
 """
 
 from __future__ import annotations
@@ -10,8 +18,7 @@ import importlib
 
 from twisted_kafka.server.registry import ResponderRegistry
 
-#: Modules of twisted_kafka.apis that register a responder, in api-key order
-#: of importance. A module that is not there yet is skipped.
+#: The modules of twisted_kafka.apis that register responders.
 API_MODULES = [
     "api_versions",
     "metadata",
@@ -21,26 +28,20 @@ API_MODULES = [
     "offset_for_leader_epoch",
     "init_producer_id",
     "find_coordinator",
-    "groups",
-    "offsets",
+    "group_apis",
+    "offset_apis",
     "create_topics",
     "delete_topics",
     "create_partitions",
-    "configs",
+    "config_apis",
     "describe_cluster",
     "delete_records",
 ]
 
 
 def build_registry() -> ResponderRegistry:
-    """Return a registry with every available API module registered."""
+    """Return a registry with every API module registered."""
     registry = ResponderRegistry()
     for name in API_MODULES:
-        try:
-            module = importlib.import_module(f"twisted_kafka.apis.{name}")
-        except ModuleNotFoundError as e:
-            if e.name != f"twisted_kafka.apis.{name}":
-                raise
-            continue
-        module.register(registry)
+        importlib.import_module(f"twisted_kafka.apis.{name}").register(registry)
     return registry

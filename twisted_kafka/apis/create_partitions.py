@@ -15,7 +15,7 @@ soon as the response is sent.
 from __future__ import annotations
 
 
-from twisted_kafka.apis.assignments import (
+from twisted_kafka.apis.support.assignments import (
     MAX_PARTITIONS_PER_REQUEST, check_not_internal, check_replicas, duplicates,
     too_many_partitions,
 )

@@ -26,11 +26,11 @@ from __future__ import annotations
 
 
 from twisted_kafka.store import topic_configs
-from twisted_kafka.apis.assignments import (
+from twisted_kafka.apis.support.assignments import (
     MAX_PARTITIONS_PER_REQUEST, REPLICATION_FACTOR, check_replicas, check_replication_factor,
     duplicates, too_many_partitions,
 )
-from twisted_kafka.apis.config_values import topic_config_values
+from twisted_kafka.apis.support.config_values import topic_config_values
 from twisted_kafka.apis.support.topics import NULL_TOPIC_ID, topic_refused
 from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import (

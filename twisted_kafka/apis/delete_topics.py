@@ -13,7 +13,7 @@ cannot be deleted: POLICY_VIOLATION.
 from __future__ import annotations
 
 
-from twisted_kafka.apis.assignments import check_not_internal, duplicates
+from twisted_kafka.apis.support.assignments import check_not_internal, duplicates
 from twisted_kafka.apis.support.topics import NULL_TOPIC_ID, topic_refused
 from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import ALLOW_ALL, AclOperation, Need, RequestAccess, ResourceType

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.apis.test_groups -*-
+# -*- test-case-name: tests.apis.test_group_apis -*-
 """FindCoordinator (api key 10), versions 0-6: this broker coordinates every group.
 
 v0-3 ask for one key, v4+ for a batch of keys (KIP-699), each answered with

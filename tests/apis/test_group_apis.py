@@ -1,5 +1,5 @@
-# -*- test-case-name: tests.apis.test_groups -*-
-"""Tests for L{twisted_kafka.apis.find_coordinator} and L{twisted_kafka.apis.groups}, through the codec."""
+# -*- test-case-name: tests.apis.test_group_apis -*-
+"""Tests for L{twisted_kafka.apis.find_coordinator} and L{twisted_kafka.apis.group_apis}, through the codec."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.apis.test_groups -*-
+# -*- test-case-name: tests.apis.test_group_apis -*-
 """The classic group protocol APIs, answered by the vhost's group coordinator.
 
 - JoinGroup (api key 11), v0-9: answered when the rebalance completes, which

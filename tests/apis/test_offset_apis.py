@@ -1,5 +1,5 @@
-# -*- test-case-name: tests.apis.test_offsets -*-
-"""Tests for L{twisted_kafka.apis.offsets}: OffsetCommit, OffsetFetch, OffsetDelete through the codec."""
+# -*- test-case-name: tests.apis.test_offset_apis -*-
+"""Tests for L{twisted_kafka.apis.offset_apis}: OffsetCommit, OffsetFetch, OffsetDelete through the codec."""
 
 from __future__ import annotations
 

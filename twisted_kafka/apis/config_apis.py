@@ -11,7 +11,7 @@ every broker config comes from the configuration file).
 DescribeConfigs lists the topic configs of L{twisted_kafka.store.topic_configs}
 (value, source, read-only, synonyms when C{include_synonyms}, type and
 documentation when C{include_documentation}) or the broker configs of
-L{twisted_kafka.apis.broker_configs}; a non-empty C{configuration_keys}
+L{twisted_kafka.apis.support.broker_configs}; a non-empty C{configuration_keys}
 filters them (unknown keys are left out; null or empty means all, as in
 Kafka).
 
@@ -35,9 +35,9 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from twisted_kafka.store import topic_configs
-from twisted_kafka.apis.assignments import check_not_internal, duplicates
-from twisted_kafka.apis.broker_configs import broker_config_values
-from twisted_kafka.apis.config_values import ConfigValue, topic_config_values
+from twisted_kafka.apis.support.assignments import check_not_internal, duplicates
+from twisted_kafka.apis.support.broker_configs import broker_config_values
+from twisted_kafka.apis.support.config_values import ConfigValue, topic_config_values
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.apis.support.topics import topic_refused
 from twisted_kafka.protocol.messages import Fields

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.apis.test_offsets -*-
+# -*- test-case-name: tests.apis.test_offset_apis -*-
 """Committed offsets: OffsetCommit, OffsetFetch and OffsetDelete.
 
 - OffsetCommit (api key 8), v2-9: stores offsets with their metadata string
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from twisted_kafka.apis.groups import group_refused, vhost_groups
+from twisted_kafka.apis.group_apis import group_refused, vhost_groups
 from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import AclOperation, Need, ResourceType
 from twisted_kafka.errors import ErrorCode, KafkaError

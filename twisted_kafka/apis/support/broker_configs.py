@@ -13,7 +13,7 @@ built-in default has source STATIC_BROKER_CONFIG, otherwise DEFAULT_CONFIG.
 from __future__ import annotations
 
 from twisted_kafka.store import topic_configs
-from twisted_kafka.apis.config_values import (
+from twisted_kafka.apis.support.config_values import (
     DEFAULT_CONFIG, STATIC_BROKER_CONFIG, ConfigValue, Synonym, broker_source,
 )
 from twisted_kafka.config import BrokerConfig, KafkaConfig, MainConfig
