@@ -8,6 +8,7 @@ broker-wide rules responders share, such as auto-creating topics.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from twisted_kafka.errors import ErrorCode, KafkaError
@@ -21,15 +22,61 @@ if TYPE_CHECKING:
     from twisted.internet.interfaces import IReactorTime
 
     from twisted_kafka.config import BrokerConfig
+    from twisted_kafka.store.config import StoreConfig
 
 #: This broker's node id in Metadata and everywhere a node is named.
 NODE_ID = 0
 
 
+@dataclass(frozen=True)
+class ResponderSettings:
+    """The configuration responders act on, read once from the L{BrokerConfig}.
+
+    Responders read these through their context (C{context.settings}) rather
+    than reaching into the configuration's sections.
+
+    @ivar auto_create_topics: whether Metadata and Produce create unknown topics.
+    @ivar default_partitions: partitions of an auto-created topic and of
+        CreateTopics with -1 (C{[kafka] num_partitions}).
+    @ivar full_record_validation: Produce checks every record's fields
+        (C{[kafka] record_validation = full}), not only their framing.
+    @ivar max_decompressed_bytes: the decompression budget of one request.
+    @ivar max_compression_ratio: the largest compression ratio Produce accepts.
+    @ivar durable_acks: acks=all produces and offset commits are answered
+        only once fsynced (C{[store] fsync}).
+    @ivar topic_defaults: the store settings a topic inherits unless it
+        overrides them (what DescribeConfigs and CreateTopics report).
+    """
+
+    auto_create_topics: bool
+    default_partitions: int
+    full_record_validation: bool
+    max_decompressed_bytes: int
+    max_compression_ratio: int
+    durable_acks: bool
+    topic_defaults: StoreConfig
+
+    @classmethod
+    def from_config(cls, config: BrokerConfig) -> ResponderSettings:
+        """Read the settings from C{config}."""
+        kafka = config.kafka
+        return cls(
+            auto_create_topics=kafka.auto_create_topics,
+            default_partitions=kafka.num_partitions,
+            full_record_validation=kafka.record_validation == "full",
+            max_decompressed_bytes=kafka.max_decompressed_bytes,
+            max_compression_ratio=kafka.max_compression_ratio,
+            durable_acks=config.store.fsync,
+            topic_defaults=config.store,
+        )
+
+
 class Broker:
     """The single node of a twisted-kafka cluster.
 
-    @ivar config: the loaded L{BrokerConfig}.
+    @ivar config: the loaded L{BrokerConfig} (DescribeConfigs reports it;
+        responders otherwise read L{settings}).
+    @ivar settings: the L{ResponderSettings} read from it.
     @ivar store: the stream-queue store (the
         L{twisted_kafka.store.service.StreamStore}).
     @ivar reactor: the reactor used for every timer.
@@ -45,6 +92,7 @@ class Broker:
                  registry: ResponderRegistry | None = None,
                  authorizer: Authorizer | None = None) -> None:
         self.config = config
+        self.settings = ResponderSettings.from_config(config)
         self.store = store
         self.reactor = reactor
         self.node_id = NODE_ID
@@ -63,7 +111,7 @@ class Broker:
             off, INVALID_TOPIC_EXCEPTION when the name is not valid or is
             reserved for internal stream queues (it starts with C{__}).
         """
-        if not self.config.kafka.auto_create_topics:
+        if not self.settings.auto_create_topics:
             raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
                              f"topic {name!r} does not exist")
         existing = vhost.topic(name)
@@ -73,4 +121,4 @@ class Broker:
             raise KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION,
                              f"topic names starting with {INTERNAL_PREFIX!r} are reserved "
                              "for the broker's internal stream queues")
-        return vhost.create_topic(name, self.config.kafka.num_partitions)
+        return vhost.create_topic(name, self.settings.default_partitions)

@@ -92,9 +92,8 @@ class ListOffsetsTests(SynchronousTestCase):
         """The budget is shared by every partition of one request."""
         import dataclasses
 
-        config = self.broker.config
-        self.broker.config = dataclasses.replace(
-            config, kafka=dataclasses.replace(config.kafka, max_decompressed_bytes=300_000))
+        self.broker.settings = dataclasses.replace(
+            self.broker.settings, max_decompressed_bytes=300_000)
         topic = self.broker.store.vhost("/").create_topic("two", 2)
         for p in topic.partitions:
             p.append(build_batch([(None, bytes(200_000), [], 1000), (None, b"x", [], 2000)],

@@ -99,8 +99,7 @@ class CommitTests(OffsetApiCase):
 
     def test_after_sync_when_fsync_on(self) -> None:
         """With fsync on, the response waits for the store's sync; nothing stored, no wait."""
-        self.broker.config = dataclasses.replace(
-            self.broker.config, store=dataclasses.replace(self.broker.config.store, fsync=True))
+        self.broker.settings = dataclasses.replace(self.broker.settings, durable_acks=True)
         self.assertIsInstance(self.call(COMMIT, 8, commit_request()), AfterSync)
         self.assertIsInstance(self.call(COMMIT, 8, commit_request(offsets={("nope", 0): 1})),
                               dict)

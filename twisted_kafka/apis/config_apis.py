@@ -151,7 +151,7 @@ def described_values(resource: Fields, context: RequestContext) -> list[ConfigVa
     name = resource["resource_name"]
     check_access(resource, context)
     if resource_type == TOPIC:
-        values = topic_config_values(find_topic(context.vhost, name).configs, broker.config.store)
+        values = topic_config_values(find_topic(context.vhost, name).configs, context.settings.topic_defaults)
     elif resource_type == BROKER:
         check_broker_name(name, broker.node_id)
         values = broker_config_values(broker.config, broker.node_id) if name else []

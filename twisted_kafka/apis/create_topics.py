@@ -150,7 +150,7 @@ def _requested_partitions(topics: list[Fields], default_partitions: int) -> int:
 def respond(request: Fields, context: RequestContext) -> Fields:
     """Answer a CreateTopics request."""
     broker = context.broker
-    default_partitions = broker.config.kafka.num_partitions
+    default_partitions = context.settings.default_partitions
     topics = request["topics"]
     if _requested_partitions(topics, default_partitions) > MAX_PARTITIONS_PER_REQUEST:
         return {"throttle_time_ms": 0, "topics": [
@@ -180,7 +180,7 @@ def respond(request: Fields, context: RequestContext) -> Fields:
             "num_partitions": topic.num_partitions,
             "replication_factor": REPLICATION_FACTOR,
             "configs": [v.created() for v in
-                        topic_config_values(topic.configs, broker.config.store)],
+                        topic_config_values(topic.configs, context.settings.topic_defaults)],
         })
     return {"throttle_time_ms": 0, "topics": results}
 

@@ -114,7 +114,7 @@ def respond(request: Fields, context: RequestContext) -> Fields:
     """Answer a ListOffsets request."""
     version = context.api_version
     # One budget for the whole request, however many partitions it names.
-    budget = DecompressionBudget(context.broker.config.kafka.max_decompressed_bytes)
+    budget = DecompressionBudget(context.settings.max_decompressed_bytes)
     topics_out = []
     for t in request["topics"]:
         partitions_out: list[Fields] = []

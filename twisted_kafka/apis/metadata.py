@@ -92,7 +92,7 @@ def respond(request: Fields, context: RequestContext) -> Fields:
     if version == 0 and not requested:
         requested = None
     allow_auto_create = version < 4 or request.get("allow_auto_topic_creation", True)
-    auto_create_on = broker.config.kafka.auto_create_topics
+    auto_create_on = context.settings.auto_create_topics
 
     access = context.access
     topics: list[Fields] = []

@@ -69,7 +69,7 @@ def respond_commit(request: Fields, context: RequestContext) -> Fields | AfterSy
             {"partition_index": p["partition_index"], "error_code": next(codes)}
             for p in t["partitions"]]}
         for t in topics]}
-    if written and context.broker.config.store.fsync:
+    if written and context.settings.durable_acks:
         return AfterSync(response)
     return response
 
@@ -147,7 +147,7 @@ def respond_delete(request: Fields, context: RequestContext) -> Fields | AfterSy
             {"partition_index": p["partition_index"], "error_code": code}
             for p, code in zip(t["partitions"], codes)]}
         for t, codes in zip(topics, results)]}
-    if written and context.broker.config.store.fsync:
+    if written and context.settings.durable_acks:
         return AfterSync(response)
     return response
 

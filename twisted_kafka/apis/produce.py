@@ -161,10 +161,10 @@ def respond(request: Fields, context: RequestContext) -> Reply:
         responses = _all_failed(request, ErrorCode.INVALID_REQUIRED_ACKS,
                                 f"acks must be 0, 1 or -1, not {acks}")
     else:
-        kafka = broker.config.kafka
-        full = kafka.record_validation == "full"
-        max_decompressed = kafka.max_decompressed_bytes
-        max_ratio = kafka.max_compression_ratio
+        settings = context.settings
+        full = settings.full_record_validation
+        max_decompressed = settings.max_decompressed_bytes
+        max_ratio = settings.max_compression_ratio
         lookup = _TopicLookup(context)
         responses = []
         for topic_data in request["topic_data"]:
@@ -195,7 +195,7 @@ def respond(request: Fields, context: RequestContext) -> Reply:
                     return CloseAfter(None, f"acks=0 produce failed: "
                                             f"{ErrorCode(p['error_code']).name} {p['error_message'] or ''}")
         return None
-    if acks == -1 and broker.config.store.fsync:
+    if acks == -1 and context.settings.durable_acks:
         return AfterSync(response)
     return response
 

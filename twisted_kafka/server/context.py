@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from twisted_kafka.server.authorizer import ALLOW_ALL, RequestAccess
 
 if TYPE_CHECKING:
-    from twisted_kafka.broker import Broker
+    from twisted_kafka.broker import Broker, ResponderSettings
     from twisted_kafka.store.interfaces import IVhost
 
 
@@ -38,3 +38,8 @@ class RequestContext:
     advertised_host: str
     advertised_port: int
     access: RequestAccess = ALLOW_ALL
+
+    @property
+    def settings(self) -> ResponderSettings:
+        """The configuration responders act on (the broker's L{ResponderSettings})."""
+        return self.broker.settings
