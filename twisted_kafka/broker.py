@@ -16,7 +16,7 @@ from twisted_kafka.groups.coordinator import GroupCoordinator
 from twisted_kafka.server.authorizer import AllowEverything, Authorizer
 from twisted_kafka.server.registry import ResponderRegistry
 from twisted_kafka.store.interfaces import IStore, ITopic, IVhost
-from twisted_kafka.store.vhost import INTERNAL_PREFIX, is_internal
+from twisted_kafka.store.topic_names import INTERNAL_PREFIX, is_internal
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IReactorTime

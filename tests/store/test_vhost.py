@@ -8,7 +8,7 @@ import os
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_kafka.errors import ErrorCode, KafkaError
-from twisted_kafka.store.vhost import is_internal, validate_topic_name
+from twisted_kafka.store.topic_names import is_internal, validate_topic_name
 
 from .helpers import StoreTestMixin, make_batch
 

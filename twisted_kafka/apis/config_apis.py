@@ -44,7 +44,7 @@ from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import CLUSTER_NAME, AclOperation, Need, ResourceType
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
-from twisted_kafka.store.vhost import validate_topic_name
+from twisted_kafka.store.topic_names import validate_topic_name
 from twisted_kafka.store.interfaces import ITopic, IVhost
 
 DESCRIBE_CONFIGS = 32

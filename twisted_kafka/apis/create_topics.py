@@ -38,7 +38,7 @@ from twisted_kafka.server.authorizer import (
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
-from twisted_kafka.store.vhost import is_internal
+from twisted_kafka.store.topic_names import is_internal
 from twisted_kafka.store.interfaces import ITopic, IVhost
 
 API_KEY = 19

@@ -20,7 +20,7 @@ from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import AclOperation
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
-from twisted_kafka.store.vhost import is_internal
+from twisted_kafka.store.topic_names import is_internal
 
 API_KEY = 21
 MIN_VERSION = 0

@@ -25,7 +25,7 @@ from twisted_kafka.apis.support.topics import NULL_TOPIC_ID, topic_need
 from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import AclOperation, ResourceType
 from twisted_kafka.server.context import RequestContext
-from twisted_kafka.store.vhost import is_internal, validate_topic_name
+from twisted_kafka.store.topic_names import is_internal, validate_topic_name
 from twisted_kafka.server.registry import ResponderRegistry
 from twisted_kafka.store.interfaces import ITopic
 

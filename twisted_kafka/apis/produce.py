@@ -35,7 +35,7 @@ from twisted_kafka.server.authorizer import AclOperation, ResourceType
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
 from twisted_kafka.server.reply import AfterSync, CloseAfter, Reply
-from twisted_kafka.store.vhost import is_internal
+from twisted_kafka.store.topic_names import is_internal
 from twisted_kafka.store.interfaces import ITopic
 
 API_KEY = 0

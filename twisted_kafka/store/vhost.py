@@ -24,15 +24,9 @@ from twisted_kafka.store import metafile
 from twisted_kafka.store.recovery import DELETED_SUFFIX, remove_path
 from twisted_kafka.store.runtime import StoreRuntime
 from twisted_kafka.store.partition import PartitionLog
+from twisted_kafka.store.topic_names import validate_topic_name
 from twisted_kafka.store.topic import TOPIC_SUFFIX, TopicLog, load_metadata, metadata_path, partition_dir
 
-#: Kafka's limit on topic name length.
-MAX_TOPIC_NAME_LENGTH = 249
-#: Names of the broker's internal stream queues (the committed offsets log)
-#: start with this: clients may not create, delete, grow or append to them.
-INTERNAL_PREFIX = "__"
-
-_LEGAL_TOPIC_NAME = re.compile(r"[a-zA-Z0-9._-]+")
 _PARTITION_DIR = re.compile(r"(.+)-(\d+)")
 
 
@@ -44,34 +38,6 @@ def vhost_dir_name(name: str) -> str:
 def vhost_name_from_dir(dirname: str) -> str:
     """Inverse of L{vhost_dir_name}."""
     return unquote(dirname)
-
-
-def validate_topic_name(name: str) -> None:
-    """Apply Kafka's topic name rules.
-
-    @raise KafkaError: C{INVALID_TOPIC_EXCEPTION} with Kafka's wording.
-    """
-    if not name:
-        raise KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, "Topic name is illegal, it can't be empty")
-    if name in (".", ".."):
-        raise KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, 'Topic name cannot be "." or ".."')
-    if len(name) > MAX_TOPIC_NAME_LENGTH:
-        raise KafkaError(
-            ErrorCode.INVALID_TOPIC_EXCEPTION,
-            f"Topic name is illegal, it can't be longer than {MAX_TOPIC_NAME_LENGTH} characters,"
-            f" topic name: {name}",
-        )
-    if not _LEGAL_TOPIC_NAME.fullmatch(name):
-        raise KafkaError(
-            ErrorCode.INVALID_TOPIC_EXCEPTION,
-            f'Topic name "{name}" is illegal, it contains a character other than ASCII alphanumerics,'
-            " '.', '_' and '-'",
-        )
-
-
-def is_internal(name: str) -> bool:
-    """Whether topic C{name} is reserved for an internal stream queue (see L{INTERNAL_PREFIX})."""
-    return name.startswith(INTERNAL_PREFIX)
 
 
 def _collision_key(name: str) -> str:

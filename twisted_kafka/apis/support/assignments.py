@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Hashable, Iterable, Sequence, TypeVar
 
 from twisted_kafka.errors import ErrorCode, KafkaError
-from twisted_kafka.store.vhost import is_internal
+from twisted_kafka.store.topic_names import is_internal
 
 #: The only replication factor a partition can have here.
 REPLICATION_FACTOR = 1

@@ -1,0 +1,95 @@
+# -*- test-case-name: tests.test_layers -*-
+"""The layering of docs/architecture.md, checked on every module's imports."""
+
+from __future__ import annotations
+
+import ast
+import os
+
+from twisted.trial.unittest import SynchronousTestCase
+
+import twisted_kafka
+
+PACKAGE = os.path.dirname(twisted_kafka.__file__)
+
+#: The store modules the layers above may import: its interfaces and its rules
+#: (names, topic configs, the [store] section, header constants), never the
+#: concrete stream-queue classes.
+STORE_SEAM = {
+    "twisted_kafka.store.interfaces",
+    "twisted_kafka.store.topic_names",
+    "twisted_kafka.store.topic_configs",
+    "twisted_kafka.store.config",
+    "twisted_kafka.store.batch_header",
+}
+
+#: For each layer: the top-level parts of twisted_kafka it may import.
+ALLOWED = {
+    "protocol": {"protocol"},
+    "records": {"records", "protocol", "errors"},
+    "store": {"store", "records", "protocol", "errors"},
+    "groups": {"groups", "store", "records", "protocol", "errors", "config"},
+    "apis": {"apis", "server", "store", "groups", "records", "protocol", "errors",
+             "broker", "config"},
+    "server": {"server", "store", "protocol", "errors", "broker", "config"},
+}
+
+
+def imports_of(path: str) -> set[str]:
+    """Every twisted_kafka module the file at C{path} imports (also under TYPE_CHECKING)."""
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read(), path)
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("twisted_kafka"))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.startswith("twisted_kafka"):
+                found.add(node.module)
+                found.update(f"{node.module}.{a.name}" for a in node.names)
+    return found
+
+
+def layer_modules(layer: str) -> dict[str, set[str]]:
+    """Map each file of C{layer} to what it imports."""
+    out = {}
+    for root, _, files in os.walk(os.path.join(PACKAGE, layer)):
+        for name in files:
+            if name.endswith(".py"):
+                path = os.path.join(root, name)
+                out[os.path.relpath(path, PACKAGE)] = imports_of(path)
+    return out
+
+
+class LayerTests(SynchronousTestCase):
+    """Dependencies point down the drawing in docs/architecture.md."""
+
+    def test_allowed_layers(self) -> None:
+        """Each layer imports only the layers below it."""
+        wrong = []
+        for layer, allowed in ALLOWED.items():
+            for path, imported in layer_modules(layer).items():
+                for module in imported:
+                    parts = module.split(".")
+                    if len(parts) > 1 and parts[1] not in allowed:
+                        wrong.append(f"{path} imports {module}")
+        self.assertEqual(sorted(wrong), [])
+
+    def test_store_reached_through_its_seam(self) -> None:
+        """apis/, groups/ and server/ use the store's interfaces and rules, never its concrete classes."""
+        wrong = []
+        for layer in ("apis", "groups", "server"):
+            for path, imported in layer_modules(layer).items():
+                for module in imported:
+                    if module.startswith("twisted_kafka.store.") and not any(
+                            module == seam or module.startswith(seam + ".") for seam in STORE_SEAM):
+                        if module.rsplit(".", 1)[0] in STORE_SEAM:
+                            continue  # a name imported from a seam module
+                        wrong.append(f"{path} imports {module}")
+        self.assertEqual(wrong, [])
+
+    def test_checker_sees_imports(self) -> None:
+        """The import scan finds module and from-imports (so the checks above can fail)."""
+        imported = imports_of(os.path.join(PACKAGE, "apis", "produce.py"))
+        self.assertIn("twisted_kafka.store.interfaces", imported)
+        self.assertIn("twisted_kafka.store.interfaces.ITopic", imported)
