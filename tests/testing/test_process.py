@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
+import ssl
 import subprocess
 import sys
 import textwrap
@@ -106,6 +108,24 @@ class KafkaBrokerTests(SynchronousTestCase):
             del producer
             self.assertEqual([r.value for r in helpers.read_topic(broker.bootstrap, "sealed")],
                              [b"x"])
+
+    def test_client_auth(self) -> None:
+        """client_auth=required: a client certificate from the generated CA is let in, others not."""
+        with KafkaBroker(tls=True, client_auth="required") as broker:
+            files = broker.tls_files
+            assert files is not None and broker.tls_port is not None
+
+            def api_versions(cert: str, key: str) -> bytes:
+                context = ssl.create_default_context(cafile=files.ca_cert)
+                context.load_cert_chain(cert, key)
+                with socket.create_connection(("127.0.0.1", broker.tls_port), timeout=10) as raw:
+                    with context.wrap_socket(raw, server_hostname="localhost") as tls:
+                        tls.sendall(b"\0\0\0\x0e\0\x12\0\0\0\0\0\x01\0\x04test")
+                        return tls.recv(4)
+
+            self.assertEqual(len(api_versions(files.client_cert, files.client_key)), 4)
+            with self.assertRaises((ssl.SSLError, ConnectionError)):
+                api_versions(files.untrusted_client_cert, files.untrusted_client_key)
 
     def test_start_error_quotes_log(self) -> None:
         """A broker that cannot start fails at once with its log's tail, and leaves no files."""

@@ -24,6 +24,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from twisted_kafka.testing.client import KafkaRequestError
     from twisted_kafka.testing.contexts import (
         ExternalBroker, TopicFactory, shared_broker, topics)
     from twisted_kafka.testing.helpers import (
@@ -38,6 +39,7 @@ _EXPORTS = {
     "BrokerStartError": "settings",
     "InProcessBroker": "inprocess",
     "KafkaBroker": "process",
+    "KafkaRequestError": "client",
     "ExternalBroker": "contexts",
     "TopicFactory": "contexts",
     "shared_broker": "contexts",
