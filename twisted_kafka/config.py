@@ -1,7 +1,7 @@
 # -*- test-case-name: tests.test_config -*-
 """The broker's configuration: one typed, validated dataclass per INI section.
 
-L{load_config} reads an INI file (``etc/twisted-kafka.ini`` documents every
+L{load_config} reads an INI file (C{etc/twisted-kafka.ini} documents every
 key) into a L{BrokerConfig}.  Every value is checked while loading, so a
 broker that starts has a configuration it can use: a bad value, an unreadable
 file or an unusable combination raises L{ConfigError}, whose text is a single

@@ -1,8 +1,8 @@
 # -*- test-case-name: tests.test_errors -*-
 """Kafka protocol error codes, and the exception that carries one.
 
-The numbers are Kafka's (``org.apache.kafka.common.protocol.Errors``); every
-layer that rejects something raises :class:`KafkaError` with one of these codes
+The numbers are Kafka's (C{org.apache.kafka.common.protocol.Errors}); every
+layer that rejects something raises L{KafkaError} with one of these codes
 so that responders can turn it into the per-partition or per-request error the
 wire format wants.
 """

@@ -4,33 +4,33 @@
 For each (message, version, direction) this module writes the source of one
 flat Python function - every field read or written inline, consecutive
 fixed-size fields packed or unpacked with a single precompiled
-``struct.Struct``, nested arrays as nested loops - and ``exec``s it once.  The
+C{struct.Struct}, nested arrays as nested loops - and C{exec}s it once.  The
 result is cached, so the cost of generating code is paid once, on first use
-(:func:`compile_all` pays it for every message at once).
+(L{compile_all} pays it for every message at once).
 
-Decoders have the signature ``decode(buf: bytes, pos: int) -> dict`` and
-decode from ``pos`` to the end of ``buf`` (which must be ``bytes``: a frame
+Decoders have the signature C{decode(buf: bytes, pos: int) -> dict} and
+decode from C{pos} to the end of C{buf} (which must be C{bytes}: a frame
 as the connection hands it over):
 
 - every field of the message appears in the dict, with its default when the
   field does not exist in that version, so callers can ignore versions;
 - every length and count is checked against the bytes left before anything
   is allocated; any failure, including bytes left over at the end, raises
-  :class:`~twisted_kafka.protocol.errors.DecodeError`;
-- ``records`` fields decode to one ``bytes`` slice of ``buf`` (or ``None``)
-  in responses; in *requests* they decode to a ``memoryview`` of ``buf``,
+  L{twisted_kafka.protocol.errors.DecodeError};
+- C{records} fields decode to one C{bytes} slice of C{buf} (or C{None})
+  in responses; in *requests* they decode to a C{memoryview} of C{buf},
   so a produced batch is never copied between the frame and the disk;
 - unknown tagged fields are skipped.
 
-Encoders have the signature ``encode(d: Mapping) -> list[bytes]``: missing
+Encoders have the signature C{encode(d: Mapping) -> list[bytes]}: missing
 keys take their defaults, keys for fields outside the version are ignored,
-arrays may be any sequence, ``None`` for a field that is not nullable in that
-version is written as its empty value (``""``, ``b""``, ``[]``), and a tagged
+arrays may be any sequence, C{None} for a field that is not nullable in that
+version is written as its empty value (C{""}, C{b""}, C{[]}), and a tagged
 field is written only when it differs from its default.  Small pieces are
-joined into one chunk; a ``records`` value of :data:`BIG_RECORDS` bytes or
+joined into one chunk; a C{records} value of L{BIG_RECORDS} bytes or
 more becomes a chunk of its own (never copied), so a response can go to
-``transport.writeSequence`` as it is.  Values that do not fit their type raise
-:class:`~twisted_kafka.protocol.errors.EncodeError`.
+C{transport.writeSequence} as it is.  Values that do not fit their type raise
+L{twisted_kafka.protocol.errors.EncodeError}.
 """
 
 from __future__ import annotations
@@ -46,13 +46,13 @@ from twisted_kafka.protocol.schema import (
 )
 
 #: A decoded message body, or one struct inside it: field name (snake_case, as
-#: in :mod:`twisted_kafka.protocol.schema`) to value.  Responders take their
+#: in L{twisted_kafka.protocol.schema}) to value.  Responders take their
 #: request as one and answer with one.
 Fields = dict[str, Any]
 Decoder = Callable[[bytes, int], Fields]
 Encoder = Callable[[Mapping[str, Any]], list[bytes]]
 
-#: ``records`` values at least this long are returned as their own chunk.
+#: C{records} values at least this long are returned as their own chunk.
 BIG_RECORDS = 512
 
 #: struct format character of each fixed-size type.
@@ -69,7 +69,7 @@ _ARRAY_STRUCTS: dict[tuple[str, str], tuple[struct.Struct, ...]] = {}
 
 
 def _array_structs(prefix: str, item: str) -> tuple[struct.Struct, ...]:
-    """Structs ``>{prefix}{n}{item}`` for n < _SMALL_ARRAY (shared by all codecs)."""
+    """Structs C{>{prefix}{n}{item}} for n < _SMALL_ARRAY (shared by all codecs)."""
     key = (prefix, item)
     table = _ARRAY_STRUCTS.get(key)
     if table is None:
@@ -80,12 +80,12 @@ def _array_structs(prefix: str, item: str) -> tuple[struct.Struct, ...]:
 
 
 def _is_fixed(field: Field) -> bool:
-    """True for a field whose encoding has one fixed size (a ``struct`` format)."""
+    """True for a field whose encoding has one fixed size (a C{struct} format)."""
     return type(field) is Field and field.type in _FIXED
 
 
 def _min_size(field: Field, version: int, flexible: bool) -> int:
-    """The fewest bytes an encoding of ``field`` can take in ``version``."""
+    """The fewest bytes an encoding of C{field} can take in C{version}."""
     if isinstance(field, Array):
         return 1 if flexible else 4
     if isinstance(field, Struct):
@@ -107,7 +107,7 @@ def _item_min_size(field: Array, version: int, flexible: bool) -> int:
 
 
 def _struct_min_size(fields: Sequence[Field], version: int, flexible: bool) -> int:
-    """The fewest bytes an encoding of a struct with ``fields`` can take."""
+    """The fewest bytes an encoding of a struct with C{fields} can take."""
     size = 1 if flexible else 0
     for f in fields:
         if version in f.versions and not f.is_tagged(version):
@@ -150,7 +150,7 @@ class _Source:
         self._structs: dict[str, str] = {}
 
     def emit(self, indent: int, line: str) -> None:
-        """Add one line of source at ``indent`` levels."""
+        """Add one line of source at C{indent} levels."""
         self.lines.append("    " * indent + line)
 
     def var(self, prefix: str) -> str:
@@ -159,7 +159,7 @@ class _Source:
         return f"{prefix}{self._counter}"
 
     def struct(self, fmt: str) -> str:
-        """The name of a precompiled ``struct.Struct`` for ``fmt``."""
+        """The name of a precompiled C{struct.Struct} for C{fmt}."""
         name = self._structs.get(fmt)
         if name is None:
             name = self._structs[fmt] = self.var("_S")
@@ -167,18 +167,18 @@ class _Source:
         return name
 
     def array_structs(self, prefix: str, item: str) -> str:
-        """The name of a table of Structs ``>{prefix}{n}{item}`` for small ``n``."""
+        """The name of a table of Structs C{>{prefix}{n}{item}} for small C{n}."""
         name = f"_A{prefix}_{item}"
         if name not in self.namespace:
             self.namespace[name] = _array_structs(prefix, item)
         return name
 
     def fail(self, indent: int, message: str) -> None:
-        """Emit a ``raise DecodeError`` with an f-string ``message``."""
+        """Emit a C{raise DecodeError} with an f-string C{message}."""
         self.emit(indent, f'raise _DecodeError(f"{self.what}: {message}")')
 
     def build(self, name: str) -> Callable[..., Any]:
-        """``exec`` the accumulated source and return the function ``name``."""
+        """C{exec} the accumulated source and return the function C{name}."""
         source = "\n".join(self.lines) + "\n"
         code = compile(source, f"<kafka codec {self.what}>", "exec")
         exec(code, self.namespace)
@@ -217,7 +217,7 @@ class _DecoderWriter:
         self.zero_copy_records = zero_copy_records
 
     def uvarint(self, ind: int, target: str) -> None:
-        """Read an unsigned varint into ``target`` (one-byte fast path inline)."""
+        """Read an unsigned varint into C{target} (one-byte fast path inline)."""
         emit = self.src.emit
         emit(ind, f"{target} = buf[pos]")
         emit(ind, f"if {target} < 128:")
@@ -226,7 +226,7 @@ class _DecoderWriter:
         emit(ind + 1, f"{target}, pos = _uvarint(buf, pos)")
 
     def length(self, ind: int, target: str, fmt: str) -> None:
-        """Read a length or count: int16/int32 (``fmt``), or compact (length + 1)."""
+        """Read a length or count: int16/int32 (C{fmt}), or compact (length + 1)."""
         if self.flexible:
             self.uvarint(ind, target)
             self.src.emit(ind, f"{target} -= 1")
@@ -245,7 +245,7 @@ class _DecoderWriter:
             self.src.fail(ind + 1, f"{field.name}: null or negative length {{{n}}} for a non-nullable field")
 
     def sized(self, ind: int, field: Field, ftype: str, target: str) -> None:
-        """Decode a string/bytes/records field into ``target``."""
+        """Decode a string/bytes/records field into C{target}."""
         emit = self.src.emit
         n = self.src.var("n")
         self.length(ind, n, "h" if ftype == STRING else "i")
@@ -264,7 +264,7 @@ class _DecoderWriter:
         emit(ind + 1, f"pos = {e}")
 
     def array(self, ind: int, field: Array, target: str) -> None:
-        """Decode an array field into ``target``."""
+        """Decode an array field into C{target}."""
         emit = self.src.emit
         n = self.src.var("n")
         self.length(ind, n, "i")
@@ -296,7 +296,7 @@ class _DecoderWriter:
         emit(ind + 1, f"{append}({item})")
 
     def field(self, ind: int, field: Field, target: str) -> None:
-        """Decode any non-fixed field into ``target``."""
+        """Decode any non-fixed field into C{target}."""
         if isinstance(field, Array):
             self.array(ind, field, target)
         elif isinstance(field, Struct):
@@ -317,7 +317,7 @@ class _DecoderWriter:
             self.sized(ind, field, field.type, target)
 
     def struct_body(self, ind: int, fields: Sequence[Field], target: str) -> None:
-        """Decode a struct's fields at ``pos`` and bind the dict to ``target``."""
+        """Decode a struct's fields at C{pos} and bind the dict to C{target}."""
         emit = self.src.emit
         version = self.version
         values: dict[str, str] = {}
@@ -348,7 +348,7 @@ class _DecoderWriter:
         emit(ind, f"{target} = {{{', '.join(items)}}}")
 
     def tagged_section(self, ind: int, tagged: list[Field], values: dict[str, str]) -> None:
-        """Decode a tagged-field section: known tags into ``values``, the rest skipped."""
+        """Decode a tagged-field section: known tags into C{values}, the rest skipped."""
         emit = self.src.emit
         if not tagged:
             emit(ind, "if buf[pos]:")
@@ -382,9 +382,9 @@ class _DecoderWriter:
 
 
 def compile_decoder(message: Message, version: int, allow_trailing: bool = False) -> Decoder:
-    """Generate and compile ``decode(buf, pos) -> dict`` for one message version.
+    """Generate and compile C{decode(buf, pos) -> dict} for one message version.
 
-    With ``allow_trailing`` bytes after the message are ignored instead of
+    With C{allow_trailing} bytes after the message are ignored instead of
     rejected (for data messages of a newer version than the schema knows).
     """
     what = f"{message.name} v{version}"
@@ -404,7 +404,7 @@ def compile_decoder(message: Message, version: int, allow_trailing: bool = False
         src.fail(2, "{end - pos} unexpected bytes after the message")
     src.emit(1, "return result")
     decode = src.build("decode")
-    decode.__doc__ = f"Decode a {what} body from ``buf[pos:]``."
+    decode.__doc__ = f"Decode a {what} body from C{{buf[pos:]}}."
     return decode
 
 
@@ -420,7 +420,7 @@ class _EncoderWriter:
         self.flexible = flexible
 
     def length(self, ind: int, ap: str, n: str, fmt: str) -> None:
-        """Write a length or count ``n`` (int16/int32 or compact length + 1)."""
+        """Write a length or count C{n} (int16/int32 or compact length + 1)."""
         if self.flexible:
             m = self.src.var("m")
             self.src.emit(ind, f"{m} = {n} + 1")
@@ -436,7 +436,7 @@ class _EncoderWriter:
         return repr(struct.pack(">" + fmt, -1 if nullable else 0))
 
     def sized(self, ind: int, field: Field, ftype: str, value: str, ap: str, chunks: Optional[str]) -> None:
-        """Encode a string/bytes/records ``value``."""
+        """Encode a string/bytes/records C{value}."""
         emit = self.src.emit
         fmt = "h" if ftype == STRING else "i"
         emit(ind, f"if {value} is None:")
@@ -467,7 +467,7 @@ class _EncoderWriter:
             emit(ind + 1, f"{ap}({raw})")
 
     def array(self, ind: int, field: Array, value: str, ap: str, chunks: Optional[str]) -> None:
-        """Encode an array ``value`` (any sequence, or None)."""
+        """Encode an array C{value} (any sequence, or None)."""
         emit = self.src.emit
         emit(ind, f"if {value} is None:")
         emit(ind + 1, f"{ap}({self.null(field, 'i')})")
@@ -497,7 +497,7 @@ class _EncoderWriter:
             self.sized(ind + 1, Field(field.name, field.of, "0+"), field.of, item, ap, chunks)  # type: ignore[arg-type]
 
     def field(self, ind: int, field: Field, value: str, ap: str, chunks: Optional[str]) -> None:
-        """Encode any non-fixed field from the local ``value``."""
+        """Encode any non-fixed field from the local C{value}."""
         emit = self.src.emit
         if isinstance(field, Array):
             self.array(ind, field, value, ap, chunks)
@@ -518,7 +518,7 @@ class _EncoderWriter:
             self.sized(ind, field, field.type, value, ap, chunks)
 
     def struct_body(self, ind: int, fields: Sequence[Field], source: str, ap: str, chunks: Optional[str]) -> None:
-        """Encode a struct's fields read from the mapping in local ``source``."""
+        """Encode a struct's fields read from the mapping in local C{source}."""
         emit = self.src.emit
         version = self.version
         get = self.src.var("get")
@@ -607,7 +607,7 @@ def _encode_default(field: Field) -> str:
 
 
 def _differs(field: Field, value: str) -> str:
-    """Source of a condition: is ``value`` different from ``field``'s default?"""
+    """Source of a condition: is C{value} different from C{field}'s default?"""
     default = field.default
     if default is None:
         return f"{value} is not None"
@@ -630,7 +630,7 @@ def _has_records(fields: Sequence[Field]) -> bool:
 
 
 def compile_encoder(message: Message, version: int) -> Encoder:
-    """Generate and compile ``encode(d) -> list[bytes]`` for one message version."""
+    """Generate and compile C{encode(d) -> list[bytes]} for one message version."""
     what = f"{message.name} v{version}"
     src = _Source(what)
     writer = _EncoderWriter(src, version, message.is_flexible(version))
@@ -662,7 +662,7 @@ _encoders: dict[tuple[int, int], Encoder] = {}
 
 
 def decoder(message: Message, version: int, allow_trailing: bool = False) -> Decoder:
-    """The (cached) decoder of ``message`` at ``version`` (see :func:`compile_decoder`)."""
+    """The (cached) decoder of C{message} at C{version} (see L{compile_decoder})."""
     key = (id(message), version, allow_trailing)
     func = _decoders.get(key)
     if func is None:
@@ -671,7 +671,7 @@ def decoder(message: Message, version: int, allow_trailing: bool = False) -> Dec
 
 
 def encoder(message: Message, version: int) -> Encoder:
-    """The (cached) encoder of ``message`` at ``version``."""
+    """The (cached) encoder of C{message} at C{version}."""
     key = (id(message), version)
     func = _encoders.get(key)
     if func is None:
@@ -680,7 +680,7 @@ def encoder(message: Message, version: int) -> Encoder:
 
 
 def compile_all(messages: Iterable[Message]) -> int:
-    """Compile the decoder and encoder of every version of ``messages``; return how many."""
+    """Compile the decoder and encoder of every version of C{messages}; return how many."""
     count = 0
     for message in messages:
         for version in range(message.versions.low, message.versions.high + 1):

@@ -1,12 +1,12 @@
 # -*- test-case-name: tests.protocol.test_primitives -*-
 """Exceptions raised by the wire codec.
 
-Every failure to decode bytes from the network is a :class:`DecodeError`
-(a ``ValueError``), whatever primitive or message it happened in, so that the
-connection layer needs one ``except`` to close a connection that sent a
+Every failure to decode bytes from the network is a L{DecodeError}
+(a C{ValueError}), whatever primitive or message it happened in, so that the
+connection layer needs one C{except} to close a connection that sent a
 malformed frame.  Encoding a value that does not fit its wire type raises
-:class:`EncodeError`; asking for an API, version or data message the codec does
-not know raises :class:`UnknownMessage`.
+L{EncodeError}; asking for an API, version or data message the codec does
+not know raises L{UnknownMessage}.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 # -*- test-case-name: tests.protocol.test_headers -*-
 """Request and response headers, and which header version each API version uses.
 
-Request header v1: ``api_key int16, api_version int16, correlation_id int32,
-client_id nullable string`` (int16 length, -1 for null).  v2 (flexible
+Request header v1: C{api_key int16, api_version int16, correlation_id int32,
+client_id nullable string} (int16 length, -1 for null).  v2 (flexible
 request versions) is the same followed by a tagged-field section; the
 client_id stays a *non-compact* string even there.
 
@@ -42,7 +42,7 @@ class RequestHeader(NamedTuple):
 
 
 def _flexible_versions(schemas: dict[int, Message]) -> frozenset[tuple[int, int]]:
-    """Every (api_key, version) of ``schemas`` that is flexible."""
+    """Every (api_key, version) of C{schemas} that is flexible."""
     return frozenset(
         (key, version)
         for key, message in schemas.items()
@@ -73,7 +73,7 @@ def decode_request_header(buf: bytes) -> tuple[RequestHeader, int]:
     """Decode the header at the start of a request frame.
 
     Returns the header and the offset where the body starts.  Raises
-    :class:`DecodeError` if the header is truncated or malformed.
+    L{DecodeError} if the header is truncated or malformed.
     """
     if len(buf) < 10:
         raise DecodeError(f"request header truncated: {len(buf)} bytes")

@@ -2,16 +2,16 @@
 """The codec's public interface: encoders and decoders by API key and version.
 
 Request and response *bodies* only; headers are in
-:mod:`twisted_kafka.protocol.headers`.  Decoded messages are plain dicts keyed
-by the snake_case field names of :mod:`twisted_kafka.protocol.schema` (see
-:mod:`twisted_kafka.protocol.compiler` for what decoders and encoders accept
+L{twisted_kafka.protocol.headers}.  Decoded messages are plain dicts keyed
+by the snake_case field names of L{twisted_kafka.protocol.schema} (see
+L{twisted_kafka.protocol.compiler} for what decoders and encoders accept
 and return).  Functions are compiled on first use and cached (about 0.3 ms
-each); :func:`compile_all` compiles every one, for tests and benchmarks.
+each); L{compile_all} compiles every one, for tests and benchmarks.
 
-Consumer-protocol *data* messages (``ConsumerProtocolSubscription``,
-``ConsumerProtocolAssignment``: the bytes inside JoinGroup/SyncGroup) start
-with their own int16 version: :func:`data_decoder`/:func:`data_encoder` work
-on the body after it, :func:`decode_data`/:func:`encode_data` include it.
+Consumer-protocol *data* messages (C{ConsumerProtocolSubscription},
+C{ConsumerProtocolAssignment}: the bytes inside JoinGroup/SyncGroup) start
+with their own int16 version: L{data_decoder}/L{data_encoder} work
+on the body after it, L{decode_data}/L{encode_data} include it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from twisted_kafka.protocol.errors import DecodeError, UnknownMessage
 from twisted_kafka.protocol.primitives import INT16
 from twisted_kafka.protocol.schema import Message
 
-#: Request schema of every API the codec knows, by API key (``.valid_versions``
+#: Request schema of every API the codec knows, by API key (C{.valid_versions}
 #: gives its version range).
 SCHEMAS: dict[int, Message] = schema.REQUESTS
 #: Response schema of every API the codec knows, by API key.
@@ -34,7 +34,7 @@ DATA_SCHEMAS: dict[str, Message] = schema.DATA
 
 
 def _lookup(table: Mapping[Any, Message], key: Any, version: int) -> Message:
-    """The schema for ``key`` if it has ``version``, else UnknownMessage."""
+    """The schema for C{key} if it has C{version}, else UnknownMessage."""
     message = table.get(key)
     if message is None:
         raise UnknownMessage(f"no schema for {key!r}")
@@ -47,7 +47,7 @@ def _lookup(table: Mapping[Any, Message], key: Any, version: int) -> Message:
 
 
 def request_decoder(api_key: int, version: int) -> Callable[[bytes, int], Fields]:
-    """``decode(buf, offset) -> dict`` for a request body from ``offset`` to the end."""
+    """C{decode(buf, offset) -> dict} for a request body from C{offset} to the end."""
     decode = compiler.decoder(_lookup(SCHEMAS, api_key, version), version)
     if api_key == METADATA_KEY and SCHEMAS[api_key].is_flexible(version):
         return _quirks.setdefault(version, _tolerate_librdkafka_null_topics(decode))
@@ -66,8 +66,8 @@ def _tolerate_librdkafka_null_topics(
 
     librdkafka (up to at least 2.16, confluentinc/librdkafka#5049) writes the
     null topics array of a flexible Metadata request ("all topics") as the
-    4-byte int32 placeholder ``00 00 00 00`` instead of the one-byte compact
-    null ``00``.  A correct body that starts with four zero bytes is exactly
+    4-byte int32 placeholder C{00 00 00 00} instead of the one-byte compact
+    null C{00}.  A correct body that starts with four zero bytes is exactly
     four bytes long (null topics, two false booleans, no tagged fields), so a
     longer body starting with four zero bytes can only be this bug: it is
     decoded as if the placeholder were the single byte it stands for.
@@ -83,17 +83,17 @@ def _tolerate_librdkafka_null_topics(
 
 
 def response_decoder(api_key: int, version: int) -> Callable[[bytes, int], Fields]:
-    """``decode(buf, offset) -> dict`` for a response body (tests and clients)."""
+    """C{decode(buf, offset) -> dict} for a response body (tests and clients)."""
     return compiler.decoder(_lookup(RESPONSE_SCHEMAS, api_key, version), version)
 
 
 def response_encoder(api_key: int, version: int) -> Callable[[Mapping[str, Any]], list[bytes]]:
-    """``encode(dict) -> list[bytes]`` for a response body (big records are their own chunk)."""
+    """C{encode(dict) -> list[bytes]} for a response body (big records are their own chunk)."""
     return compiler.encoder(_lookup(RESPONSE_SCHEMAS, api_key, version), version)
 
 
 def request_encoder(api_key: int, version: int) -> Callable[[Mapping[str, Any]], bytes]:
-    """``encode(dict) -> bytes`` for a request body (tests, benchmarks, clients)."""
+    """C{encode(dict) -> bytes} for a request body (tests, benchmarks, clients)."""
     encode = compiler.encoder(_lookup(SCHEMAS, api_key, version), version)
 
     def encode_request(message: Mapping[str, Any]) -> bytes:
@@ -111,12 +111,12 @@ def is_flexible_request(api_key: int, version: int) -> bool:
 
 
 def data_decoder(name: str, version: int) -> Callable[[bytes, int], Fields]:
-    """``decode(buf, offset) -> dict`` for a data message body (after its int16 version)."""
+    """C{decode(buf, offset) -> dict} for a data message body (after its int16 version)."""
     return compiler.decoder(_lookup(DATA_SCHEMAS, name, version), version)
 
 
 def data_encoder(name: str, version: int) -> Callable[[Mapping[str, Any]], bytes]:
-    """``encode(dict) -> bytes`` for a data message body (without its int16 version)."""
+    """C{encode(dict) -> bytes} for a data message body (without its int16 version)."""
     encode = compiler.encoder(_lookup(DATA_SCHEMAS, name, version), version)
 
     def encode_data_body(message: Mapping[str, Any]) -> bytes:
@@ -126,7 +126,7 @@ def data_encoder(name: str, version: int) -> Callable[[Mapping[str, Any]], bytes
 
 
 def decode_data(name: str, buf: bytes) -> tuple[int, Fields]:
-    """Decode a whole data message (int16 version, then body) into ``(version, dict)``.
+    """Decode a whole data message (int16 version, then body) into C{(version, dict)}.
 
     As Kafka does, a version newer than the newest known one is read with the
     newest schema (new versions only append fields) and the bytes it does not

@@ -1,28 +1,28 @@
 # -*- test-case-name: tests.protocol.test_primitives -*-
 """Readers and writers for Kafka's primitive wire types.
 
-Readers take ``(buf, pos)`` and return ``(value, new_pos)``; writers take a
-value and return ``bytes``.  Every length and array count is checked against
-the bytes left in ``buf`` *before* anything is allocated, and every failure
-raises :class:`~twisted_kafka.protocol.errors.DecodeError` (never
-``IndexError`` or ``struct.error``).
+Readers take C{(buf, pos)} and return C{(value, new_pos)}; writers take a
+value and return C{bytes}.  Every length and array count is checked against
+the bytes left in C{buf} *before* anything is allocated, and every failure
+raises L{twisted_kafka.protocol.errors.DecodeError} (never
+C{IndexError} or C{struct.error}).
 
-The message codec (:mod:`twisted_kafka.protocol.compiler`) generates inline
-code for most of these; it uses the precompiled ``struct.Struct`` objects and
+The message codec (L{twisted_kafka.protocol.compiler}) generates inline
+code for most of these; it uses the precompiled C{struct.Struct} objects and
 the varint helpers from here, and the functions here are the reference
 implementation the tests check it against.
 
 Kafka's encodings, in brief:
 
-- fixed-size integers are big-endian two's complement (``uint16``/``uint32``
-  unsigned); ``float64`` is an IEEE 754 double; ``bool`` is one byte, any
-  non-zero value being true; ``uuid`` is 16 raw bytes.
-- ``unsigned varint`` is 7 bits a byte, least significant group first, at
-  most 5 bytes.  (The zigzag ``varint``/``varlong`` appear only inside record
+- fixed-size integers are big-endian two's complement (C{uint16}/C{uint32}
+  unsigned); C{float64} is an IEEE 754 double; C{bool} is one byte, any
+  non-zero value being true; C{uuid} is 16 raw bytes.
+- C{unsigned varint} is 7 bits a byte, least significant group first, at
+  most 5 bytes.  (The zigzag C{varint}/C{varlong} appear only inside record
   batches, which L{twisted_kafka.records.record_format} reads and writes.)
-- ``string``/``bytes`` have an int16/int32 length prefix, -1 meaning null;
+- C{string}/C{bytes} have an int16/int32 length prefix, -1 meaning null;
   their *compact* forms (flexible versions) have an unsigned varint prefix of
-  length + 1, 0 meaning null.  ``records`` are nullable ``bytes``.
+  length + 1, 0 meaning null.  C{records} are nullable C{bytes}.
 - arrays have an int32 count (-1: null), compact arrays an unsigned varint of
   count + 1 (0: null).
 - a tagged-field section is an unsigned varint count, then for each field an
@@ -65,7 +65,7 @@ _UVARINT_MAX = (1 << 32) - 1
 
 
 def _fixed_reader(fmt: struct.Struct, what: str) -> Reader[object]:
-    """Build a reader for one fixed-size ``struct`` format."""
+    """Build a reader for one fixed-size C{struct} format."""
     unpack_from = fmt.unpack_from
     size = fmt.size
 
@@ -80,7 +80,7 @@ def _fixed_reader(fmt: struct.Struct, what: str) -> Reader[object]:
 
 
 def _fixed_writer(fmt: struct.Struct, what: str) -> Writer[object]:
-    """Build a writer for one fixed-size ``struct`` format."""
+    """Build a writer for one fixed-size C{struct} format."""
     pack = fmt.pack
 
     def write(value: object) -> bytes:
@@ -121,7 +121,7 @@ def write_uuid(value: bytes) -> bytes:
 
 
 def _read_varbits(buf: bytes, pos: int, max_bytes: int, what: str) -> tuple[int, int]:
-    """Read an unsigned base-128 integer of at most ``max_bytes`` bytes."""
+    """Read an unsigned base-128 integer of at most C{max_bytes} bytes."""
     end = len(buf)
     result = 0
     shift = 0
@@ -178,7 +178,7 @@ def write_uvarint(n: int) -> bytes:
 
 
 def _take(buf: bytes, pos: int, n: int, what: str) -> tuple[bytes, int]:
-    """Slice ``n`` bytes at ``pos`` after checking that they are there."""
+    """Slice C{n} bytes at C{pos} after checking that they are there."""
     end = pos + n
     if end > len(buf):
         raise DecodeError(
@@ -243,7 +243,7 @@ read_compact_bytes = _sized_reader(_read_compact_len, False, False, "compact byt
 read_compact_nullable_bytes = _sized_reader(
     _read_compact_len, True, False, "compact nullable bytes"
 )
-#: ``records`` are nullable bytes (non-flexible versions) ...
+#: C{records} are nullable bytes (non-flexible versions) ...
 read_records = read_nullable_bytes
 #: ... and compact nullable bytes (flexible versions).
 read_compact_records = read_compact_nullable_bytes
@@ -325,7 +325,7 @@ def _array_reader(
 
     read.__name__ = "read_" + what.replace(" ", "_")
     read.__doc__ = (
-        f"Read a {what} of items read by ``read_item``; ``min_item_size`` (the "
+        f"Read a {what} of items read by C{{read_item}}; C{{min_item_size}} (the "
         "smallest encoding of one item) bounds the count before allocating."
     )
     return read
@@ -352,7 +352,7 @@ def _array_writer(
         return b"".join(parts)
 
     write.__name__ = "write_" + what.replace(" ", "_")
-    write.__doc__ = f"Encode a {what}, each item with ``write_item``."
+    write.__doc__ = f"Encode a {what}, each item with C{{write_item}}."
     return write
 
 
@@ -363,7 +363,7 @@ write_compact_nullable_array = _array_writer(_compact_len, b"\0", "compact nulla
 
 
 def read_tagged_fields(buf: bytes, pos: int) -> tuple[dict[int, bytes], int]:
-    """Read a tagged-field section into ``{tag: raw bytes}``."""
+    """Read a tagged-field section into C{{tag: raw bytes}}."""
     start = pos
     n, pos = read_uvarint(buf, pos)
     if 2 * n > len(buf) - pos:
@@ -377,7 +377,7 @@ def read_tagged_fields(buf: bytes, pos: int) -> tuple[dict[int, bytes], int]:
 
 
 def write_tagged_fields(fields: dict[int, bytes]) -> bytes:
-    """Encode a tagged-field section from ``{tag: raw bytes}`` (sorted by tag)."""
+    """Encode a tagged-field section from C{{tag: raw bytes}} (sorted by tag)."""
     parts = [write_uvarint(len(fields))]
     for tag in sorted(fields):
         raw = fields[tag]

@@ -2,10 +2,10 @@
 """Declarative schemas of every Kafka message this broker reads or writes.
 
 A hand-maintained Python transcription of Kafka 4.3's JSON message
-definitions (``clients/src/main/resources/common/message/*.json``), for the
+definitions (C{clients/src/main/resources/common/message/*.json}), for the
 APIs the broker serves and the consumer-protocol data messages embedded in
 group requests.  Nothing here is loaded from JSON at run time;
-:mod:`twisted_kafka.protocol.compiler` turns these declarations into encode
+L{twisted_kafka.protocol.compiler} turns these declarations into encode
 and decode functions.
 
 How to read an entry::
@@ -15,26 +15,26 @@ How to read an entry::
         Array("topic_data", "0+", fields=[...]),
     ])
 
-- Version ranges are written as in the JSON: ``"3+"``, ``"0-12"``, ``"5"``
-  or ``"none"``.  The third argument of every field is the versions it exists
-  in; ``nullable=`` is the JSON's ``nullableVersions``; ``tag=`` and
-  ``tagged=`` are ``tag`` and ``taggedVersions``; a message's ``flexible`` is
-  its ``flexibleVersions``.
-- ``Field`` is a primitive; ``Array(..., of=INT32)`` an array of primitives;
-  ``Array(..., fields=[...])`` an array of structs; ``Struct`` a nested
+- Version ranges are written as in the JSON: C{"3+"}, C{"0-12"}, C{"5"}
+  or C{"none"}.  The third argument of every field is the versions it exists
+  in; C{nullable=} is the JSON's C{nullableVersions}; C{tag=} and
+  C{tagged=} are C{tag} and C{taggedVersions}; a message's C{flexible} is
+  its C{flexibleVersions}.
+- C{Field} is a primitive; C{Array(..., of=INT32)} an array of primitives;
+  C{Array(..., fields=[...])} an array of structs; C{Struct} a nested
   struct.  Common structs of the JSON are plain lists of fields reused by
-  name (``_LEADER_ID_AND_EPOCH``...).
-- ``default=`` is the JSON ``default``.  Without one a field defaults to 0,
-  ``""``, ``b""``, ``False``, ``[]``, the zero uuid, or ``None`` when the
+  name (C{_LEADER_ID_AND_EPOCH}...).
+- C{default=} is the JSON C{default}.  Without one a field defaults to 0,
+  C{""}, C{b""}, C{False}, C{[]}, the zero uuid, or C{None} when the
   field is nullable in some version.
 
-Field names are the JSON names in snake_case: an ``_`` goes before every
+Field names are the JSON names in snake_case: an C{_} goes before every
 capital letter that follows a lower-case letter or a digit, and before the
 last capital of a run of capitals that is followed by a lower-case letter;
-then everything is lower-cased (``ThrottleTimeMs`` -> ``throttle_time_ms``,
-``IsrNodes`` -> ``isr_nodes``, ``TopicID`` -> ``topic_id``,
-``ResultsByTopicV3AndBelow`` -> ``results_by_topic_v3_and_below``).
-:func:`snake_case` implements the rule.
+then everything is lower-cased (C{ThrottleTimeMs} -> C{throttle_time_ms},
+C{IsrNodes} -> C{isr_nodes}, C{TopicID} -> C{topic_id},
+C{ResultsByTopicV3AndBelow} -> C{results_by_topic_v3_and_below}).
+L{snake_case} implements the rule.
 
 Departures from the JSON: Produce request and response keep versions 0-2
 (the JSON's baseline is 3) because the broker advertises Produce from v0
@@ -82,7 +82,7 @@ def snake_case(name: str) -> str:
 
 
 class VersionRange:
-    """An inclusive range of versions parsed from ``"N+"``, ``"N-M"``, ``"N"`` or ``"none"``."""
+    """An inclusive range of versions parsed from C{"N+"}, C{"N-M"}, C{"N"} or C{"none"}."""
 
     __slots__ = ("low", "high", "text")
 
@@ -141,7 +141,7 @@ class Field:
         return _TYPE_DEFAULTS[self.type]
 
     def is_tagged(self, version: int) -> bool:
-        """True if this field is a tagged field in ``version``."""
+        """True if this field is a tagged field in C{version}."""
         return self.tag is not None and version in self.tagged
 
     def __repr__(self) -> str:
@@ -149,7 +149,7 @@ class Field:
 
 
 class Struct(Field):
-    """A nested struct: ``fields`` are its members."""
+    """A nested struct: C{fields} are its members."""
 
     __slots__ = ("fields",)
 
@@ -175,14 +175,14 @@ class Struct(Field):
 
     @property
     def default(self) -> object:
-        """``None`` if declared so, else a dict of every member's default."""
+        """C{None} if declared so, else a dict of every member's default."""
         if self._default is not _UNSET:
             return self._default
         return {f.name: f.default for f in self.fields}
 
 
 class Array(Field):
-    """An array of primitives (``of=``) or of structs (``fields=``)."""
+    """An array of primitives (C{of=}) or of structs (C{fields=})."""
 
     __slots__ = ("of", "fields")
 
@@ -214,7 +214,7 @@ class Array(Field):
 
     @property
     def default(self) -> object:
-        """``None`` if declared so, else an empty list."""
+        """C{None} if declared so, else an empty list."""
         if self._default is not _UNSET:
             return self._default
         return []
@@ -242,11 +242,11 @@ class Message:
 
     @property
     def valid_versions(self) -> tuple[int, int]:
-        """``(lowest, highest)`` version of this message."""
+        """C{(lowest, highest)} version of this message."""
         return self.versions.low, self.versions.high
 
     def is_flexible(self, version: int) -> bool:
-        """True if ``version`` uses the flexible (compact, tagged) encoding."""
+        """True if C{version} uses the flexible (compact, tagged) encoding."""
         return version in self.flexible
 
     def __repr__(self) -> str:

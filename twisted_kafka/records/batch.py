@@ -25,9 +25,9 @@ Everything here works on the header alone except
 L{validate_produce_records}, which also decompresses and walks the records
 of a produced batch (L{twisted_kafka.records.record_walk}).
 
-Error codes follow Kafka 4 (``ProduceRequest.validateRecords``,
-``ByteBufferLogInputStream.nextBatchSize``, ``DefaultRecordBatch.ensureValid``,
-``UnifiedLog.analyzeAndValidateRecords`` and ``LogValidator.validateBatch``):
+Error codes follow Kafka 4 (C{ProduceRequest.validateRecords},
+C{ByteBufferLogInputStream.nextBatchSize}, C{DefaultRecordBatch.ensureValid},
+C{UnifiedLog.analyzeAndValidateRecords} and C{LogValidator.validateBatch}):
 
     - magic 0 or 1: C{INVALID_RECORD} ("only allowed to contain record batches
       with magic version 2"; Kafka 4 dropped message formats v0/v1 and answers

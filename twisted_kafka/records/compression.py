@@ -4,10 +4,10 @@
 Codec ids are the batch attributes' bits 0-2: 0 none, 1 gzip, 2 snappy,
 3 lz4, 4 zstd. Framing, as the clients write it:
 
-    - gzip: a gzip stream (zlib ``wbits=31``); several members are read in
-      sequence, as Java's ``GZIPInputStream`` does.
+    - gzip: a gzip stream (zlib C{wbits=31}); several members are read in
+      sequence, as Java's C{GZIPInputStream} does.
     - snappy: either the xerial framing the Java client and kafka-python
-      write (``\\x82SNAPPY\\x00``, int32 version, int32 compat, then blocks of
+      write (C{\\x82SNAPPY\\x00}, int32 version, int32 compat, then blocks of
       int32 length + raw snappy) or one raw snappy block (librdkafka).
     - lz4: an LZ4 frame with independent blocks. Frames whose header checksum
       is wrong (the pre-0.10 "KafkaLZ4" framing hashed the magic too) are

@@ -2,7 +2,7 @@
 """The records section of a v2 batch: zigzag varints and the record layout.
 
 After the 61-byte header (and after decompression), a batch holds
-``recordCount`` records, each::
+C{recordCount} records, each::
 
     length          varint   bytes after this field
     attributes      int8     unused, 0
@@ -16,7 +16,7 @@ After the 61-byte header (and after decompression), a batch holds
     headers         keyLength varint, key (UTF-8), valueLength varint
                     (-1 null), value; headerCount times
 
-Every varint is zigzag-encoded (``(n << 1) ^ (n >> 63)``), seven bits per
+Every varint is zigzag-encoded (C{(n << 1) ^ (n >> 63)}), seven bits per
 byte, least significant group first.
 
 This module knows nothing of batch headers or compression: it reads and

@@ -1,5 +1,5 @@
 # -*- test-case-name: tests.store.test_service -*-
-"""The store's configuration: the ``[store]`` section of the broker config.
+"""The store's configuration: the C{[store]} section of the broker config.
 
 Values are the broker-wide defaults; per-topic overrides (see
 L{twisted_kafka.store.topic_configs}) take precedence for the topic configs.

@@ -5,11 +5,11 @@ Both are kept in memory as parallel C arrays (so lookups are a C-level
 bisect) and written to disk in Kafka's formats when a segment is sealed or the
 store shuts down cleanly:
 
-- ``.index``: 8-byte entries, big-endian ``int32 relative offset`` (offset of
-  the batch minus the segment's base offset) and ``int32 file position`` of
+- C{.index}: 8-byte entries, big-endian C{int32 relative offset} (offset of
+  the batch minus the segment's base offset) and C{int32 file position} of
   the batch starting at that offset; both strictly increasing.
-- ``.timeindex``: 12-byte entries, big-endian ``int64 timestamp`` and
-  ``int32 relative offset``: the largest maxTimestamp seen in the segment so
+- C{.timeindex}: 12-byte entries, big-endian C{int64 timestamp} and
+  C{int32 relative offset}: the largest maxTimestamp seen in the segment so
   far and the base offset of the batch carrying it; timestamps strictly
   increasing.
 

@@ -2,8 +2,8 @@
 """Small metadata files with a versioned header, replaced atomically.
 
 Every metadata file the store writes (cluster, topic, checkpoints, producer
-snapshots) is one header line ``twisted-kafka <kind> <version>\\n`` followed by
-a JSON document. A file is replaced by writing ``<name>.tmp``, fsyncing it,
+snapshots) is one header line C{twisted-kafka <kind> <version>\\n} followed by
+a JSON document. A file is replaced by writing C{<name>.tmp}, fsyncing it,
 renaming it over the old one and fsyncing the directory, so a reader sees the
 old or the new content, never a mix.
 """

@@ -1,5 +1,5 @@
 # -*- test-case-name: tests.store.test_open_files -*-
-"""A store-wide limit on the open ``.log`` files of sealed segments.
+"""A store-wide limit on the open C{.log} files of sealed segments.
 
 Every partition keeps its active segment open. A sealed segment's file is
 opened when it is first read (or checked at start-up) and would otherwise
@@ -27,7 +27,7 @@ MAX_OPEN_SEALED_FILES = 1000
 
 
 class SealedFiles:
-    """Least-recently-used set of sealed segments whose ``.log`` file is open.
+    """Least-recently-used set of sealed segments whose C{.log} file is open.
 
     @param limit: how many sealed segment files may stay open (at least 1).
     @param close_fd: closes a descriptor (L{GroupCommit.close_fd}: deferred

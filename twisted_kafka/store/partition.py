@@ -1,7 +1,7 @@
 # -*- test-case-name: tests.store.test_partition -*-
 """One stream queue: the segmented, offset-addressed log of a topic partition.
 
-L{PartitionLog} owns the segments of one ``<topic>-<partition>`` directory.
+L{PartitionLog} owns the segments of one C{<topic>-<partition>} directory.
 Appends assign offsets and write one RecordBatch with one positioned write to
 the active segment (rolling to a new one by size or age first); reads return
 whole stored batches; retention and DeleteRecords drop whole sealed segments
@@ -56,7 +56,7 @@ class PartitionLog:
 
     @ivar topic: the owning topic.
     @ivar index: the partition number.
-    @ivar directory: its ``<topic>-<partition>`` directory.
+    @ivar directory: its C{<topic>-<partition>} directory.
     @ivar log_start_offset: the first offset that can be read.
     @ivar high_watermark: the next offset to be assigned.
     @ivar settings: the topic's settings in force (the topic replaces them

@@ -1,7 +1,7 @@
 # -*- test-case-name: tests.store.test_producers -*-
 """Idempotent-producer state of one partition: deduplication and sequence checks.
 
-This follows Kafka's ``ProducerStateManager`` / ``ProducerAppendInfo``: for
+This follows Kafka's C{ProducerStateManager} / C{ProducerAppendInfo}: for
 every producer id the partition remembers the current epoch and the last five
 batches (first and last sequence, base offset). An append from an idempotent
 producer (producerId >= 0) is checked against that:

@@ -19,8 +19,8 @@ segment) cuts or loses only that segment's batches and leaves a hole in the
 offsets; the later segments are kept, as Kafka keeps flushed segments, and
 reads skip the hole.
 
-Leftovers of interrupted operations are removed: ``*.tmp`` files, anything
-``*.deleted``, index files without a log, and segments entirely below the
+Leftovers of interrupted operations are removed: C{*.tmp} files, anything
+C{*.deleted}, index files without a log, and segments entirely below the
 log start offset.
 """
 
@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from twisted.logger import Logger
 
@@ -84,16 +84,11 @@ class LoadedLog:
     @ivar segments: segments in offset order, at least one; the last is active.
     @ivar log_start_offset: the first readable offset.
     @ivar producers: idempotent-producer state as of the end of the log.
-    @ivar recovered: whether a crash recovery scan ran.
-    @ivar truncated: whether recovery cut anything off.
     """
 
     segments: list[Segment]
     log_start_offset: int
     producers: ProducerStateTable
-    recovered: bool = False
-    truncated: bool = False
-    notes: list[str] = field(default_factory=list)
 
 
 class PartitionLoader:
@@ -115,7 +110,6 @@ class PartitionLoader:
         self.now_ms = now_ms
         self.durable = durable
         self.truncated = False
-        self.recovered = False
 
     def load(self) -> LoadedLog:
         """Open the directory and return its consistent log."""
@@ -153,7 +147,7 @@ class PartitionLoader:
         if log_start > end:
             log_start = end
         producers = self._load_producers(segments, snapshots, log_start, end)
-        return LoadedLog(segments, log_start, producers, self.recovered, self.truncated)
+        return LoadedLog(segments, log_start, producers)
 
     # -- files ---------------------------------------------------------------
 
@@ -217,7 +211,6 @@ class PartitionLoader:
         if self.clean:
             first_to_scan = len(segments)
         else:
-            self.recovered = True
             first_to_scan = 0
             if recovery_point is not None:
                 first_to_scan = len(segments) - 1
@@ -234,7 +227,6 @@ class PartitionLoader:
             elif last:
                 clean_ok = self._open_clean_active(segment)
                 if clean_ok is None:
-                    self.recovered = True
                     ok = self._recover(segment)
                 else:
                     ok = clean_ok

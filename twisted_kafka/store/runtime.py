@@ -44,7 +44,7 @@ class StoreRuntime:
     @ivar clock: the reactor's clock (retention, segment age).
     @ivar commit: the group-commit fsync batcher.
     @ivar threadpool: worker threads for slow file removal (C{None}: do it inline).
-    @ivar max_open_sealed_files: how many ``.log`` files of sealed segments
+    @ivar max_open_sealed_files: how many C{.log} files of sealed segments
         (across all partitions) stay open; the least recently used are closed past this.
     @ivar open_files: the limit on open files of sealed segments.
     """

@@ -1,7 +1,7 @@
 # -*- test-case-name: tests.store.test_scan -*-
 """Walking the batches of a segment file, for recovery and index rebuilds.
 
-A L{BatchScanner} reads a region of a ``.log`` file in large chunks and yields
+A L{BatchScanner} reads a region of a C{.log} file in large chunks and yields
 each complete batch's position, size and parsed header, checking header
 sanity, offset continuity and (optionally) the CRC-32C. It stops at the first
 batch that fails and records why in L{BatchScanner.error}; everything before

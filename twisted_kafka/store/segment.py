@@ -1,11 +1,11 @@
 # -*- test-case-name: tests.store.test_segment -*-
-"""One segment of a stream queue: a ``.log`` file and its two sparse indexes.
+"""One segment of a stream queue: a C{.log} file and its two sparse indexes.
 
 A segment holds consecutive record batches starting at its base offset (the
 20-digit file name). Appends go to the end of the active (last) segment with
 one positioned write; reads find the batch holding an offset through the
 sparse offset index and a short header walk, then return whole batches with
-one ``os.pread``. See ``docs/on-disk-format.md``.
+one C{os.pread}. See C{docs/on-disk-format.md}.
 
 The jobs are split by module: L{twisted_kafka.store.segment_file} (the file,
 header walks, the positioned write), L{twisted_kafka.store.segment_indexes}
@@ -31,7 +31,7 @@ _R = TypeVar("_R")
 
 
 class Segment(IndexedSegment):
-    """A ``.log`` file, its in-memory indexes and what is known about its contents.
+    """A C{.log} file, its in-memory indexes and what is known about its contents.
 
     See L{SegmentFile} and L{IndexedSegment} for the attributes they keep.
 

@@ -1,5 +1,5 @@
 # -*- test-case-name: tests.store.test_segment -*-
-"""A segment's ``.log`` file: its paths, its descriptor, header walks and the positioned write.
+"""A segment's C{.log} file: its paths, its descriptor, header walks and the positioned write.
 
 L{SegmentFile} knows nothing of indexes: it opens the file on first use
 (counting a sealed segment's descriptor against the store's limit on open
@@ -44,7 +44,7 @@ def segment_name(base_offset: int) -> str:
 
 
 class SegmentFile:
-    """The ``.log`` file of one segment and where its valid batches end.
+    """The C{.log} file of one segment and where its valid batches end.
 
     @ivar base_offset: offset of its first batch (and its file name).
     @ivar size: bytes of valid batches in the file.
@@ -68,7 +68,7 @@ class SegmentFile:
 
     @property
     def fd(self) -> int:
-        """The open ``.log`` file (opened on first use)."""
+        """The open C{.log} file (opened on first use)."""
         fd = self._fd
         if fd is None:
             fd = self._fd = os.open(self.log_path, os.O_RDWR | os.O_CLOEXEC)

@@ -11,7 +11,7 @@ Layout::
 L{StreamStore.startService} opens (and after a crash, recovers) everything
 synchronously, which under twistd happens before any listener accepts a
 connection; L{StreamStore.stopService} flushes and fsyncs everything and
-writes the clean-shutdown marker. See ``docs/on-disk-format.md``.
+writes the clean-shutdown marker. See C{docs/on-disk-format.md}.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ class StreamStore(Service):
         @param threadpool: runs fsync rounds and file removal (tests pass a
             fake); by default rounds get a dedicated L{FsyncThread} and file
             removal the reactor's thread pool.
-        @param max_open_sealed_files: how many ``.log`` files of sealed
+        @param max_open_sealed_files: how many C{.log} files of sealed
             segments stay open (least recently used are closed past this);
             C{config.max_open_sealed_files} by default.
         @raise ValueError: if C{max_open_sealed_files} is below 1.

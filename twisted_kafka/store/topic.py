@@ -1,7 +1,7 @@
 # -*- test-case-name: tests.store.test_vhost -*-
 """A topic: its id, its partitions' stream queues and its config overrides.
 
-The topic's metadata file ``<vhost dir>/<name>.topic`` (topic id, partition
+The topic's metadata file C{<vhost dir>/<name>.topic} (topic id, partition
 count, config overrides) is the commit point of the topic's existence:
 partition directories without one are leftovers of an interrupted create or
 delete and are removed at start-up.

@@ -1,5 +1,5 @@
 # -*- test-case-name: tests.store.test_vhost -*-
-"""A vhost: a namespace of topics stored under ``vhosts/<percent-encoded name>/``.
+"""A vhost: a namespace of topics stored under C{vhosts/<percent-encoded name>/}.
 
 Creating a topic makes its partition directories first and writes its
 metadata file last; deleting one renames the metadata file away first, then
@@ -49,7 +49,7 @@ class VhostStore:
     """The topics of one vhost.
 
     @ivar name: the vhost name ("/" is the default).
-    @ivar directory: its directory under ``<data_dir>/vhosts``.
+    @ivar directory: its directory under C{<data_dir>/vhosts}.
     """
 
     log = Logger()
