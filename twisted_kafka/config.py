@@ -40,6 +40,8 @@ RECORD_VALIDATION_MODES = ("records", "full")
 #: batch's records were walked; it now means that default.
 _RECORD_VALIDATION_ALIASES = {"header": "records"}
 TIMESTAMP_TYPES = ("CreateTime", "LogAppendTime")
+#: The values of C{[kafka] log_cleanup_policy}.
+CLEANUP_POLICIES = ("delete", "compact", "compact,delete", "delete,compact")
 
 _TRUE = frozenset({"1", "yes", "true", "on"})
 _FALSE = frozenset({"0", "no", "false", "off"})
@@ -77,6 +79,9 @@ class KafkaConfig:
     @ivar default_vhost: the vhost connections land in.
     @ivar auto_create_topics: create a topic the first time a client names it.
     @ivar num_partitions: partitions of an auto-created topic.
+    @ivar log_cleanup_policy: the C{cleanup.policy} of a topic that does not
+        set one (Kafka's C{log.cleanup.policy}): C{delete}, C{compact} or
+        C{compact,delete}.
     @ivar advertised_host: the host Metadata tells clients; empty means the
         address the client connected to.
     @ivar advertised_port: the port Metadata tells clients; 0 means the port
@@ -131,6 +136,7 @@ class KafkaConfig:
     default_vhost: str = "/"
     auto_create_topics: bool = True
     num_partitions: int = 1
+    log_cleanup_policy: str = "delete"
     advertised_host: str = ""
     advertised_port: int = 0
     max_request_size: int = 104857600
@@ -242,6 +248,19 @@ class _Reader:
                 return choice
         raise self.error(key, raw, f"must be one of {', '.join(choices)}")
 
+    def ratio(self, key: str, default: float) -> float:
+        """Return C{key} as a number from 0 to 1."""
+        raw = self.values.get(key)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise self.error(key, raw, "not a number") from None
+        if not 0.0 <= value <= 1.0:
+            raise self.error(key, raw, "out of range (must be 0 to 1)")
+        return value
+
     def string_list(self, key: str) -> list[str]:
         """Return C{key} split on commas and newlines, blanks dropped."""
         raw = self.values.get(key, "")
@@ -307,6 +326,8 @@ def _read_kafka(reader: _Reader, listen: Iterable[str]) -> KafkaConfig:
         default_vhost=reader.string("default_vhost", default.default_vhost) or default.default_vhost,
         auto_create_topics=reader.boolean("auto_create_topics", default.auto_create_topics),
         num_partitions=reader.integer("num_partitions", default.num_partitions, 1, 100000),
+        log_cleanup_policy=reader.choice("log_cleanup_policy", default.log_cleanup_policy,
+                                         CLEANUP_POLICIES),
         advertised_host=reader.string("advertised_host", default.advertised_host),
         advertised_port=reader.integer("advertised_port", default.advertised_port, 0, 65535),
         max_request_size=reader.integer("max_request_size", default.max_request_size, 1024, 2**31 - 1),
@@ -379,8 +400,10 @@ def _store_field_reader(reader: _Reader, name: str, kind: Any) -> Callable[[Any]
     if kind is bool:
         return lambda default: reader.boolean(name, default)
     if kind is int:
-        minimum = 1 if name in _POSITIVE_STORE_KEYS else -1
+        minimum = 1 if name in _POSITIVE_STORE_KEYS else 0 if name in _NON_NEGATIVE_STORE_KEYS else -1
         return lambda default: reader.integer(name, default, minimum)
+    if kind is float:
+        return lambda default: reader.ratio(name, default)
     if name == "message_timestamp_type":
         return lambda default: reader.choice(name, default, TIMESTAMP_TYPES)
     return lambda default: reader.string(name, default)
@@ -390,11 +413,15 @@ def _store_field_reader(reader: _Reader, name: str, kind: Any) -> Callable[[Any]
 _POSITIVE_STORE_KEYS = frozenset({
     "segment_bytes", "segment_ms", "index_interval_bytes",
     "retention_check_interval_ms", "max_message_bytes", "producer_id_expiration_ms",
-    "max_open_sealed_files",
+    "max_open_sealed_files", "max_compaction_lag_ms", "cleaner_dedupe_buffer_size",
+    "cleaner_backoff_ms",
 })
 
+#: [store] integer keys that may be 0 but not -1.
+_NON_NEGATIVE_STORE_KEYS = frozenset({"delete_retention_ms", "min_compaction_lag_ms"})
+
 #: L{StoreConfig} fields set from another section, not from [store].
-_STORE_FIELDS_FROM_KAFKA = frozenset({"num_partitions"})
+_STORE_FIELDS_FROM_KAFKA = frozenset({"num_partitions", "cleanup_policy"})
 
 
 def _store_keys() -> dict[str, Any]:
@@ -406,7 +433,8 @@ def _store_keys() -> dict[str, Any]:
 
 def _read_store(reader: _Reader, kafka: KafkaConfig) -> StoreConfig:
     default = StoreConfig()
-    values: dict[str, Any] = {"num_partitions": kafka.num_partitions}
+    values: dict[str, Any] = {"num_partitions": kafka.num_partitions,
+                              "cleanup_policy": kafka.log_cleanup_policy}
     for name, kind in _store_keys().items():
         if name in reader.values:
             values[name] = _store_field_reader(reader, name, kind)(getattr(default, name))

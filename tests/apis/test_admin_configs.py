@@ -189,10 +189,11 @@ class AlterConfigsTests(SynchronousTestCase):
         self.assertEqual(self.topic.configs, {"retention.ms": "60000"})
 
     def test_invalid(self) -> None:
-        """Unknown names, bad values and compaction are INVALID_CONFIG naming the key."""
+        """Unknown names and bad values are INVALID_CONFIG naming the key."""
         for key, value, words in (("nope.ms", "1", "nope.ms"),
                                   ("segment.ms", "x", "segment.ms"),
-                                  ("cleanup.policy", "compact", "compaction is not supported")):
+                                  ("cleanup.policy", "forever", "cleanup.policy"),
+                                  ("min.cleanable.dirty.ratio", "1.5", "min.cleanable.dirty.ratio")):
             [result] = alter(self.broker, [(TOPIC, "t", {key: value})])
             self.assertEqual(result["error_code"], ErrorCode.INVALID_CONFIG)
             self.assertIn(words, result["error_message"])
@@ -271,10 +272,12 @@ class IncrementalAlterConfigsTests(SynchronousTestCase):
         self.assertEqual(self.topic.configs["cleanup.policy"], "delete")
 
     def test_append_compact(self) -> None:
-        """APPEND of compact is INVALID_CONFIG: compaction is not supported."""
+        """APPEND of compact makes the topic compact,delete, at once for its partitions."""
         result = incremental(self.broker, TOPIC, "t", [("cleanup.policy", APPEND, "compact")])
-        self.assertEqual(result["error_code"], ErrorCode.INVALID_CONFIG)
-        self.assertIn("compaction is not supported", result["error_message"])
+        self.assertEqual(result["error_code"], ErrorCode.NONE)
+        self.assertEqual(self.topic.configs["cleanup.policy"], "delete,compact")
+        settings = self.topic.partitions[0].settings
+        self.assertEqual((settings.compact, settings.delete), (True, True))
 
     def test_subtract_all(self) -> None:
         """SUBTRACT leaving cleanup.policy empty is INVALID_CONFIG."""

@@ -117,6 +117,28 @@ class ProduceTests(SynchronousTestCase):
         self.assertEqual(
             self.broker.store.vhost("/").topic("__consumer_offsets").partitions[0].high_watermark, 0)
 
+    def test_keyless_refused_on_compacted_topic(self) -> None:
+        """A compacted topic refuses a batch with keyless records, naming each (v8+), compressed or not."""
+        self.broker.store.vhost("/").create_topic("c", 1, {"cleanup.policy": "compact"})
+        records = [(b"k0", b"v", [], 1000), (None, b"v", [], 1001), (b"k2", None, [], 1002),
+                   (None, None, [], 1003)]
+        for codec in (0, 1, 4):
+            got = partitions_of(self.produce(9, produce_request({0: build_batch(records, codec=codec)},
+                                                                  topic="c")))[0]
+            self.assertEqual(got["error_code"], ErrorCode.INVALID_RECORD, codec)
+            self.assertEqual([e["batch_index"] for e in got["record_errors"]], [1, 3])
+            self.assertIn("without key in topic partition c-0",
+                          got["record_errors"][0]["batch_index_error_message"])
+            self.assertIn("without key", got["error_message"])
+        got = partitions_of(self.produce(7, produce_request({0: build_batch(records)}, topic="c")))[0]
+        self.assertEqual(got["error_code"], ErrorCode.INVALID_RECORD)
+        keyed = [(b"k%d" % i, None if i % 2 else b"v", [], 1000 + i) for i in range(4)]
+        got = partitions_of(self.produce(9, produce_request({0: build_batch(keyed)}, topic="c")))[0]
+        self.assertEqual((got["error_code"], got["base_offset"]), (ErrorCode.NONE, 0))
+        # the same keyless batch is fine on a delete-policy topic
+        got = partitions_of(self.produce(9, produce_request({0: build_batch(records)})))[0]
+        self.assertEqual(got["error_code"], ErrorCode.NONE)
+
     def test_message_too_large(self) -> None:
         """A batch over the topic's max.message.bytes is MESSAGE_TOO_LARGE."""
         self.topic.set_configs({"max.message.bytes": "100"})

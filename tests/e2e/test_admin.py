@@ -140,8 +140,8 @@ class ConfluentAdminTests(BrokerTestMixin, SynchronousTestCase):
             (NewTopic("t", 1, 1), 36, "already exists"),
             (NewTopic("unknown", 1, 1, config={"flush.everything": "1"}), 40, "flush.everything"),
             (NewTopic("malformed", 1, 1, config={"retention.ms": "soon"}), 40, "retention.ms"),
-            (NewTopic("compacted", 1, 1, config={"cleanup.policy": "compact"}), 40,
-             "compaction is not supported"),
+            (NewTopic("policy", 1, 1, config={"cleanup.policy": "forever"}), 40,
+             "cleanup.policy"),
             (NewTopic("bad name!", 1, 1), 17, "illegal"),
         ]
         futures = admin.create_topics([case[0] for case in cases])
@@ -274,8 +274,8 @@ class KafkaPythonAdminTests(BrokerTestMixin, SynchronousTestCase):
         cases = [
             (NewTopic("r", 1, 2), errors.InvalidReplicationFactorError, "single-node broker"),
             (NewTopic("t", 1, 1), errors.TopicAlreadyExistsError, "already exists"),
-            (NewTopic("c", 1, 1, topic_configs={"cleanup.policy": "compact"}),
-             errors.InvalidConfigurationError, "compaction is not supported"),
+            (NewTopic("c", 1, 1, topic_configs={"cleanup.policy": "forever"}),
+             errors.InvalidConfigurationError, "cleanup.policy"),
             (NewTopic("u", 1, 1, topic_configs={"unknown.key": "1"}),
              errors.InvalidConfigurationError, "unknown.key"),
         ]
@@ -371,7 +371,7 @@ class AIOKafkaAdminTests(BrokerTestMixin, SynchronousTestCase):
         async def work(admin: Any) -> Any:
             created = await admin.create_topics([
                 NewTopic("r", 1, 3),
-                NewTopic("c", 1, 1, topic_configs={"cleanup.policy": "compact"})])
+                NewTopic("c", 1, 1, topic_configs={"cleanup.policy": "forever"})])
             [no_topics, altered] = await admin.alter_configs([
                 ConfigResource(ConfigResourceType.BROKER, "0", configs={"num.partitions": "5"})])
             return created, altered
@@ -381,7 +381,7 @@ class AIOKafkaAdminTests(BrokerTestMixin, SynchronousTestCase):
         self.assertEqual(errors["r"][0], 38)
         self.assertIn("single-node broker", errors["r"][1])
         self.assertEqual(errors["c"][0], 40)
-        self.assertIn("compaction is not supported", errors["c"][1])
+        self.assertIn("cleanup.policy", errors["c"][1])
         code, message = altered.resources[0][:2]
         self.assertEqual(code, 42)
         self.assertIn("num.partitions", message)

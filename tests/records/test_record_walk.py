@@ -7,7 +7,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_kafka.errors import ErrorCode
 from twisted_kafka.records.record import build_batch
-from twisted_kafka.records.record_walk import walk_records
+from twisted_kafka.records.record_walk import keyless_records, walk_records
 
 from ._helpers import error_code, raw_record
 
@@ -66,3 +66,20 @@ class WalkTests(SynchronousTestCase):
         section = records_section(2)
         padded = b"junk" + section + b"more junk"
         self.assertEqual(walk_records(padded, 4, 4 + len(section), 2), (0, 1))
+
+
+class KeylessTests(SynchronousTestCase):
+    """L{keyless_records} finds the records with a null key."""
+
+    def test_indexes(self) -> None:
+        """Null keys are found by batch index; empty keys and long records are keys."""
+        keys = [b"k", None, b"", None, b"x" * 300] + [None] * 70
+        section = build_batch([(k, b"v" * 200, [("h", b"x")], 1000 + i)
+                               for i, k in enumerate(keys)])[61:]
+        self.assertEqual(keyless_records(section, 0, len(section), len(keys)),
+                         [i for i, k in enumerate(keys) if k is None])
+
+    def test_none(self) -> None:
+        """A batch whose records all have keys has no keyless record."""
+        section = records_section(5)
+        self.assertEqual(keyless_records(section, 0, len(section), 5), [])

@@ -103,6 +103,17 @@ class RetentionTests(StoreTestMixin, SynchronousTestCase):
         self.assertEqual(len(self.log.segments()), 1)
         self.assertEqual(self.log.read(self.log.log_start_offset, 1 << 20)[:0], b"")
 
+    def test_compact_only_keeps_old_segments(self) -> None:
+        """With cleanup.policy=compact, retention.ms and retention.bytes delete nothing; compact,delete applies them."""
+        self.fill(self.log, 30)
+        segments = len(self.log.segments())
+        self.topic.set_configs({"cleanup.policy": "compact", "retention.bytes": "0", "retention.ms": "1"})
+        self.clock.advance(10)
+        self.assertEqual((self.log.log_start_offset, len(self.log.segments())), (0, segments))
+        self.topic.set_configs({"cleanup.policy": "compact,delete", "retention.bytes": "0", "retention.ms": "1"})
+        self.assertEqual(len(self.log.segments()), 1)
+        self.assertGreater(self.log.log_start_offset, 0)
+
     def test_forever(self) -> None:
         """retention.ms=-1 keeps everything."""
         self.topic.set_configs({"retention.ms": "-1"})

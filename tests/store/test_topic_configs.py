@@ -19,9 +19,13 @@ class TableTests(SynchronousTestCase):
             sorted(topic_configs.TOPIC_CONFIGS),
             [
                 "cleanup.policy",
+                "delete.retention.ms",
                 "index.interval.bytes",
+                "max.compaction.lag.ms",
                 "max.message.bytes",
                 "message.timestamp.type",
+                "min.cleanable.dirty.ratio",
+                "min.compaction.lag.ms",
                 "retention.bytes",
                 "retention.ms",
                 "segment.bytes",
@@ -34,7 +38,7 @@ class TableTests(SynchronousTestCase):
         store = StoreConfig()
         for name, entry in topic_configs.TOPIC_CONFIGS.items():
             self.assertEqual(entry.name, name)
-            self.assertIn(entry.type, ("INT", "LONG", "STRING", "LIST"))
+            self.assertIn(entry.type, ("INT", "LONG", "DOUBLE", "STRING", "LIST"))
             self.assertTrue(entry.synonym and entry.doc)
             default = topic_configs.default_value(name, store)
             self.assertEqual(topic_configs.normalise(name, default), default)
@@ -116,14 +120,15 @@ class ValidateTests(SynchronousTestCase):
             self.assertIn(name, str(error))
 
     def test_choices(self) -> None:
-        """Strings must be one of the allowed values; compaction is refused with a reason."""
+        """Strings and list items must be among the allowed values; lists are normalised."""
         self.assertEqual(
             topic_configs.validate({"message.timestamp.type": "LogAppendTime"}),
             {"message.timestamp.type": "LogAppendTime"},
         )
         self.assertIn("message.timestamp.type", str(self._error({"message.timestamp.type": "logappendtime"})))
-        self.assertIn("compaction is not supported", str(self._error({"cleanup.policy": "compact"})))
-        self.assertIn("compaction is not supported", str(self._error({"cleanup.policy": "delete,compact"})))
+        self.assertEqual(topic_configs.validate({"cleanup.policy": " compact , delete,compact"}),
+                         {"cleanup.policy": "compact,delete"})
+        self.assertIn("compact, delete", str(self._error({"cleanup.policy": "delete,forever"})))
         self._error({"cleanup.policy": ""})
         self._error({"cleanup.policy": "forever"})
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.records import batch as record_batch
-from twisted_kafka.records.record_walk import RecordError
+from twisted_kafka.records.record_walk import KeylessRecords, RecordError
 from twisted_kafka.apis.support.topics import NULL_TOPIC_ID, topic_need, topic_refused
 from twisted_kafka.server.authorizer import AclOperation, ResourceType
 from twisted_kafka.server.context import RequestContext
@@ -60,12 +60,16 @@ def _partition_error(index: int, code: ErrorCode, message: str | None,
 def _failed_partition(index: int, error: KafkaError) -> Fields:
     """The response entry of a partition that failed with C{error}.
 
-    A fault in one record names its batch index in C{record_errors} (v8+).
+    A fault in one record names its batch index in C{record_errors} (v8+);
+    keyless records sent to a compacted topic are each named there.
     """
     record_errors = None
     if isinstance(error, RecordError):
         record_errors = [{"batch_index": error.batch_index,
                           "batch_index_error_message": error.message}]
+    elif isinstance(error, KeylessRecords):
+        record_errors = [{"batch_index": index, "batch_index_error_message": message}
+                         for index, message in error.record_errors]
     return _partition_error(index, error.code, error.message, record_errors)
 
 
@@ -126,13 +130,14 @@ def append_partition(topic: ITopic, index: int, records: bytes | bytearray | mem
                          f"partition {index} of topic {topic.name!r} does not exist")
     if not records:
         raise KafkaError(ErrorCode.INVALID_RECORD, "produce request without records")
+    partition = topic.partitions[index]
     [(_, _, header)] = record_batch.validate_produce_records(
         records, full=full_validation, max_decompressed=max_decompressed,
-        max_ratio=max_ratio, produce_version=version)
+        max_ratio=max_ratio, produce_version=version,
+        require_keys=f"{topic.name}-{index}" if partition.requires_keys else None)
     if header.max_timestamp != record_batch.stated_max_timestamp(records):
         records = record_batch.with_max_timestamp(records, header.max_timestamp)
         header = record_batch.parse_header(records)
-    partition = topic.partitions[index]
     appended = partition.append(records, header)
     return {
         "index": index,

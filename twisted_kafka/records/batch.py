@@ -54,7 +54,7 @@ from crc32c import crc32c
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.records.compression import DecompressedTooLarge, decompress
 from twisted_kafka.records.record_format import check_records
-from twisted_kafka.records.record_walk import walk_records
+from twisted_kafka.records.record_walk import KeylessRecords, keyless_records, walk_records
 from twisted_kafka.protocol.primitives import INT64_MAX, INT64_MIN
 
 HEADER = struct.Struct(">qiibIhiqqqhii")
@@ -286,6 +286,7 @@ def validate_produce_records(
     max_decompressed: int,
     max_ratio: int = 0,
     produce_version: int | None = None,
+    require_keys: str | None = None,
 ) -> list[tuple[int, int, BatchHeader]]:
     """Check the records of one partition of a Produce request (v3 and later).
 
@@ -309,7 +310,9 @@ def validate_produce_records(
     C{max_decompressed} bytes or past C{max_ratio} times the compressed size
     (when C{max_ratio} is positive; any batch may inflate to 1 MiB).  With
     C{full}, every record's key, value and headers are checked too
-    (L{twisted_kafka.records.record_format.check_records}).
+    (L{twisted_kafka.records.record_format.check_records}).  With
+    C{require_keys} (the partition's name: it is compacted), a record without
+    a key refuses the batch with L{KeylessRecords}.
 
     @return: a one-element list C{[(0, end, header)]}, the shape of
         L{split_batches}.  The header's C{max_timestamp} is the largest
@@ -337,7 +340,7 @@ def validate_produce_records(
         )
     _check_client_batch(header, produce_version)
     low_delta, high_delta = _walk_batch_records(
-        view, end, header, max_decompressed, max_ratio, full)
+        view, end, header, max_decompressed, max_ratio, full, require_keys)
     if not header.attributes & TIMESTAMP_TYPE_MASK:
         base = header.base_timestamp
         low, high = base + low_delta, base + high_delta
@@ -389,7 +392,7 @@ def _check_client_batch(header: BatchHeader, produce_version: int | None) -> Non
 
 def _walk_batch_records(
     view: memoryview, end: int, header: BatchHeader, max_decompressed: int, max_ratio: int,
-    full: bool,
+    full: bool, require_keys: str | None = None,
 ) -> tuple[int, int]:
     """Decompress (bounded) and walk the records of the batch ending at C{end}.
 
@@ -400,7 +403,10 @@ def _walk_batch_records(
     if codec == CODEC_NONE:
         if full:
             check_records(view, RECORDS_OFFSET, end, count)
-        return walk_records(view, RECORDS_OFFSET, end, count)
+        deltas = walk_records(view, RECORDS_OFFSET, end, count)
+        if require_keys is not None:
+            _check_keys(view, RECORDS_OFFSET, end, count, require_keys)
+        return deltas
     compressed = end - RECORDS_OFFSET
     limit = max_decompressed
     if max_ratio > 0:
@@ -415,7 +421,18 @@ def _walk_batch_records(
         ) from None
     if full:
         check_records(body, 0, len(body), count)
-    return walk_records(body, 0, len(body), count)
+    deltas = walk_records(body, 0, len(body), count)
+    if require_keys is not None:
+        _check_keys(body, 0, len(body), count, require_keys)
+    return deltas
+
+
+def _check_keys(buf: bytes | bytearray | memoryview, pos: int, end: int, count: int,
+                where: str) -> None:
+    """Refuse the walked records if any has no key (a compacted topic's rule)."""
+    keyless = keyless_records(buf, pos, end, count)
+    if keyless:
+        raise KeylessRecords(keyless, where)
 
 
 def stated_max_timestamp(data: bytes | bytearray | memoryview, pos: int = 0) -> int:

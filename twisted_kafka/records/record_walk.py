@@ -127,3 +127,40 @@ def walk_records(buf: Buffer, pos: int, end: int, count: int) -> tuple[int, int]
     if pos != end:
         raise _invalid(f"{end - pos} bytes follow the last of {count} records")
     return low, high
+
+
+class KeylessRecords(KafkaError):
+    """C{INVALID_RECORD}: records without a key, produced to a compacted topic.
+
+    @ivar record_errors: C{(batch index, message)} of each keyless record
+        (Produce v8+ answers them in C{record_errors}).
+    """
+
+    def __init__(self, batch_indexes: list[int], where: str) -> None:
+        message = f"Compacted topic cannot accept message without key in topic partition {where}."
+        self.record_errors = [(index, message) for index in batch_indexes]
+        shown = ", ".join(str(index) for index in batch_indexes[:3])
+        super().__init__(
+            ErrorCode.INVALID_RECORD,
+            f"One or more records have been rejected due to {len(batch_indexes)} record errors "
+            f"in total (records without a key at batch index {shown}"
+            f"{', ...' if len(batch_indexes) > 3 else ''}): {message}",
+        )
+
+
+def keyless_records(buf: Buffer, pos: int, end: int, count: int) -> list[int]:
+    """The batch indexes of the records in C{buf[pos:end]} whose key is null.
+
+    The records must have passed L{walk_records} (their lengths are sound).
+    """
+    keyless = []
+    for index in range(count):
+        length, body = read_varint(buf, pos)
+        p = body + 1  # attributes
+        _, p = read_varint(buf, p)  # timestampDelta
+        _, p = read_varint(buf, p)  # offsetDelta
+        key_length, _ = read_varint(buf, p)
+        if key_length < 0:
+            keyless.append(index)
+        pos = body + length
+    return keyless

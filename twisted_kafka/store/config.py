@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from twisted_kafka.protocol.primitives import INT64_MAX
 from twisted_kafka.store.open_files import MAX_OPEN_SEALED_FILES
 
 
@@ -32,6 +33,19 @@ class StoreConfig:
     @ivar num_partitions: partition count of a topic created with -1.
     @ivar producer_id_expiration_ms: forget an idle idempotent producer's
         state after this long (Kafka's C{producer.id.expiration.ms}).
+    @ivar cleanup_policy: the default C{cleanup.policy} (C{[kafka]
+        log_cleanup_policy}): C{delete}, C{compact} or C{compact,delete}.
+    @ivar delete_retention_ms: the default C{delete.retention.ms}: how long
+        tombstones stay after their part of the log was cleaned.
+    @ivar min_cleanable_dirty_ratio: the default C{min.cleanable.dirty.ratio}.
+    @ivar min_compaction_lag_ms: the default C{min.compaction.lag.ms}.
+    @ivar max_compaction_lag_ms: the default C{max.compaction.lag.ms}.
+    @ivar cleaner_dedupe_buffer_size: memory for the log cleaner's map of
+        keys to their latest offsets (Kafka's
+        C{log.cleaner.dedupe.buffer.size}); a partition with more distinct
+        keys than fit is cleaned in several passes.
+    @ivar cleaner_backoff_ms: how often the cleaner looks for partitions to
+        clean when none needed it (Kafka's C{log.cleaner.backoff.ms}).
     @ivar max_open_sealed_files: how many C{.log} files of sealed segments
         stay open at once, store-wide (least recently read are closed past
         this; active segments are always open).
@@ -49,3 +63,10 @@ class StoreConfig:
     num_partitions: int = 1
     producer_id_expiration_ms: int = 86_400_000
     max_open_sealed_files: int = MAX_OPEN_SEALED_FILES
+    cleanup_policy: str = "delete"
+    delete_retention_ms: int = 86_400_000
+    min_cleanable_dirty_ratio: float = 0.5
+    min_compaction_lag_ms: int = 0
+    max_compaction_lag_ms: int = INT64_MAX
+    cleaner_dedupe_buffer_size: int = 32 * 1024 * 1024
+    cleaner_backoff_ms: int = 15_000

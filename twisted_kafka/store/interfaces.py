@@ -117,6 +117,10 @@ class IPartitionLog(IOffsetsJournal, Protocol):
     def index(self) -> int:
         """The partition number."""
 
+    @property
+    def requires_keys(self) -> bool:
+        """Whether every appended record needs a key (the topic is compacted)."""
+
     def offset_for_timestamp(self, timestamp_ms: int) -> tuple[int, int] | None:
         """C{(base offset, maxTimestamp)} of the first batch with maxTimestamp >= C{timestamp_ms}."""
 

@@ -105,6 +105,11 @@ class PartitionLog:
     def __repr__(self) -> str:
         return f"<PartitionLog {self.topic.name}-{self.index} [{self.log_start_offset}, {self.high_watermark})>"
 
+    @property
+    def requires_keys(self) -> bool:
+        """Whether every appended record needs a key: the topic is compacted (C{cleanup.policy})."""
+        return self.settings.compact
+
     # -- append --------------------------------------------------------------
 
     def append(self, batch: Buffer, header: BatchHeader | None = None) -> Appended:
@@ -369,8 +374,9 @@ class PartitionLog:
         """Roll an old active segment, then delete up to C{limit} sealed segments past retention.
 
         A sealed segment at the head goes while it lies wholly below the log
-        start offset, is older than C{retention.ms}, or the partition without
-        it is still at least C{retention.bytes}.
+        start offset or, when C{cleanup.policy} has C{delete}, is older than
+        C{retention.ms} or the partition without it is still at least
+        C{retention.bytes}.
 
         @return: how many segments were deleted (C{limit}: call again).
         """
@@ -407,6 +413,8 @@ class PartitionLog:
         settings = self.settings
         if segments[1].base_offset <= self.log_start_offset:
             return "below the log start offset"
+        if not settings.delete:
+            return None  # cleanup.policy=compact: only the cleaner removes records
         if settings.retention_ms >= 0 and now_ms - _largest_timestamp(head) > settings.retention_ms:
             return f"older than retention.ms={settings.retention_ms}"
         if settings.retention_bytes >= 0 and self.size_bytes() - head.size >= settings.retention_bytes:

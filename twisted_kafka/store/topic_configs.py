@@ -31,6 +31,7 @@ class TopicConfigEntry:
     @ivar store_field: the L{StoreConfig} attribute holding that default, or C{None}.
     @ivar fixed_default: the default when there is no store field.
     @ivar minimum: smallest accepted number (numeric types).
+    @ivar maximum: largest accepted number (numeric types), if bounded.
     @ivar choices: accepted values (string and list types).
     @ivar doc: what it does, for DescribeConfigs documentation.
     """
@@ -41,7 +42,8 @@ class TopicConfigEntry:
     doc: str
     store_field: str | None = None
     fixed_default: str | None = None
-    minimum: int | None = None
+    minimum: int | float | None = None
+    maximum: int | float | None = None
     choices: tuple[str, ...] | None = None
 
     def default(self, store: StoreConfig) -> str:
@@ -59,10 +61,20 @@ TOPIC_CONFIGS: dict[str, TopicConfigEntry] = {
             "cleanup.policy",
             "LIST",
             "log.cleanup.policy",
-            "What happens to old segments: \"delete\" removes them past retention."
-            " Compaction is not supported.",
-            fixed_default="delete",
-            choices=("delete",),
+            "What happens to old segments: \"delete\" removes them past retention;"
+            " \"compact\" keeps the latest record of every key (the log cleaner);"
+            " \"compact,delete\" does both.",
+            store_field="cleanup_policy",
+            choices=("compact", "delete"),
+        ),
+        TopicConfigEntry(
+            "delete.retention.ms",
+            "LONG",
+            "log.cleaner.delete.retention.ms",
+            "How long a tombstone (a record with a null value) stays in a compacted"
+            " topic after the cleaner has cleaned the part of the log holding it.",
+            store_field="delete_retention_ms",
+            minimum=0,
         ),
         TopicConfigEntry(
             "index.interval.bytes",
@@ -81,12 +93,39 @@ TOPIC_CONFIGS: dict[str, TopicConfigEntry] = {
             minimum=0,
         ),
         TopicConfigEntry(
+            "max.compaction.lag.ms",
+            "LONG",
+            "log.cleaner.max.compaction.lag.ms",
+            "The longest a record may stay uncompacted: a partition whose oldest"
+            " dirty record is older than this is cleaned whatever its dirty ratio.",
+            store_field="max_compaction_lag_ms",
+            minimum=1,
+        ),
+        TopicConfigEntry(
             "message.timestamp.type",
             "STRING",
             "log.message.timestamp.type",
             "CreateTime keeps the producer's timestamps; LogAppendTime replaces them with the broker's clock.",
             store_field="message_timestamp_type",
             choices=("CreateTime", "LogAppendTime"),
+        ),
+        TopicConfigEntry(
+            "min.cleanable.dirty.ratio",
+            "DOUBLE",
+            "log.cleaner.min.cleanable.ratio",
+            "How much of a compacted partition's cleanable log must be dirty"
+            " (written since the last clean) before the cleaner cleans it.",
+            store_field="min_cleanable_dirty_ratio",
+            minimum=0.0,
+            maximum=1.0,
+        ),
+        TopicConfigEntry(
+            "min.compaction.lag.ms",
+            "LONG",
+            "log.cleaner.min.compaction.lag.ms",
+            "The shortest time a record stays uncompacted: newer records are never cleaned.",
+            store_field="min_compaction_lag_ms",
+            minimum=0,
         ),
         TopicConfigEntry(
             "retention.bytes",
@@ -151,11 +190,23 @@ def normalise(name: str, value: str | None) -> str:
             raise _invalid(name, value, f"Not a number of type {entry.type}")
         if entry.minimum is not None and number < entry.minimum:
             raise _invalid(name, value, f"Value must be at least {entry.minimum}")
+        if entry.maximum is not None and number > entry.maximum:
+            raise _invalid(name, value, f"Value must be no more than {entry.maximum}")
         return str(number)
+    if entry.type == "DOUBLE":
+        try:
+            real = float(text)
+        except ValueError:
+            raise _invalid(name, value, "Not a number of type DOUBLE") from None
+        if real != real or real in (float("inf"), float("-inf")):
+            raise _invalid(name, value, "Not a number of type DOUBLE")
+        if entry.minimum is not None and real < entry.minimum:
+            raise _invalid(name, value, f"Value must be at least {entry.minimum}")
+        if entry.maximum is not None and real > entry.maximum:
+            raise _invalid(name, value, f"Value must be no more than {entry.maximum}")
+        return repr(real)
     if entry.type == "LIST":
         items = [item.strip() for item in text.split(",") if item.strip()]
-        if name == "cleanup.policy" and "compact" in items:
-            raise _invalid(name, value, "compaction is not supported")
         if not items:
             raise _invalid(name, value, "an empty list is not allowed")
         assert entry.choices is not None
@@ -201,6 +252,13 @@ class TopicSettings:
     @ivar index_interval_bytes: C{index.interval.bytes}.
     @ivar max_message_bytes: C{max.message.bytes}.
     @ivar message_timestamp_type: C{message.timestamp.type}.
+    @ivar compact: C{cleanup.policy} has C{compact}: the log cleaner keeps the
+        latest record of every key, and appends need a key on every record.
+    @ivar delete: C{cleanup.policy} has C{delete}: time and size retention apply.
+    @ivar delete_retention_ms: C{delete.retention.ms}.
+    @ivar min_cleanable_dirty_ratio: C{min.cleanable.dirty.ratio}.
+    @ivar min_compaction_lag_ms: C{min.compaction.lag.ms}.
+    @ivar max_compaction_lag_ms: C{max.compaction.lag.ms}.
     """
 
     segment_bytes: int
@@ -210,6 +268,12 @@ class TopicSettings:
     index_interval_bytes: int
     max_message_bytes: int
     message_timestamp_type: str
+    compact: bool = False
+    delete: bool = True
+    delete_retention_ms: int = 86_400_000
+    min_cleanable_dirty_ratio: float = 0.5
+    min_compaction_lag_ms: int = 0
+    max_compaction_lag_ms: int = INT64_MAX
 
     @classmethod
     def of(cls, overrides: Mapping[str, str], store: StoreConfig) -> TopicSettings:
@@ -217,6 +281,8 @@ class TopicSettings:
 
         def value(name: str) -> str:
             return effective_value(name, overrides, store)
+
+        policy = value("cleanup.policy").split(",")
 
         return cls(
             segment_bytes=min(int(value("segment.bytes")), INT32_MAX),
@@ -226,4 +292,10 @@ class TopicSettings:
             index_interval_bytes=int(value("index.interval.bytes")),
             max_message_bytes=int(value("max.message.bytes")),
             message_timestamp_type=value("message.timestamp.type"),
+            compact="compact" in policy,
+            delete="delete" in policy,
+            delete_retention_ms=int(value("delete.retention.ms")),
+            min_cleanable_dirty_ratio=float(value("min.cleanable.dirty.ratio")),
+            min_compaction_lag_ms=int(value("min.compaction.lag.ms")),
+            max_compaction_lag_ms=int(value("max.compaction.lag.ms")),
         )
