@@ -106,7 +106,7 @@ class VhostTests(StoreTestMixin, SynchronousTestCase):
         self.assertEqual(self._code(self.vhost.create_topic, "a_b", 1), ErrorCode.INVALID_TOPIC_EXCEPTION)
         self.assertEqual(self._code(self.vhost.create_topic, "c", 0), ErrorCode.INVALID_PARTITIONS)
         self.assertEqual(
-            self._code(self.vhost.create_topic, "c", 1, {"cleanup.policy": "compact"}), ErrorCode.INVALID_CONFIG
+            self._code(self.vhost.create_topic, "c", 1, {"cleanup.policy": "forever"}), ErrorCode.INVALID_CONFIG
         )
         self.assertEqual([t.name for t in self.vhost.topics()], ["a.b"])
 

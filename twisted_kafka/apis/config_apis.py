@@ -19,8 +19,7 @@ AlterConfigs replaces a topic's overrides with the ones given (unmentioned
 ones revert to the default); IncrementalAlterConfigs SETs, DELETEs, and
 APPENDs to or SUBTRACTs from list configs (other configs: INVALID_CONFIG, as
 Kafka's controller answers).  Values are checked as Kafka's C{LogConfig}
-does: an unknown name or bad value is INVALID_CONFIG naming the key,
-C{cleanup.policy=compact} is INVALID_CONFIG "compaction is not supported".
+does: an unknown name or bad value is INVALID_CONFIG naming the key.
 A resource named twice, a config named twice or a null value (but for
 DELETE) is INVALID_REQUEST.  Changes are persisted in the topic's metadata
 file and take effect at once (retention runs right away); C{validate_only}

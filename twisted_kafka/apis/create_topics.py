@@ -4,8 +4,7 @@
 Per topic, in Kafka's order: a name given twice in the request is
 INVALID_REQUEST for that name; an illegal name INVALID_TOPIC_EXCEPTION; an
 existing topic TOPIC_ALREADY_EXISTS; a bad config INVALID_CONFIG naming the
-key (C{cleanup.policy=compact}: "compaction is not supported"; a null value
-is refused too).  Names starting with C{__} are reserved for the broker's
+key (a null value is refused too).  Names starting with C{__} are reserved for the broker's
 internal stream queues (POLICY_VIOLATION): they could not be deleted.  Then
 the layout: C{num_partitions} -1 means C{[kafka] num_partitions}, 0 or below
 -1 is INVALID_PARTITIONS; the
