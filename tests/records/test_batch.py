@@ -158,12 +158,16 @@ class SplitBatchesTests(SynchronousTestCase):
             self.assertEqual(error_code(split_batches, lying), ErrorCode.CORRUPT_MESSAGE, length)
 
     def test_last_offset_delta(self) -> None:
-        """lastOffsetDelta other than recordCount - 1 is INVALID_RECORD."""
+        """lastOffsetDelta below recordCount - 1 is INVALID_RECORD; above it is a compacted batch."""
         data = sample_batch()
-        for delta in (3, 5, -1, 1000):
+        count = parse_header(data).record_count
+        for delta in (count - 2, -1):
             self.assertEqual(
                 error_code(split_batches, patched(data, 23, "i", delta)), ErrorCode.INVALID_RECORD
             )
+        for delta in (count, 1000):
+            [(_, _, header)] = split_batches(patched(data, 23, "i", delta))
+            self.assertEqual(header.last_offset_delta, delta)
 
     def test_negative_count(self) -> None:
         """A negative recordCount is INVALID_RECORD."""
@@ -328,6 +332,12 @@ class ValidateProduceRecordsTests(SynchronousTestCase):
         small = build_batch([(None, bytes(500_000), [], 1)], codec=4)
         self.assertEqual(len(validate_produce_records(
             small, full=False, max_decompressed=64 << 20, max_ratio=2)), 1)
+
+    def test_offsets_beyond_records(self) -> None:
+        """A produced batch spanning more offsets than it has records (a compacted batch's shape) is INVALID_RECORD."""
+        data = sample_batch()
+        count = parse_header(data).record_count
+        self.assertEqual(error_code(produce, patched(data, 23, "i", count)), ErrorCode.INVALID_RECORD)
 
     def test_count_lies(self) -> None:
         """A header whose recordCount is not the number of records is INVALID_RECORD."""

@@ -144,6 +144,7 @@ class StoreTestMixin:
     def crash(self, store: StreamStore) -> None:
         """Abandon C{store} as a crash would: close its files, write nothing."""
         store._sweep.stop() if store._sweep else None
+        store.cleaner.stop() if store.cleaner else None
         for vhost in store.vhosts():
             vhost.release()
         self._stores.remove(store)

@@ -65,12 +65,21 @@ class BatchScannerTests(SynchronousTestCase):
         self.assertEqual(self._scan(data, crc=False)[0], [10, 13, 16, 19, 22, 25])
 
     def test_offset_gap(self) -> None:
-        """A batch not continuing the offsets stops the scan."""
+        """A batch skipping offsets is accepted (a compacted segment has gaps)."""
         batches = self._batches()
         data = batches[0] + as_stored(make_batch(1), 50)
         offsets, scanner = self._scan(data)
+        self.assertEqual(offsets, [10, 50])
+        self.assertIsNone(scanner.error)
+        self.assertEqual(scanner.next_offset, 51)
+
+    def test_offsets_backwards(self) -> None:
+        """A batch starting below the end of the one before it stops the scan."""
+        batches = self._batches()
+        data = batches[0] + as_stored(make_batch(1), 11)
+        offsets, scanner = self._scan(data)
         self.assertEqual(offsets, [10])
-        self.assertIn("expected 13", scanner.error or "")
+        self.assertIn("expected at least 13", scanner.error or "")
 
     def test_garbage_header(self) -> None:
         """Zeros or a bad magic stop the scan."""

@@ -75,9 +75,9 @@ class StreamStoreTests(StoreTestMixin, SynchronousTestCase):
         self.assertTrue({f"{0:020d}.index", f"{0:020d}.timeindex", f"{1:020d}.snapshot"} <= names)
 
     def test_retention_scheduled_with_injected_clock(self) -> None:
-        """The retention sweep runs on the injected clock and stops with the service."""
+        """The retention sweep (and the log cleaner) run on the injected clock and stop with the service."""
         store = self.open_store(retention_check_interval_ms=5000)
-        self.assertEqual(len(self.clock.getDelayedCalls()), 1)
+        self.assertEqual(len(self.clock.getDelayedCalls()), 2)
         self.clock.advance(5)
         self.assertEqual(store._sweep.sweeps, 1)  # type: ignore[union-attr]
         self.stop(store)

@@ -246,7 +246,9 @@ def _check_batch(view: memoryview, pos: int, available: int) -> tuple[int, Batch
             ErrorCode.INVALID_RECORD,
             f"record batch at byte {pos} has negative recordCount {count}",
         )
-    if count and header.last_offset_delta != count - 1:
+    if count > header.last_offset_delta + 1:
+        # fewer records than offsets is a compacted batch (the log cleaner keeps
+        # lastOffsetDelta); a produced batch must hold exactly one per offset
         raise KafkaError(
             ErrorCode.INVALID_RECORD,
             f"record batch at byte {pos}: lastOffsetDelta "
@@ -367,6 +369,12 @@ def _check_client_batch(header: BatchHeader, produce_version: int | None) -> Non
         raise KafkaError(
             ErrorCode.INVALID_RECORD,
             f"Invalid reported count for record batch: {header.record_count}",
+        )
+    if header.last_offset_delta != header.record_count - 1:
+        raise KafkaError(
+            ErrorCode.INVALID_RECORD,
+            f"lastOffsetDelta {header.last_offset_delta} is inconsistent with "
+            f"recordCount {header.record_count}",
         )
     if header.attributes & CONTROL_MASK:
         raise KafkaError(

@@ -31,6 +31,7 @@ from twisted_kafka.store.recovery import (
     PartitionLoader,
     snapshot_path,
 )
+from twisted_kafka.store.cleaner import CleanerCheckpoint
 from twisted_kafka.store.runtime import StoreRuntime
 from twisted_kafka.store.segment import Segment
 from twisted_kafka.store.slices import SlicedTask
@@ -101,6 +102,7 @@ class PartitionLog:
         self._closed = False
         #: retention work left over from L{trim_head}, continued in later reactor turns
         self._trim = SlicedTask(runtime.clock, self._trim_step)
+        self._cleaner_checkpoint: CleanerCheckpoint | None = None
 
     def __repr__(self) -> str:
         return f"<PartitionLog {self.topic.name}-{self.index} [{self.log_start_offset}, {self.high_watermark})>"
@@ -433,6 +435,83 @@ class PartitionLog:
     def _trim_step(self) -> bool:
         """One slice of L{trim_head}: C{True} while segments may be left to delete."""
         return self.apply_retention(self._runtime.now_ms()) >= MAX_DELETIONS_PER_STEP
+
+    # -- compaction (see twisted_kafka.store.cleaner) -------------------------
+
+    @property
+    def cleaner_checkpoint(self) -> CleanerCheckpoint:
+        """What the log cleaner has done here (read from the directory on first use)."""
+        checkpoint = self._cleaner_checkpoint
+        if checkpoint is None:
+            checkpoint = self._cleaner_checkpoint = CleanerCheckpoint.load(self.directory)
+        return checkpoint
+
+    def cleanable_segments(self, now_ms: int) -> list[Segment]:
+        """The sealed segments the cleaner may rewrite now, oldest first.
+
+        From the log start up to (not including) the first segment holding a
+        record newer than C{min.compaction.lag.ms}; never the active segment.
+        """
+        if self._closed:
+            return []
+        lag = self.settings.min_compaction_lag_ms
+        found = []
+        for segment in self._segments[:-1]:
+            if segment.next_offset <= self.log_start_offset:
+                continue
+            if lag > 0 and _largest_timestamp(segment) > now_ms - lag:
+                break
+            found.append(segment)
+        return found
+
+    def cleaning_need(self, now_ms: int) -> float | None:
+        """The dirty ratio if the cleaner should clean this partition now, else C{None}.
+
+        It should once the ratio reaches C{min.cleanable.dirty.ratio}, or the
+        first dirty segment's first batch is older than C{max.compaction.lag.ms}.
+        """
+        segments = self.cleanable_segments(now_ms)
+        first_dirty = max(self.cleaner_checkpoint.first_dirty, self.log_start_offset)
+        clean = dirty = 0
+        oldest: Segment | None = None
+        for segment in segments:
+            if segment.next_offset <= first_dirty:
+                clean += segment.size
+            else:
+                dirty += segment.size
+                oldest = oldest or segment
+        if oldest is None or not dirty:
+            return None
+        ratio = dirty / (clean + dirty)
+        if ratio >= self.settings.min_cleanable_dirty_ratio:
+            return ratio
+        first = oldest.first_timestamp()
+        if first is not None and first >= 0 and now_ms - first > self.settings.max_compaction_lag_ms:
+            return ratio
+        return None
+
+    def last_producer_batches(self) -> set[int]:
+        """The base offsets of each producer id's last batch (the cleaner keeps them)."""
+        return {entry.batches[-1][2] for entry in self._producers.producers.values() if entry.batches}
+
+    def owns(self, segment: Segment) -> bool:
+        """Whether C{segment} is still one of this open partition's segments."""
+        return not self._closed and any(s is segment for s in self._segments)
+
+    def swap_in(self, old: list[Segment], new: Segment) -> None:
+        """Replace the consecutive sealed segments C{old} by their cleaned copy C{new} (files already swapped)."""
+        first = next(i for i, s in enumerate(self._segments) if s is old[0])
+        assert self._segments[first : first + len(old)] == old and first + len(old) < len(self._segments)
+        for segment in old:
+            segment.stop_rebuild()
+            self._dirty.discard(segment)
+            self._commit.close_fd(segment.detach_fd())
+        self._sealed_bytes += new.size - sum(segment.size for segment in old)
+        new.clock = self._runtime.clock
+        new.seal(self._runtime.open_files)
+        new.drop_indexes()
+        self._segments[first : first + len(old)] = [new]
+        self._bases[first : first + len(old)] = [new.base_offset]
 
     # -- checkpoints ---------------------------------------------------------
 

@@ -21,7 +21,9 @@ reads skip the hole.
 
 Leftovers of interrupted operations are removed: C{*.tmp} files, anything
 C{*.deleted}, index files without a log, and segments entirely below the
-log start offset.
+log start offset. An interrupted clean of a compacted log is rolled back
+(its C{.cleaned} copies removed) or, past its commit point, completed
+(L{twisted_kafka.store.swap}).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from dataclasses import dataclass
 
 from twisted.logger import Logger
 
-from twisted_kafka.store import metafile
+from twisted_kafka.store import metafile, swap
 from twisted_kafka.store.batch_header import (
     F_BASE_OFFSET,
     F_LAST_OFFSET_DELTA,
@@ -114,6 +116,8 @@ class PartitionLoader:
     def load(self) -> LoadedLog:
         """Open the directory and return its consistent log."""
         os.makedirs(self.directory, exist_ok=True)
+        if swap.finish_interrupted(self.directory):
+            self.truncated = True  # the directory changed: fsync it
         bases, snapshots = self._list_and_clean()
         log_start = self._read_offset(LOG_START_FILE)
         recovery_point = self._read_offset(RECOVERY_POINT_FILE)

@@ -43,7 +43,8 @@ class BatchScanner:
 
     @ivar position: where the valid prefix ends (after iteration: the
         truncation point if L{error} is set).
-    @ivar next_offset: the offset the next batch must start at.
+    @ivar next_offset: the offset the next batch may start at, at the earliest
+        (compacted segments have gaps between batches).
     @ivar error: why the scan stopped early, or C{None} if it reached C{end}.
     """
 
@@ -83,10 +84,11 @@ class BatchScanner:
             if header[F_MAGIC] != MAGIC_V2 or length < MIN_BATCH_LENGTH or header[F_LAST_OFFSET_DELTA] < 0:
                 self.error = f"invalid batch header at position {pos}"
                 return
-            if header[F_BASE_OFFSET] != self.next_offset:
+            if header[F_BASE_OFFSET] < self.next_offset:
+                # later offsets may be missing (a compacted log), but never go backwards
                 self.error = (
                     f"batch at position {pos} has base offset {header[F_BASE_OFFSET]},"
-                    f" expected {self.next_offset}"
+                    f" expected at least {self.next_offset}"
                 )
                 return
             size = length + LOG_OVERHEAD

@@ -78,16 +78,23 @@ class Segment(IndexedSegment):
         raises L{StaleIndex} so the caller starts over.
         """
         relative, position = entry
-        first = True
+        # the first batch of a compacted segment may start past its base offset, and a
+        # rebuild's frontier names the offset after the last batch it indexed, which
+        # may be below the next batch's in a compacted segment
+        first = position > 0
+        rebuild = self.rebuild
+        at_least = rebuild is not None and entry == rebuild.frontier()
         for found in self.headers(position, end):
-            if first and found[2][F_BASE_OFFSET] != self.base_offset + relative:
+            stored = found[2][F_BASE_OFFSET]
+            expected = self.base_offset + relative
+            if first and (stored < expected if at_least else stored != expected):
                 self._replace_indexes()
                 raise StaleIndex(self.index_path)
             first = False
             yield found
 
     def locate(self, offset: int) -> tuple[int, int, Header] | None:
-        """Position, size and header of the batch holding C{offset}."""
+        """Position, size and header of the batch holding C{offset} (or the first after it, in a gap)."""
         return _after_stale_index(None, self._locate, offset)
 
     def _start_entry(self, relative: int) -> tuple[int, int]:
@@ -103,9 +110,8 @@ class Segment(IndexedSegment):
     def _locate(self, offset: int) -> tuple[int, int, Header] | None:
         entry = self._start_entry(offset - self.base_offset)
         for position, size, header in self._checked_headers(entry, self.size):
-            if header[F_BASE_OFFSET] > offset:
-                return None  # not in this segment (or the segment is damaged)
             if offset <= header[F_BASE_OFFSET] + header[F_LAST_OFFSET_DELTA]:
+                # the batch holding it, or the next one after a gap (a compacted log), as Kafka reads
                 return position, size, header
         return None
 

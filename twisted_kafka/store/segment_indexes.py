@@ -155,12 +155,12 @@ class IndexedSegment(SegmentFile):
     def _walk_to_end(self, offset: int, position: int) -> int | None:
         """The offset after the last batch, walking headers from the batch at C{position} (holding C{offset}).
 
-        C{None} if the batches are not contiguous or do not end exactly at the end of the file.
+        C{None} if the offsets go backwards or the batches do not end exactly at the end of the file.
         """
         size = self.size
         for found, batch_size, header in self.headers(position, size):
-            if header[F_BASE_OFFSET] != offset or found + batch_size > size:
-                return None
+            if header[F_BASE_OFFSET] < offset or found + batch_size > size:
+                return None  # backwards (a compacted segment may skip offsets) or torn
             offset = header[F_BASE_OFFSET] + header[F_LAST_OFFSET_DELTA] + 1
             position = found + batch_size
         return offset if position == size else None

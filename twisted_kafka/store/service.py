@@ -27,6 +27,7 @@ from twisted.logger import Logger
 
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.store import metafile
+from twisted_kafka.store.cleaner import LogCleaner
 from twisted_kafka.store.config import StoreConfig
 from twisted_kafka.store.fsync_thread import FsyncThread
 from twisted_kafka.store.group_commit import GroupCommit, ThreadPool
@@ -100,6 +101,8 @@ class StreamStore(Service):
         self._producer_id_block_end = 0
         self._runtime: StoreRuntime | None = None
         self._sweep: RetentionSweep | None = None
+        #: the log cleaner of compacted topics (from L{startService} on)
+        self.cleaner: LogCleaner | None = None
         self.recovered_unclean = False
         self._fsync_thread: FsyncThread | None = None
 
@@ -144,6 +147,14 @@ class StreamStore(Service):
             metafile.fsync_dir(self.data_dir)
         self._sweep = RetentionSweep(self._reactor, self.partitions, self.config.retention_check_interval_ms)
         self._sweep.start()
+        self.cleaner = LogCleaner(
+            self._reactor,
+            commit,
+            self.partitions,
+            self.config.cleaner_dedupe_buffer_size,
+            self.config.cleaner_backoff_ms,
+        )
+        self.cleaner.start()
         Service.startService(self)
 
     def stopService(self) -> Deferred[None]:
@@ -151,6 +162,8 @@ class StreamStore(Service):
         Service.stopService(self)
         if self._sweep is not None:
             self._sweep.stop()
+        if self.cleaner is not None:
+            self.cleaner.stop()
         runtime = self._runtime
         if runtime is None:
             return succeed(None)
@@ -254,3 +267,8 @@ class StreamStore(Service):
         """Start a retention sweep now (it still runs in slices)."""
         if self._sweep is not None:
             self._sweep.run_now()
+
+    def run_cleaner(self) -> Deferred[None]:
+        """Clean the compacted partitions that need it now; fires once nothing is left to clean."""
+        assert self.cleaner is not None, "the store is not started"
+        return self.cleaner.run_now()
