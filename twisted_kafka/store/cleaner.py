@@ -200,6 +200,7 @@ class PassResult:
     @ivar records_removed: records dropped (superseded values and expired tombstones).
     @ivar segments_before: how many segments it replaced.
     @ivar segments_after: how many took their place.
+    @ivar seconds: wall time from its start to the end of its swap.
     """
 
     start: int = 0
@@ -209,6 +210,7 @@ class PassResult:
     records_removed: int = 0
     segments_before: int = 0
     segments_after: int = 0
+    seconds: float = 0.0
 
 
 class PartitionChanged(Exception):
@@ -549,6 +551,7 @@ class LogCleaner:
         self._idle: list[Deferred[None]] = []
         #: whether a pass of the current round cleaned anything (then look again at once)
         self._progress = False
+        self._started = 0.0
         self.passes = 0
         self.results: list[PassResult] = []
 
@@ -600,6 +603,7 @@ class LogCleaner:
                     return self._round_over()
             partition = self._queue.pop(0)
             self._pass = CleanerPass(partition, int(self._clock.seconds() * 1000), self._budget, self._commit.enabled)
+            self._started = time.perf_counter()
             self._work = self._pass.steps()
         assert self._work is not None
         try:
@@ -620,6 +624,7 @@ class LogCleaner:
     def _swapped(self, result: PassResult) -> None:
         """A pass is done: log it and go on with the next partition."""
         self._swapping = False
+        result.seconds = time.perf_counter() - self._started
         self.passes += 1
         self.results = (self.results + [result])[-100:]
         if result.end > result.start:
@@ -627,7 +632,7 @@ class LogCleaner:
         if self._pass is not None and result.segments_before:
             self.log.info(
                 "Cleaned {partition} up to offset {end}: {before} segments ({read} bytes) into {after}"
-                " ({written} bytes), {removed} records removed",
+                " ({written} bytes), {removed} records removed, in {seconds:.3f} s",
                 partition=self._pass.partition,
                 end=result.end,
                 before=result.segments_before,
@@ -635,6 +640,7 @@ class LogCleaner:
                 read=result.bytes_read,
                 written=result.bytes_written,
                 removed=result.records_removed,
+                seconds=result.seconds,
             )
         self._pass = self._work = None
         if not self._halted:
