@@ -5,9 +5,11 @@ The names, types, ranges, defaults and broker synonyms are those of Kafka's
 C{LogConfig} and C{ServerTopicConfigSynonyms}. Kafka 4 removed
 C{message.format.version}, C{message.downconversion.enable} and
 C{message.timestamp.difference.max.ms}; they are unknown here as there.
-Each entry's C{doc} says what the config does on this broker, including,
-for those that cannot apply to a single node without tiered storage, that
-it is accepted and has no effect (docs/admin.md has the same table).
+Each entry's C{doc} says what the config does on this broker: for those
+that cannot apply to a single node without tiered storage, that it is
+accepted and has no effect; for those not applied yet (recompression,
+min.insync.replicas, timestamp bounds), that too (docs/admin.md has the same
+table).
 L{twisted_kafka.store.topic_configs} validates values against it.
 """
 
@@ -96,6 +98,7 @@ def _no_tiered_storage(value: str) -> str | None:
 
 
 _NO_EFFECT = " Accepted and validated; no effect on this broker:"
+_NOT_YET = " Accepted and validated; not applied by this broker yet:"
 _NO_REMOTE = _NO_EFFECT + " there is no tiered (remote) storage."
 _NO_REPLICAS = _NO_EFFECT + " a single node has no followers."
 
@@ -109,18 +112,19 @@ def _entries() -> tuple[TopicConfigEntry, ...]:
               " \"compact,delete\" does both.",
               store_field="cleanup_policy", choices=("compact", "delete")),
         entry("compression.gzip.level", "INT", "compression.gzip.level",
-              "The gzip level the broker recompresses with when compression.type is gzip"
-              " (1 to 9, -1: zlib's default).",
+              "The gzip level for broker-side recompression (1 to 9, -1: zlib's default)."
+              + _NOT_YET + " no recompression.",
               fixed_default="-1", check=_gzip_level),
         entry("compression.lz4.level", "INT", "compression.lz4.level",
-              "The lz4 level the broker recompresses with when compression.type is lz4.",
+              "The lz4 level for broker-side recompression." + _NOT_YET + " no recompression.",
               fixed_default="9", minimum=1, maximum=17),
         entry("compression.type", "STRING", "compression.type",
               "The codec batches are stored with: \"producer\" keeps the producer's;"
-              " any other value makes the broker recompress batches sent with another codec.",
+              " another value asks the broker to recompress." + _NOT_YET
+              + " batches are stored as the producer sent them.",
               fixed_default="producer", choices=COMPRESSION_TYPES),
         entry("compression.zstd.level", "INT", "compression.zstd.level",
-              "The zstd level the broker recompresses with when compression.type is zstd.",
+              "The zstd level for broker-side recompression." + _NOT_YET + " no recompression.",
               fixed_default="3", minimum=-131072, maximum=22),
         entry("delete.retention.ms", "LONG", "log.cleaner.delete.retention.ms",
               "How long a tombstone (a record with a null value) stays in a compacted"
@@ -164,11 +168,13 @@ def _entries() -> tuple[TopicConfigEntry, ...]:
               store_field="max_message_bytes", minimum=0),
         entry("message.timestamp.after.max.ms", "LONG", "log.message.timestamp.after.max.ms",
               "With CreateTime, a record whose timestamp is more than this ahead of the"
-              " broker's clock is refused (INVALID_TIMESTAMP).",
+              " broker's clock is refused by Kafka (INVALID_TIMESTAMP)." + _NOT_YET
+              + " timestamps are not checked.",
               fixed_default="3600000", minimum=0),
         entry("message.timestamp.before.max.ms", "LONG", "log.message.timestamp.before.max.ms",
               "With CreateTime, a record whose timestamp is more than this behind the"
-              " broker's clock is refused (INVALID_TIMESTAMP).",
+              " broker's clock is refused by Kafka (INVALID_TIMESTAMP)." + _NOT_YET
+              + " timestamps are not checked.",
               fixed_default=str(INT64_MAX), minimum=0),
         entry("message.timestamp.type", "STRING", "log.message.timestamp.type",
               "CreateTime keeps the producer's timestamps; LogAppendTime replaces them with the broker's clock.",
@@ -181,8 +187,9 @@ def _entries() -> tuple[TopicConfigEntry, ...]:
               "The shortest time a record stays uncompacted: newer records are never cleaned.",
               store_field="min_compaction_lag_ms", minimum=0),
         entry("min.insync.replicas", "INT", "min.insync.replicas",
-              "Replicas an acks=all produce needs in sync: a single node has one, so"
-              " above 1 every acks=all produce is refused with NOT_ENOUGH_REPLICAS.",
+              "Replicas an acks=all produce needs in sync (Kafka refuses it with"
+              " NOT_ENOUGH_REPLICAS when fewer are)." + _NOT_YET
+              + " acks=all is not checked against it.",
               fixed_default="1", minimum=1),
         entry("preallocate", "BOOLEAN", "log.preallocate",
               "Preallocate segment files." + _NO_EFFECT + " segment files grow as written.",
