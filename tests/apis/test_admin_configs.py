@@ -102,6 +102,37 @@ class DescribeConfigsTests(SynchronousTestCase):
             {"name": "log.retention.ms", "value": "604800000", "source": DEFAULT_CONFIG},
         ])
 
+    def test_kafka_defaults_and_synonyms(self) -> None:
+        """Configs without a [store] setting show Kafka's default under Kafka's broker name."""
+        create_one(self.broker, "c", 1, 1, configs={"compression.type": "gzip",
+                                                    "leader.replication.throttled.replicas": "*"})
+        found = by_name(describe(self.broker, TOPIC, "c", synonyms=True, documentation=True))
+        self.assertEqual(found["compression.type"]["synonyms"], [
+            {"name": "compression.type", "value": "gzip", "source": DYNAMIC_TOPIC_CONFIG},
+            {"name": "compression.type", "value": "producer", "source": DEFAULT_CONFIG},
+        ])
+        self.assertEqual(found["min.insync.replicas"]["value"], "1")
+        self.assertEqual(found["min.insync.replicas"]["synonyms"], [
+            {"name": "min.insync.replicas", "value": "1", "source": DEFAULT_CONFIG}])
+        self.assertEqual(found["preallocate"]["config_type"], 1)
+        self.assertEqual(found["message.timestamp.after.max.ms"]["synonyms"], [
+            {"name": "log.message.timestamp.after.max.ms", "value": "3600000",
+             "source": DEFAULT_CONFIG}])
+        self.assertIn("no effect", found["preallocate"]["documentation"])
+
+    def test_configs_without_broker_synonym(self) -> None:
+        """A config Kafka gives no broker config has only its override as a synonym."""
+        create_one(self.broker, "c", 1, 1, configs={"leader.replication.throttled.replicas": "0:0"})
+        found = by_name(describe(self.broker, TOPIC, "c", synonyms=True))
+        entry = found["leader.replication.throttled.replicas"]
+        self.assertEqual((entry["value"], entry["config_source"]), ("0:0", DYNAMIC_TOPIC_CONFIG))
+        self.assertEqual(entry["synonyms"], [
+            {"name": "leader.replication.throttled.replicas", "value": "0:0",
+             "source": DYNAMIC_TOPIC_CONFIG}])
+        entry = found["remote.storage.enable"]
+        self.assertEqual((entry["value"], entry["config_source"], entry["synonyms"]),
+                         ("false", DEFAULT_CONFIG, []))
+
     def test_documentation(self) -> None:
         """v3+ with include_documentation gives each config's type and documentation."""
         found = by_name(describe(self.broker, TOPIC, "t", documentation=True, version=3))
@@ -145,6 +176,12 @@ class DescribeConfigsTests(SynchronousTestCase):
         self.assertEqual(found["log.retention.ms"]["value"], "604800000")
         self.assertEqual(found["default.replication.factor"]["value"], "1")
         self.assertEqual(found["log.segment.bytes"]["synonyms"][0]["name"], "log.segment.bytes")
+        self.assertEqual(found["min.insync.replicas"]["value"], "1")
+        self.assertEqual(found["compression.type"]["value"], "producer")
+        self.assertEqual(found["log.message.timestamp.after.max.ms"]["value"], "3600000")
+        self.assertNotIn("remote.storage.enable", found)
+        names = [c["name"] for c in describe(self.broker, BROKER, "0")["configs"]]
+        self.assertEqual(len(names), len(set(names)))
 
     def test_broker_defaults(self) -> None:
         """The cluster-default broker resource ("") has no dynamic configs."""

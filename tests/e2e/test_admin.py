@@ -127,6 +127,30 @@ class ConfluentAdminTests(BrokerTestMixin, SynchronousTestCase):
             future.result(10)
         self.assertNotIn("orders", admin.list_topics(timeout=10).topics)
 
+    def test_kafka_topic_configs(self) -> None:
+        """create_topics with configs tools set (compression.type, min.insync.replicas, ...) succeeds."""
+        from confluent_kafka.admin import ConfigResource, ConfigSource, NewTopic, ResourceType
+
+        admin = self.admin()
+        config = {"compression.type": "gzip", "min.insync.replicas": "2",
+                  "message.timestamp.after.max.ms": "60000", "preallocate": "true",
+                  "unclean.leader.election.enable": "false", "remote.storage.enable": "false",
+                  "leader.replication.throttled.replicas": "*"}
+        admin.create_topics([NewTopic("tuned", 1, 1, config=config)])["tuned"].result(10)
+        resource = ConfigResource(ResourceType.TOPIC, "tuned")
+        configs = admin.describe_configs([resource])[resource].result(10)
+        for name, value in config.items():
+            self.assertEqual(configs[name].value, value, name)
+            self.assertEqual(configs[name].source, ConfigSource.DYNAMIC_TOPIC_CONFIG.value, name)
+        self.assertEqual(configs["compression.zstd.level"].value, "3")
+        self.assertEqual(configs["compression.zstd.level"].source, ConfigSource.DEFAULT_CONFIG.value)
+        code, message = self.error_of(admin.create_topics([NewTopic(
+            "tiered", 1, 1, config={"remote.storage.enable": "true"})])["tiered"])
+        self.assertIn("Tiered Storage functionality is disabled", message)
+        code, message = self.error_of(admin.create_topics([NewTopic(
+            "old", 1, 1, config={"message.downconversion.enable": "true"})])["old"])
+        self.assertIn("Unknown topic config name: message.downconversion.enable", message)
+
     def test_errors(self) -> None:
         """Each refused request comes back with Kafka's code and a message saying why."""
         from confluent_kafka.admin import (

@@ -1,10 +1,12 @@
 # -*- test-case-name: tests.store.test_topic_configs -*-
-"""The topic configs this broker honours: names, types, ranges, defaults, docs.
+"""The topic configs: their validation, defaults and the settings a topic applies.
 
-L{TOPIC_CONFIGS} is the table the store applies and the admin APIs describe
-(DescribeConfigs lists it with sources and synonyms). Every entry takes
-effect: retention and segment settings drive the store, the message settings
-the Produce path. L{validate} checks and normalises overrides the way Kafka's
+L{TOPIC_CONFIGS} (from L{twisted_kafka.store.topic_config_table}: every
+topic config Kafka 4 defines) is the table the store applies and the admin
+APIs describe (DescribeConfigs lists it with sources and synonyms).
+Retention and segment settings drive the store, the message, compression and
+replica settings the Produce path; the rest are accepted and documented as
+having no effect on a single node. L{validate} checks and normalises overrides the way Kafka's
 C{LogConfig} does and raises C{KafkaError(INVALID_CONFIG)} naming the key.
 L{TopicSettings} is the typed, frozen form of a topic's effective values that
 its partitions read on every append.
@@ -18,149 +20,11 @@ from dataclasses import dataclass
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.store.config import StoreConfig
 from twisted_kafka.protocol.primitives import INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN
+from twisted_kafka.store.topic_config_table import COMPRESSION_TYPES, TOPIC_CONFIGS, TopicConfigEntry
 
+__all__ = ["COMPRESSION_TYPES", "TOPIC_CONFIGS", "TopicConfigEntry", "TopicSettings",
+           "default_value", "effective_value", "normalise", "validate"]
 
-
-@dataclass(frozen=True)
-class TopicConfigEntry:
-    """One topic config.
-
-    @ivar name: the topic config name (C{retention.ms}).
-    @ivar type: Kafka's config type name: C{LONG}, C{INT}, C{STRING}, C{LIST}.
-    @ivar synonym: the broker config that provides the default (C{log.retention.ms}).
-    @ivar store_field: the L{StoreConfig} attribute holding that default, or C{None}.
-    @ivar fixed_default: the default when there is no store field.
-    @ivar minimum: smallest accepted number (numeric types).
-    @ivar maximum: largest accepted number (numeric types), if bounded.
-    @ivar choices: accepted values (string and list types).
-    @ivar doc: what it does, for DescribeConfigs documentation.
-    """
-
-    name: str
-    type: str
-    synonym: str
-    doc: str
-    store_field: str | None = None
-    fixed_default: str | None = None
-    minimum: int | float | None = None
-    maximum: int | float | None = None
-    choices: tuple[str, ...] | None = None
-
-    def default(self, store: StoreConfig) -> str:
-        """The broker default as Kafka's string form."""
-        if self.store_field is not None:
-            return str(getattr(store, self.store_field))
-        assert self.fixed_default is not None
-        return self.fixed_default
-
-
-TOPIC_CONFIGS: dict[str, TopicConfigEntry] = {
-    entry.name: entry
-    for entry in (
-        TopicConfigEntry(
-            "cleanup.policy",
-            "LIST",
-            "log.cleanup.policy",
-            "What happens to old segments: \"delete\" removes them past retention;"
-            " \"compact\" keeps the latest record of every key (the log cleaner);"
-            " \"compact,delete\" does both.",
-            store_field="cleanup_policy",
-            choices=("compact", "delete"),
-        ),
-        TopicConfigEntry(
-            "delete.retention.ms",
-            "LONG",
-            "log.cleaner.delete.retention.ms",
-            "How long a tombstone (a record with a null value) stays in a compacted"
-            " topic after the cleaner has cleaned the part of the log holding it.",
-            store_field="delete_retention_ms",
-            minimum=0,
-        ),
-        TopicConfigEntry(
-            "index.interval.bytes",
-            "INT",
-            "log.index.interval.bytes",
-            "How many bytes of batches lie between two entries of the sparse offset index.",
-            store_field="index_interval_bytes",
-            minimum=0,
-        ),
-        TopicConfigEntry(
-            "max.message.bytes",
-            "INT",
-            "message.max.bytes",
-            "The largest record batch (including its 12-byte log overhead) a producer may send.",
-            store_field="max_message_bytes",
-            minimum=0,
-        ),
-        TopicConfigEntry(
-            "max.compaction.lag.ms",
-            "LONG",
-            "log.cleaner.max.compaction.lag.ms",
-            "The longest a record may stay uncompacted: a partition whose oldest"
-            " dirty record is older than this is cleaned whatever its dirty ratio.",
-            store_field="max_compaction_lag_ms",
-            minimum=1,
-        ),
-        TopicConfigEntry(
-            "message.timestamp.type",
-            "STRING",
-            "log.message.timestamp.type",
-            "CreateTime keeps the producer's timestamps; LogAppendTime replaces them with the broker's clock.",
-            store_field="message_timestamp_type",
-            choices=("CreateTime", "LogAppendTime"),
-        ),
-        TopicConfigEntry(
-            "min.cleanable.dirty.ratio",
-            "DOUBLE",
-            "log.cleaner.min.cleanable.ratio",
-            "How much of a compacted partition's cleanable log must be dirty"
-            " (written since the last clean) before the cleaner cleans it.",
-            store_field="min_cleanable_dirty_ratio",
-            minimum=0.0,
-            maximum=1.0,
-        ),
-        TopicConfigEntry(
-            "min.compaction.lag.ms",
-            "LONG",
-            "log.cleaner.min.compaction.lag.ms",
-            "The shortest time a record stays uncompacted: newer records are never cleaned.",
-            store_field="min_compaction_lag_ms",
-            minimum=0,
-        ),
-        TopicConfigEntry(
-            "retention.bytes",
-            "LONG",
-            "log.retention.bytes",
-            "Delete the oldest sealed segments while a partition is larger than this; -1: no size limit.",
-            store_field="retention_bytes",
-            minimum=-1,
-        ),
-        TopicConfigEntry(
-            "retention.ms",
-            "LONG",
-            "log.retention.ms",
-            "Delete sealed segments whose newest timestamp is older than this; -1: keep forever.",
-            store_field="retention_ms",
-            minimum=-1,
-        ),
-        TopicConfigEntry(
-            "segment.bytes",
-            "INT",
-            "log.segment.bytes",
-            "Roll to a new segment before an append would make the active one larger than this.",
-            store_field="segment_bytes",
-            minimum=1024 * 1024,
-        ),
-        TopicConfigEntry(
-            "segment.ms",
-            "LONG",
-            "log.roll.ms",
-            "Roll to a new segment once the active one is this old, so retention can delete it.",
-            store_field="segment_ms",
-            minimum=1,
-        ),
-    )
-}
 
 _RANGES = {"INT": (INT32_MIN, INT32_MAX), "LONG": (INT64_MIN, INT64_MAX)}
 
@@ -179,6 +43,17 @@ def normalise(name: str, value: str | None) -> str:
         raise KafkaError(ErrorCode.INVALID_CONFIG, f"Unknown topic config name: {name}")
     if value is None:
         raise _invalid(name, value, "a value is required")
+    text = _parse(entry, value)
+    if entry.check is not None:
+        why = entry.check(text)
+        if why is not None:
+            raise _invalid(name, value, why)
+    return text
+
+
+def _parse(entry: TopicConfigEntry, value: str) -> str:
+    """Parse C{value} as C{entry}'s type and range, the way Kafka's C{ConfigDef} does."""
+    name = entry.name
     text = value.strip()
     if entry.type in _RANGES:
         try:
@@ -205,11 +80,16 @@ def normalise(name: str, value: str | None) -> str:
         if entry.maximum is not None and real > entry.maximum:
             raise _invalid(name, value, f"Value must be no more than {entry.maximum}")
         return repr(real)
+    if entry.type == "BOOLEAN":
+        if text.lower() not in ("true", "false"):
+            raise _invalid(name, value, "Expected value to be either true or false")
+        return text.lower()
     if entry.type == "LIST":
         items = [item.strip() for item in text.split(",") if item.strip()]
+        if entry.choices is None:
+            return ",".join(items)
         if not items:
             raise _invalid(name, value, "an empty list is not allowed")
-        assert entry.choices is not None
         for item in items:
             if item not in entry.choices:
                 raise _invalid(name, value, f"String must be one of: {', '.join(entry.choices)}")

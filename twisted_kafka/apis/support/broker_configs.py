@@ -68,8 +68,6 @@ def broker_config_values(config: BrokerConfig, node_id: int) -> list[ConfigValue
                "This node is both the broker and the controller of its cluster."),
         _fixed("default.replication.factor", "1", "SHORT",
                "Replicas of a topic created with replication factor -1: always 1 here."),
-        _fixed("min.insync.replicas", "1", "INT",
-               "Replicas an acks=all write needs: always 1 on a single node."),
         _fixed("offsets.topic.replication.factor", "1", "SHORT",
                "Replicas of the committed-offsets log: always 1 on a single node."),
         _fixed("delete.topic.enable", "true", "BOOLEAN",
@@ -102,6 +100,8 @@ def broker_config_values(config: BrokerConfig, node_id: int) -> list[ConfigValue
                "([store] producer_id_expiration_ms)."),
     ]
     for entry in topic_configs.TOPIC_CONFIGS.values():
+        if entry.synonym is None:
+            continue
         value = entry.default(store)
         source = broker_source(entry.store_field, store)
         synonyms = [Synonym(entry.synonym, value, source)]

@@ -6,7 +6,9 @@ value in force comes from, in order: the topic's override (source
 DYNAMIC_TOPIC_CONFIG), the broker's configuration file when it sets the
 synonym (STATIC_BROKER_CONFIG, named by Kafka's broker config name such as
 C{log.retention.ms}), or the built-in default (DEFAULT_CONFIG).  Synonyms list
-those candidates in that order, the way Kafka does.
+those candidates in that order, the way Kafka does; a config Kafka gives no
+broker config (C{remote.storage.enable}, the throttled-replica lists) has
+only its override as a synonym.
 """
 
 from __future__ import annotations
@@ -97,6 +99,12 @@ def topic_config_value(name: str, overrides: Mapping[str, str], store: StoreConf
     synonyms = []
     if name in overrides:
         synonyms.append(Synonym(name, overrides[name], DYNAMIC_TOPIC_CONFIG))
+    if entry.synonym is None:
+        # Kafka gives these no broker config: only an override is a synonym.
+        value = overrides.get(name, entry.default(store))
+        source = DYNAMIC_TOPIC_CONFIG if name in overrides else DEFAULT_CONFIG
+        return ConfigValue(name=name, value=value, source=source, read_only=False,
+                           type=entry.type, doc=entry.doc, synonyms=synonyms)
     if broker_source(entry.store_field, store) == STATIC_BROKER_CONFIG:
         synonyms.append(Synonym(entry.synonym, entry.default(store), STATIC_BROKER_CONFIG))
     synonyms.append(Synonym(entry.synonym, entry.default(_STORE_DEFAULTS), DEFAULT_CONFIG))
