@@ -160,6 +160,17 @@ class ProduceTests(SynchronousTestCase):
             self.assertEqual(got[0]["error_code"], ErrorCode.UNSUPPORTED_VERSION)
         self.assertEqual(self.topic.partitions[0].high_watermark, 0)
 
+    def test_min_insync_replicas(self) -> None:
+        """With min.insync.replicas above 1, acks=all is NOT_ENOUGH_REPLICAS (one node is the whole ISR); acks=1 is stored."""
+        self.broker.store.vhost("/").create_topic("isr", 1, {"min.insync.replicas": "2"})
+        got = partitions_of(self.produce(9, produce_request({0: batch()}, topic="isr", acks=-1)))[0]
+        self.assertEqual(got["error_code"], ErrorCode.NOT_ENOUGH_REPLICAS)
+        self.assertIn("min.isr requirement of 2 for partition isr-0", got["error_message"])
+        got = partitions_of(self.produce(9, produce_request({0: batch()}, topic="isr", acks=1)))[0]
+        self.assertEqual((got["error_code"], got["base_offset"]), (ErrorCode.NONE, 0))
+        got = partitions_of(self.produce(9, produce_request({0: batch()}, acks=-1)))[0]
+        self.assertEqual(got["error_code"], ErrorCode.NONE)
+
     def test_invalid_acks(self) -> None:
         """acks other than 0, 1, -1 is INVALID_REQUIRED_ACKS."""
         got = partitions_of(self.produce(9, produce_request({0: batch()}, acks=2)))

@@ -185,8 +185,15 @@ def respond(request: Fields, context: RequestContext) -> Reply:
                 for p in topic_data["partition_data"]:
                     partitions_out.append(_partition_error(p["index"], e.code, e.message))
                 continue
+            min_in_sync = int(topic.config("min.insync.replicas")) if acks == -1 else 1
             for p in topic_data["partition_data"]:
                 try:
+                    if min_in_sync > 1 and 0 <= p["index"] < len(topic.partitions):
+                        # a single node's ISR is itself: acks=all cannot meet min.insync.replicas > 1
+                        raise KafkaError(
+                            ErrorCode.NOT_ENOUGH_REPLICAS,
+                            f"The size of the current ISR Set(0) is insufficient to satisfy the "
+                            f"min.isr requirement of {min_in_sync} for partition {topic.name}-{p['index']}")
                     partitions_out.append(append_partition(
                         topic, p["index"], p["records"], version, full, max_decompressed,
                         max_ratio))

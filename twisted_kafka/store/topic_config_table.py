@@ -188,8 +188,8 @@ def _entries() -> tuple[TopicConfigEntry, ...]:
               store_field="min_compaction_lag_ms", minimum=0),
         entry("min.insync.replicas", "INT", "min.insync.replicas",
               "Replicas an acks=all produce needs in sync (Kafka refuses it with"
-              " NOT_ENOUGH_REPLICAS when fewer are)." + _NOT_YET
-              + " acks=all is not checked against it.",
+              " NOT_ENOUGH_REPLICAS when fewer are). A single node is the whole ISR,"
+              " so above 1 every acks=all produce is refused.",
               fixed_default="1", minimum=1),
         entry("preallocate", "BOOLEAN", "log.preallocate",
               "Preallocate segment files." + _NO_EFFECT + " segment files grow as written.",
