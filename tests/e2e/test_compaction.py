@@ -60,21 +60,16 @@ def latest_per_key(acked: list[Stored]) -> list[tuple[int, bytes | None, bytes |
     return sorted((r.offset, r.key, r.value) for r in latest.values())
 
 
-class CompactionScenario(SharedBrokerCase):
-    """The scenario, run by each client family's test case."""
+class CompactionScenario:
+    """The two tests, mixed into each client family's test case.
+
+    The case provides C{client} (a L{read_partition} consumer name),
+    C{create_topic(topic)} and C{produce(topic, records)}.
+    """
 
     broker_options = {"store": {"segment_bytes": 4096, "cleaner_backoff_ms": 200}}
-    client = ""
 
-    def create_topic(self, topic: str) -> None:
-        """Create C{topic} with L{CONFIGS} through this family's admin client."""
-        raise NotImplementedError
-
-    def produce(self, topic: str, records: Sequence[Outgoing]) -> list[Stored]:
-        """Produce C{records} with this family's producer; return the acknowledged ones."""
-        raise NotImplementedError
-
-    def scenario(self) -> None:
+    def test_compaction(self: Any) -> None:
         """Overwrites and tombstones are compacted to the latest record of each key, at its offset."""
         topic = self.topic_name()
         self.create_topic(topic)
@@ -91,7 +86,7 @@ class CompactionScenario(SharedBrokerCase):
             time.sleep(0.5)
         self.assertEqual(found, expected)  # half of what was acknowledged: the overwrites went
 
-    def keyless(self) -> None:
+    def test_keyless_refused(self: Any) -> None:
         """A record without a key is refused (the whole batch), and the log does not move."""
         topic = self.topic_name()
         self.create_topic(topic)
@@ -103,7 +98,7 @@ class CompactionScenario(SharedBrokerCase):
         self.assertEqual([(r.offset, r.key) for r in found], [(0, b"k")])
 
 
-class ConfluentCompactionTests(CompactionScenario):
+class ConfluentCompactionTests(CompactionScenario, SharedBrokerCase):
     """confluent-kafka (librdkafka): AdminClient, Producer, Consumer."""
 
     client = "confluent"
@@ -119,16 +114,8 @@ class ConfluentCompactionTests(CompactionScenario):
         """Produce with librdkafka, failing at once on a refused batch."""
         return produce_confluent(self.broker.bootstrap, topic, records, config={"message.send.max.retries": 0})
 
-    def test_compaction(self) -> None:
-        """Overwrites and tombstones are compacted to the latest record of each key, at its offset."""
-        self.scenario()
 
-    def test_keyless_refused(self) -> None:
-        """A record without a key is refused (the whole batch), and the log does not move."""
-        self.keyless()
-
-
-class KafkaPythonCompactionTests(CompactionScenario):
+class KafkaPythonCompactionTests(CompactionScenario, SharedBrokerCase):
     """kafka-python: KafkaAdminClient, KafkaProducer, KafkaConsumer."""
 
     client = "kafka-python"
@@ -147,16 +134,8 @@ class KafkaPythonCompactionTests(CompactionScenario):
         """Produce with kafka-python's idempotent producer."""
         return produce_kafka_python(self.broker.bootstrap, topic, records, timeout=20)
 
-    def test_compaction(self) -> None:
-        """Overwrites and tombstones are compacted to the latest record of each key, at its offset."""
-        self.scenario()
 
-    def test_keyless_refused(self) -> None:
-        """A record without a key is refused (the whole batch), and the log does not move."""
-        self.keyless()
-
-
-class AIOKafkaCompactionTests(CompactionScenario):
+class AIOKafkaCompactionTests(CompactionScenario, SharedBrokerCase):
     """aiokafka: AIOKafkaAdminClient, AIOKafkaProducer, AIOKafkaConsumer."""
 
     client = "aiokafka"
@@ -178,12 +157,4 @@ class AIOKafkaCompactionTests(CompactionScenario):
     def produce(self, topic: str, records: Sequence[Outgoing]) -> list[Stored]:
         """Produce with aiokafka."""
         return produce_aiokafka(self.broker.bootstrap, topic, records, timeout=20)
-
-    def test_compaction(self) -> None:
-        """Overwrites and tombstones are compacted to the latest record of each key, at its offset."""
-        self.scenario()
-
-    def test_keyless_refused(self) -> None:
-        """A record without a key is refused (the whole batch), and the log does not move."""
-        self.keyless()
 

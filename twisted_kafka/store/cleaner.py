@@ -240,11 +240,10 @@ class CleanerPass:
     @ivar result: what it did so far.
     """
 
-    def __init__(self, partition: PartitionLog, now_ms: int, budget: int, durable: bool) -> None:
+    def __init__(self, partition: PartitionLog, now_ms: int, budget: int) -> None:
         self.partition = partition
         self.now_ms = now_ms
         self.budget = budget
-        self.durable = durable
         self.result = PassResult()
         self._groups: list[_Group] = []
         self._fds: list[int] = []
@@ -602,7 +601,7 @@ class LogCleaner:
                 if not self._queue:
                     return self._round_over()
             partition = self._queue.pop(0)
-            self._pass = CleanerPass(partition, int(self._clock.seconds() * 1000), self._budget, self._commit.enabled)
+            self._pass = CleanerPass(partition, int(self._clock.seconds() * 1000), self._budget)
             self._started = time.perf_counter()
             self._work = self._pass.steps()
         assert self._work is not None
