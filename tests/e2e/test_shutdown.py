@@ -64,3 +64,37 @@ class SigtermTests(BrokerTestMixin, SynchronousTestCase):
             stored += [m.value() for m in consumer.consume(10_000, 1) if not m.error()]
         consumer.close()
         self.assertEqual(sorted(stored, key=int), sorted(acked, key=int))
+
+
+class TlsSigtermTests(BrokerTestMixin, SynchronousTestCase):
+    """A clean stop closes idle TLS connections at once instead of aborting them."""
+
+    broker_options = {"tls": True}
+
+    def test_idle_tls_clients(self) -> None:
+        """Connected, idle librdkafka and kafka-python TLS producers do not hold the stop.
+
+        The broker must send its close_notify and close; before, each TLS
+        connection stayed open until the drain timeout and was aborted
+        ("still busy at shutdown").
+        """
+        import confluent_kafka
+        import kafka
+
+        tls = self.broker.tls_files
+        assert tls is not None
+        bootstrap = self.broker.tls_bootstrap
+        librdkafka = confluent_kafka.Producer({
+            "bootstrap.servers": bootstrap, "security.protocol": "SSL",
+            "ssl.ca.location": tls.ca_cert})
+        librdkafka.produce("idle", b"librdkafka")
+        self.assertEqual(librdkafka.flush(10), 0)
+        python = kafka.KafkaProducer(bootstrap_servers=bootstrap, security_protocol="SSL",
+                                     ssl_cafile=tls.ca_cert)
+        self.addCleanup(python.close, 0)
+        python.send("idle", b"kafka-python").get(10)
+        self.broker.process.send_signal(signal.SIGTERM)
+        self.assertEqual(self.broker.wait(20), -signal.SIGTERM)
+        log = self.broker.log_text()
+        self.assertIn("Main loop terminated", log)
+        self.assertNotIn("still busy at shutdown", log)

@@ -87,6 +87,21 @@ class DrainTests(ConnectionTestMixin, SynchronousTestCase):
         self.lose(protocol, transport)
         self.successResultOf(drained)
 
+    def test_close_releases_the_transport(self) -> None:
+        """Closing a drained connection unregisters it as producer and reads again.
+
+        A TLS transport sends its close_notify only once its producer is
+        gone, and closes when it reads the peer's: with reading paused by
+        the drain and the producer kept, a TLS connection stayed open until
+        the drain timeout aborted it.
+        """
+        protocol, transport = self.serve(lambda request, context: {"error_code": 0})
+        self.assertIs(transport.producer, protocol)
+        protocol.drain()
+        self.assertTrue(transport.disconnecting)
+        self.assertIsNone(transport.producer)
+        self.assertEqual(transport.producerState, "producing")
+
     def test_factory_aborts_after_timeout(self) -> None:
         """A connection that cannot finish in time (its fsync never ends) is aborted."""
         protocol, transport = self.serve(lambda request, context: AfterSync({"error_code": 0}))

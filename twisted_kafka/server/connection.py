@@ -204,12 +204,27 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         if head is not None and head is not self._waiting:
             return
         self._closed = True
+        self._lose_connection()
+
+    def _lose_connection(self) -> None:
+        """Close the transport once it has written everything.
+
+        This connection stops being the transport's producer first, and
+        reading resumes if it was paused (what arrives is ignored): a TLS
+        transport sends its close_notify only after its producer is gone
+        and closes when it reads the peer's, so without both a TLS
+        connection would stay open until the drain timeout aborted it.
+        """
+        self.transport.unregisterProducer()
+        if self._reading_paused:
+            self._reading_paused = False
+            self.transport.resumeProducing()
         self.transport.loseConnection()
 
     def timeoutConnection(self) -> None:
         """Close a connection idle for longer than C{idle_timeout}."""
         self.log.info("closing idle connection from {peer}", peer=self.peer)
-        self.transport.loseConnection()
+        self._lose_connection()
 
     def _request_timed_out(self) -> None:
         """Close a connection whose request did not arrive in time."""
@@ -224,7 +239,7 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         self.log.warn("closing connection from {peer}: {reason}", peer=self.peer, reason=reason)
         self._closed = True
         self._end_poll()
-        self.transport.loseConnection()
+        self._lose_connection()
 
     # -- IPushProducer: the transport's write buffer -----------------------------
 
