@@ -146,6 +146,24 @@ class ProduceTests(SynchronousTestCase):
         self.assertEqual(got[0]["error_code"], ErrorCode.MESSAGE_TOO_LARGE)
         self.assertIn("max.message.bytes", got[0]["error_message"])
 
+    def test_recompressed_to_topic_codec(self) -> None:
+        """A topic with compression.type gzip stores lz4 and uncompressed batches as gzip, records unchanged."""
+        self.topic.set_configs({"compression.type": "gzip"})
+        for codec in (3, 0, 1):
+            sent = batch(3, codec=codec)
+            got = partitions_of(self.produce(9, produce_request({0: sent})))[0]
+            self.assertEqual(got["error_code"], ErrorCode.NONE)
+            stored = self.topic.partitions[0].read(got["base_offset"], 1)
+            header = parse_header(stored)
+            self.assertEqual(header.codec, 1)
+            self.assertEqual([r[1:] for r in iter_records(stored, header, 1 << 20)],
+                             [r[1:] for r in iter_records(sent, parse_header(sent), 1 << 20)])
+        self.topic.set_configs({"compression.type": "uncompressed", "max.message.bytes": "1000"})
+        big = build_batch([(b"k", b"v" * 5000, [], 1_700_000_000_000)], codec=1)
+        got = partitions_of(self.produce(9, produce_request({0: big})))[0]
+        self.assertEqual(got["error_code"], ErrorCode.MESSAGE_TOO_LARGE)
+        self.assertIn("max.message.bytes 1000", got["error_message"])
+
     def test_zstd_needs_v7(self) -> None:
         """zstd in a request older than v7 is UNSUPPORTED_COMPRESSION_TYPE."""
         got = partitions_of(self.produce(6, produce_request({0: batch(codec=4)})))

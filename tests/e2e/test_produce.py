@@ -432,3 +432,31 @@ class LogAppendTimeTests(ProduceCase):
     def test_zstd(self) -> None:
         """Compressed batches get the broker's time (the CRC is recomputed, not the records)."""
         self.check_codec("zstd")
+
+
+class TopicCompressionTests(ProduceCase):
+    """A topic with compression.type gzip: the broker recompresses what producers send."""
+
+    def test_gzip_topic_from_lz4_and_uncompressed(self) -> None:
+        """lz4 (confluent-kafka) and uncompressed (kafka-python) batches are stored as gzip, records intact.
+
+        Both producers are idempotent: the rewritten batches keep their producer ids.
+        """
+        from confluent_kafka.admin import AdminClient, NewTopic
+
+        topic = self.topic_name()
+        admin = AdminClient({"bootstrap.servers": self.broker.bootstrap, **clients.QUIET})
+        admin.create_topics([NewTopic(topic, 1, 1, config={"compression.type": "gzip"})])[topic].result(10)
+        acked = clients.produce_confluent(
+            self.broker.bootstrap, topic, make_records(COUNT, f"{topic}-lz4", null_header_values=False),
+            config={"compression.type": "lz4", "linger.ms": 5, "enable.idempotence": True})
+        acked += clients.produce_kafka_python(
+            self.broker.bootstrap, topic, make_records(COUNT, f"{topic}-none", null_header_values=False))
+        self.assertEqual([a.offset for a in acked], list(range(2 * COUNT)))
+        for consumer in ("confluent", "kafka-python"):
+            assert_same_records(self, acked, read_partition(consumer, self.broker.bootstrap, topic),
+                                what=consumer)
+        headers = stored_batch_headers(self.broker.bootstrap, topic)
+        self.assertEqual({h.attributes & 7 for h in headers}, {CODEC_NUMBERS["gzip"]})
+        self.assertEqual(sum(h.record_count for h in headers), 2 * COUNT)
+        self.assertEqual({h.producer_id >= 0 for h in headers}, {True})

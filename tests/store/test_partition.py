@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import errno
 import os
+import random
 from collections.abc import Callable
 
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_kafka.records.batch import set_partition_leader_epoch
 from twisted_kafka.errors import ErrorCode, KafkaError
-from twisted_kafka.records.batch import split_batches
+from twisted_kafka.records.batch import CODEC_GZIP, CODEC_LZ4, CODEC_SNAPPY, CODEC_ZSTD, BatchHeader, split_batches
+from twisted_kafka.records.record import build_batch
+from twisted_kafka.records.recompress import recompress
 from twisted_kafka.store import segment_file as segment_module
 
 from .helpers import NOW_MS, StoreTestMixin, as_stored, make_batch
@@ -200,6 +203,114 @@ class AppendReadTests(StoreTestMixin, SynchronousTestCase):
         self.log.append(make_batch())
         self.log.append(make_batch())
         self.assertEqual(calls, ["once", "always", "always"])
+
+
+class RecompressionTests(StoreTestMixin, SynchronousTestCase):
+    """A topic's C{compression.type} other than C{producer} stores batches with its codec."""
+
+    def setUp(self) -> None:
+        """Set up what each test here uses."""
+        super().setUp()
+        self.store = self.open_store()
+        self.topic = self.store.vhost("/").create_topic("t", 1, {"compression.type": "gzip"})
+        self.log = self.topic.partitions[0]
+
+    def stored(self, offset: int) -> tuple[bytes, BatchHeader]:
+        """The stored batch holding C{offset} and its header (its CRC checked)."""
+        data = self.log.read(offset, 1)
+        [(_, end, header)] = split_batches(data)
+        return data[:end], header
+
+    def test_recompressed(self) -> None:
+        """An uncompressed batch is stored as gzip, at the offsets it would have had, its records unchanged."""
+        self.log.append(make_batch(2))
+        batch = make_batch(3, tag=5, producer_id=9, producer_epoch=0, base_sequence=0)
+        self.assertEqual(self.log.append(batch), (2, -1))
+        data, header = self.stored(2)
+        self.assertEqual((header.codec, header.base_offset, header.record_count), (CODEC_GZIP, 2, 3))
+        self.assertEqual((header.producer_id, header.producer_epoch, header.base_sequence), (9, 0, 0))
+        expected = recompress(as_stored(batch, 2), CODEC_GZIP, -1, 1 << 20)
+        self.assertEqual(data, bytes(expected))
+        self.assertEqual(self.log.high_watermark, 5)
+
+    def test_same_codec_verbatim(self) -> None:
+        """A batch already in the topic's codec is stored as sent (no rewrite)."""
+        batch = build_batch([(b"k", b"v" * 50, [], NOW_MS)], codec=CODEC_GZIP)
+        self.log.append(batch)
+        self.assertEqual(self.stored(0)[0], as_stored(batch, 0))
+
+    def test_producer_policy_verbatim(self) -> None:
+        """Back to C{producer}: batches are stored with the producer's codec again."""
+        self.topic.set_configs({"compression.type": None})
+        batch = build_batch([(b"k", b"v" * 50, [], NOW_MS)], codec=CODEC_LZ4)
+        self.log.append(batch)
+        self.assertEqual(self.stored(0)[0], as_stored(batch, 0))
+
+    def test_to_uncompressed(self) -> None:
+        """C{uncompressed} stores a compressed batch's records uncompressed."""
+        self.topic.set_configs({"compression.type": "uncompressed"})
+        records = [(b"k%d" % i, b"v" * 50, [], NOW_MS + i) for i in range(4)]
+        self.log.append(build_batch(records, codec=CODEC_ZSTD))
+        self.assertEqual(self.stored(0)[0], as_stored(build_batch(records), 0))
+
+    def test_level(self) -> None:
+        """C{compression.gzip.level} is the level the batch is written with."""
+        self.topic.set_configs({"compression.gzip.level": "1"})
+        batch = make_batch(20)
+        self.log.append(batch)
+        self.assertEqual(self.stored(0)[0], bytes(recompress(as_stored(batch, 0), CODEC_GZIP, 1, 1 << 20)))
+
+    def test_too_large_once_rewritten(self) -> None:
+        """max.message.bytes applies to the rewritten batch: MESSAGE_TOO_LARGE, nothing stored."""
+        self.topic.set_configs({"compression.type": "uncompressed", "max.message.bytes": "2000"})
+        batch = build_batch([(b"k", b"v" * 5000, [], NOW_MS)], codec=CODEC_GZIP)
+        self.assertLess(len(batch), 2000)
+        with self.assertRaises(KafkaError) as e:
+            self.log.append(batch)
+        self.assertEqual(e.exception.code, ErrorCode.MESSAGE_TOO_LARGE)
+        self.assertEqual((self.log.high_watermark, self.log.size_bytes()), (0, 0))
+
+    def test_too_large_compressed_result(self) -> None:
+        """A result over the limit in the target codec is MESSAGE_TOO_LARGE naming its size."""
+        # zstd sees the repeats 30 kB apart; snappy's 32 kB blocks mostly do not
+        self.topic.set_configs({"compression.type": "snappy", "max.message.bytes": "50000"})
+        batch = build_batch([(b"k", random.Random(1).randbytes(30_000) * 4, [], NOW_MS)], codec=CODEC_ZSTD)
+        out = recompress(batch, CODEC_SNAPPY, None, 1 << 20)
+        self.assertLessEqual(len(batch), 50000)
+        self.assertGreater(len(out), 50000)
+        with self.assertRaises(KafkaError) as e:
+            self.log.append(batch)
+        self.assertEqual(
+            (e.exception.code, e.exception.message),
+            (ErrorCode.MESSAGE_TOO_LARGE,
+             f"record batch of {len(out)} bytes once recompressed with snappy exceeds max.message.bytes 50000 of topic 't'"))
+
+    def test_original_too_large(self) -> None:
+        """As in Kafka, the batch as sent must fit max.message.bytes even if it would shrink."""
+        self.topic.set_configs({"max.message.bytes": "1000"})
+        with self.assertRaises(KafkaError) as e:
+            self.log.append(make_batch(1, value_size=2000))
+        self.assertEqual(e.exception.code, ErrorCode.MESSAGE_TOO_LARGE)
+
+    def test_log_append_time(self) -> None:
+        """A LogAppendTime topic stamps the recompressed batch; the caller's bytes are unchanged."""
+        self.topic.set_configs({"message.timestamp.type": "LogAppendTime"})
+        batch = make_batch(2)
+        appended = self.log.append(memoryview(batch))
+        _, header = self.stored(0)
+        self.assertEqual((header.codec, header.timestamp_type, header.max_timestamp),
+                         (CODEC_GZIP, 1, appended.log_append_time_ms))
+        self.assertEqual(batch, make_batch(2))
+
+    def test_after_reopen(self) -> None:
+        """Recompressed batches pass recovery's CRC checks and read back after a crash."""
+        self.log.append(make_batch(3))
+        self.log.append(make_batch(2, tag=1))
+        store = self.reopen(self.store, clean=False)
+        log = self.partition(store)
+        self.assertEqual(log.high_watermark, 5)
+        [(_, _, header)] = split_batches(log.read(3, 1))
+        self.assertEqual((header.codec, header.base_offset), (CODEC_GZIP, 3))
 
 
 class TimestampTests(StoreTestMixin, SynchronousTestCase):

@@ -140,6 +140,26 @@ class SettingsTests(SynchronousTestCase):
         )
 
 
+    def test_compression(self) -> None:
+        """compression.type gives the codec id batches are stored with and that codec's level."""
+        store = StoreConfig()
+        expected = {
+            "producer": (None, None),
+            "uncompressed": (0, None),
+            "gzip": (1, -1),
+            "snappy": (2, None),
+            "lz4": (3, 9),
+            "zstd": (4, 3),
+        }
+        for name, codec_level in expected.items():
+            settings = topic_configs.TopicSettings.of({"compression.type": name}, store)
+            self.assertEqual((settings.compression_codec, settings.compression_level), codec_level, name)
+        levels = {"compression.gzip.level": "2", "compression.lz4.level": "4", "compression.zstd.level": "-7"}
+        for name, level in (("gzip", 2), ("lz4", 4), ("zstd", -7)):
+            settings = topic_configs.TopicSettings.of({"compression.type": name, **levels}, store)
+            self.assertEqual(settings.compression_level, level, name)
+
+
 class ValidateTests(SynchronousTestCase):
     """validate() normalises good values and names the key of bad ones."""
 

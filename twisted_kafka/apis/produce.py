@@ -15,8 +15,9 @@ the records are checked by L{twisted_kafka.records.batch.validate_produce_record
 lengths, offsets and timestamps, and with C{record_validation = full} every
 record's fields; zstd against the request version, v7+), then the batch and its
 validated header go to the store's append, which owns acceptance: the
-topic's C{max.message.bytes}, the LogAppendTime stamp, idempotent
-producers' sequence checks, all or nothing.
+topic's C{max.message.bytes}, recompression to its C{compression.type},
+the LogAppendTime stamp, idempotent producers' sequence checks, all or
+nothing.
 
 acks=0 gets no response (and a request with an error closes the connection,
 as Kafka does, so the producer notices); acks=1 is answered after the append;

@@ -210,6 +210,7 @@ def _unlz4_blocks(view: memoryview, max_size: int) -> bytes:
 
 
 _ZSTD_DECOMPRESSOR = zstandard.ZstdDecompressor()
+_ZSTD_COMPRESSOR = zstandard.ZstdCompressor()
 #: The most output one byte of zstd input can produce (a 128 KiB RLE block
 #: takes 4 bytes), used to size input slices so output stays bounded.
 _ZSTD_MAX_RATIO = 32 * 1024
@@ -363,17 +364,22 @@ _STREAMS: dict[int, Callable[[memoryview, int], Iterator[bytes]]] = {
 }
 
 
-def compress(codec: int, data: Buffer, *, xerial: bool = True) -> bytes:
+def compress(codec: int, data: Buffer, *, xerial: bool = True, level: int | None = None) -> bytes:
     """Compress C{data} with C{codec}, framed the way the Java client does.
 
     @param xerial: for snappy, use the xerial block framing (readable by every
         client) rather than one raw snappy block (what librdkafka writes).
+    @param level: the codec's level as Kafka's C{compression.gzip.level}
+        (1 to 9, -1 zlib's default), C{compression.lz4.level} (1 to 17; lz4
+        caps its high-compression levels at 12) and C{compression.zstd.level}
+        (-131072 to 22) give it; C{None}: each library's default (lz4's fast
+        mode). Snappy and no compression have no level.
     @raise KafkaError: C{UNSUPPORTED_COMPRESSION_TYPE} for an unknown codec.
     """
     if codec == CODEC_NONE:
         return bytes(data)
     if codec == CODEC_GZIP:
-        deflater = zlib.compressobj(wbits=_GZIP_WBITS)
+        deflater = zlib.compressobj(-1 if level is None else level, wbits=_GZIP_WBITS)
         return deflater.compress(data) + deflater.flush()
     if codec == CODEC_SNAPPY:
         if not xerial:
@@ -381,11 +387,14 @@ def compress(codec: int, data: Buffer, *, xerial: bool = True) -> bytes:
         return _snappy_xerial(memoryview(data))
     if codec == CODEC_LZ4:
         compressed: bytes = lz4.frame.compress(
-            data, block_linked=False, store_size=False, content_checksum=False
+            data, compression_level=0 if level is None else level,
+            block_linked=False, store_size=False, content_checksum=False
         )
         return compressed
     if codec == CODEC_ZSTD:
-        return zstandard.ZstdCompressor().compress(data)
+        if level is None:
+            return _ZSTD_COMPRESSOR.compress(data)
+        return zstandard.ZstdCompressor(level=level).compress(data)
     raise KafkaError(
         ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, f"unknown compression codec {codec}"
     )

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING
 from twisted.logger import Logger
 
 from twisted_kafka.errors import ErrorCode, KafkaError
-from twisted_kafka.records.batch import set_log_append_time
+from twisted_kafka.records.batch import CODEC_MASK, CONTROL_MASK, set_log_append_time
+from twisted_kafka.records.compression import CODEC_NAMES, CODEC_NONE, DecompressedTooLarge
+from twisted_kafka.records.recompress import recompress
 from twisted_kafka.store import metafile
 from twisted_kafka.store.batch_header import HEADER, HEADER_SIZE, LOG_OVERHEAD, MAGIC_V2
 from twisted_kafka.store.interfaces import Appended, Buffer
@@ -45,6 +47,11 @@ INT32_MAX = 2**31 - 1
 
 #: The C{message.timestamp.type} under which the store stamps each batch.
 LOG_APPEND_TIME = "LogAppendTime"
+
+#: The most bytes a batch's records may decompress to when the store
+#: recompresses them. Produce has decompressed them within its own, smaller,
+#: budget (C{[kafka] max_decompressed_bytes}); this bounds any other caller.
+MAX_RECOMPRESSED_RECORDS = 1 << 31
 
 #: Segments deleted per retention step before yielding to the reactor.
 MAX_DELETIONS_PER_STEP = 32
@@ -119,9 +126,12 @@ class PartitionLog:
 
         The caller has validated the batch (CRC, codec, ...) and passes the
         header it parsed doing so (or none: then it is read here). The store
-        owns acceptance: it applies C{max.message.bytes} and, on a
-        C{LogAppendTime} topic, stamps the batch with the store clock's time
-        (on a copy: C{batch} is never changed). Its baseOffset
+        owns acceptance: it applies C{max.message.bytes}; on a topic whose
+        C{compression.type} names a codec other than the batch's, it
+        recompresses the batch (L{twisted_kafka.records.recompress}) and
+        applies C{max.message.bytes} again to the result, as Kafka does; on a
+        C{LogAppendTime} topic, it stamps the batch with the store clock's
+        time (on a copy: C{batch} is never changed). Its baseOffset
         field is replaced by the next offset and the bytes are stored as
         they are. All or nothing: if the write fails the log is unchanged
         and C{KafkaError(KAFKA_STORAGE_ERROR)} is raised. For idempotent
@@ -142,7 +152,7 @@ class PartitionLog:
             fields = _unpack_header(batch)
         else:
             fields = header
-        (_, length, _, magic, _, _, delta, _, max_ts, producer_id, epoch, base_seq, _) = fields
+        (_, length, _, magic, _, attributes, delta, _, max_ts, producer_id, epoch, base_seq, _) = fields
         if magic != MAGIC_V2 or length + LOG_OVERHEAD != n or delta < 0:
             raise KafkaError(ErrorCode.CORRUPT_MESSAGE, "not a single record batch v2")
         settings = self.settings
@@ -154,6 +164,12 @@ class PartitionLog:
             )
         if self._failed is not None:
             raise KafkaError(self._failed.code, self._failed.message)
+        owned = False
+        codec = settings.compression_codec
+        if codec is not None and codec != attributes & CODEC_MASK and not attributes & CONTROL_MASK:
+            batch = self._recompressed(batch, codec)
+            n = len(batch)
+            owned = True
         log_append_time = -1
         if settings.message_timestamp_type == LOG_APPEND_TIME:
             log_append_time = max_ts = int(self._seconds() * 1000)
@@ -162,7 +178,7 @@ class PartitionLog:
             if duplicate is not None:
                 return Appended(duplicate, log_append_time)
         if log_append_time >= 0:
-            stamped = bytearray(batch)
+            stamped = batch if owned and isinstance(batch, bytearray) else bytearray(batch)
             set_log_append_time(stamped, 0, log_append_time)
             batch = stamped
         segment = self._active
@@ -192,6 +208,33 @@ class PartitionLog:
             for callback in tuple(self._watchers):
                 callback()
         return Appended(offset, log_append_time)
+
+    def _recompressed(self, batch: Buffer, codec: int) -> bytearray:
+        """C{batch} recompressed with C{codec} (the topic's C{compression.type}), within C{max.message.bytes}.
+
+        @raise KafkaError: C{MESSAGE_TOO_LARGE} if the result exceeds
+            C{max.message.bytes} (Kafka's C{RecordTooLargeException} after
+            its C{LogValidator} rebuilt the batch).
+        """
+        limit = self.settings.max_message_bytes
+        try:
+            out = recompress(batch, codec, self.settings.compression_level,
+                             limit - HEADER_SIZE if codec == CODEC_NONE else MAX_RECOMPRESSED_RECORDS)
+        except DecompressedTooLarge:
+            if codec != CODEC_NONE:
+                raise
+            raise KafkaError(
+                ErrorCode.MESSAGE_TOO_LARGE,
+                f"record batch stored uncompressed would exceed max.message.bytes {limit}"
+                f" of topic {self.topic.name!r}",
+            ) from None
+        if len(out) > limit:
+            raise KafkaError(
+                ErrorCode.MESSAGE_TOO_LARGE,
+                f"record batch of {len(out)} bytes once recompressed with {CODEC_NAMES[codec]}"
+                f" exceeds max.message.bytes {limit} of topic {self.topic.name!r}",
+            )
+        return out
 
     def _roll(self) -> Segment:
         """Seal the active segment and start a new one at the high watermark."""

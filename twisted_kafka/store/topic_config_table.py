@@ -7,9 +7,8 @@ C{message.format.version}, C{message.downconversion.enable} and
 C{message.timestamp.difference.max.ms}; they are unknown here as there.
 Each entry's C{doc} says what the config does on this broker: for those
 that cannot apply to a single node without tiered storage, that it is
-accepted and has no effect; for those not applied yet (recompression,
-min.insync.replicas, timestamp bounds), that too (docs/admin.md has the same
-table).
+accepted and has no effect; for those not applied yet (timestamp bounds),
+that too (docs/admin.md has the same table).
 L{twisted_kafka.store.topic_configs} validates values against it.
 """
 
@@ -112,19 +111,22 @@ def _entries() -> tuple[TopicConfigEntry, ...]:
               " \"compact,delete\" does both.",
               store_field="cleanup_policy", choices=("compact", "delete")),
         entry("compression.gzip.level", "INT", "compression.gzip.level",
-              "The gzip level for broker-side recompression (1 to 9, -1: zlib's default)."
-              + _NOT_YET + " no recompression.",
+              "The gzip level the broker recompresses with when compression.type is gzip"
+              " (1 to 9, -1: zlib's default).",
               fixed_default="-1", check=_gzip_level),
         entry("compression.lz4.level", "INT", "compression.lz4.level",
-              "The lz4 level for broker-side recompression." + _NOT_YET + " no recompression.",
+              "The lz4 level the broker recompresses with when compression.type is lz4"
+              " (1 to 17; lz4 treats levels above 12 as 12).",
               fixed_default="9", minimum=1, maximum=17),
         entry("compression.type", "STRING", "compression.type",
               "The codec batches are stored with: \"producer\" keeps the producer's;"
-              " another value asks the broker to recompress." + _NOT_YET
-              + " batches are stored as the producer sent them.",
+              " uncompressed, gzip, snappy, lz4 or zstd make the broker recompress, at"
+              " produce time, every batch sent with another codec (max.message.bytes"
+              " then applies to the recompressed batch too).",
               fixed_default="producer", choices=COMPRESSION_TYPES),
         entry("compression.zstd.level", "INT", "compression.zstd.level",
-              "The zstd level for broker-side recompression." + _NOT_YET + " no recompression.",
+              "The zstd level the broker recompresses with when compression.type is zstd"
+              " (-131072 to 22).",
               fixed_default="3", minimum=-131072, maximum=22),
         entry("delete.retention.ms", "LONG", "log.cleaner.delete.retention.ms",
               "How long a tombstone (a record with a null value) stays in a compacted"

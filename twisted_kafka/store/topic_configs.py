@@ -18,13 +18,37 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.records.compression import (
+    CODEC_GZIP,
+    CODEC_LZ4,
+    CODEC_NONE,
+    CODEC_SNAPPY,
+    CODEC_ZSTD,
+)
 from twisted_kafka.store.config import StoreConfig
 from twisted_kafka.protocol.primitives import INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN
 from twisted_kafka.store.topic_config_table import COMPRESSION_TYPES, TOPIC_CONFIGS, TopicConfigEntry
 
-__all__ = ["COMPRESSION_TYPES", "TOPIC_CONFIGS", "TopicConfigEntry", "TopicSettings",
+__all__ = ["COMPRESSION_TYPES", "STORED_CODECS", "TOPIC_CONFIGS", "TopicConfigEntry", "TopicSettings",
            "default_value", "effective_value", "normalise", "validate"]
 
+
+#: The codec id each C{compression.type} stores batches with (C{producer}: none, the batch's own).
+STORED_CODECS: dict[str, int | None] = {
+    "uncompressed": CODEC_NONE,
+    "gzip": CODEC_GZIP,
+    "snappy": CODEC_SNAPPY,
+    "lz4": CODEC_LZ4,
+    "zstd": CODEC_ZSTD,
+    "producer": None,
+}
+
+#: The config holding the level of each codec that has one.
+_LEVELS = {
+    CODEC_GZIP: "compression.gzip.level",
+    CODEC_LZ4: "compression.lz4.level",
+    CODEC_ZSTD: "compression.zstd.level",
+}
 
 _RANGES = {"INT": (INT32_MIN, INT32_MAX), "LONG": (INT64_MIN, INT64_MAX)}
 
@@ -139,6 +163,11 @@ class TopicSettings:
     @ivar min_cleanable_dirty_ratio: C{min.cleanable.dirty.ratio}.
     @ivar min_compaction_lag_ms: C{min.compaction.lag.ms}.
     @ivar max_compaction_lag_ms: C{max.compaction.lag.ms}.
+    @ivar compression_codec: the codec id C{compression.type} stores batches
+        with (a produced batch with another codec is recompressed), or
+        C{None} for C{producer} (batches are stored as sent).
+    @ivar compression_level: that codec's C{compression.<codec>.level}, or
+        C{None} (no codec, or one without levels: snappy, uncompressed).
     """
 
     segment_bytes: int
@@ -154,6 +183,8 @@ class TopicSettings:
     min_cleanable_dirty_ratio: float = 0.5
     min_compaction_lag_ms: int = 0
     max_compaction_lag_ms: int = INT64_MAX
+    compression_codec: int | None = None
+    compression_level: int | None = None
 
     @classmethod
     def of(cls, overrides: Mapping[str, str], store: StoreConfig) -> TopicSettings:
@@ -163,6 +194,8 @@ class TopicSettings:
             return effective_value(name, overrides, store)
 
         policy = value("cleanup.policy").split(",")
+        codec = STORED_CODECS[value("compression.type")]
+        level_config = _LEVELS.get(codec) if codec is not None else None
 
         return cls(
             segment_bytes=min(int(value("segment.bytes")), INT32_MAX),
@@ -178,4 +211,6 @@ class TopicSettings:
             min_cleanable_dirty_ratio=float(value("min.cleanable.dirty.ratio")),
             min_compaction_lag_ms=int(value("min.compaction.lag.ms")),
             max_compaction_lag_ms=int(value("max.compaction.lag.ms")),
+            compression_codec=codec,
+            compression_level=int(value(level_config)) if level_config is not None else None,
         )
