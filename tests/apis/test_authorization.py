@@ -39,8 +39,9 @@ class AuthorizationCase(SynchronousTestCase):
     """A broker with topics C{open} and C{secret} (one record each)."""
 
     def setUp(self) -> None:
-        """Build the broker and the topics."""
+        """Build the broker (its clock at the test batches' time) and the topics."""
         self.broker = make_broker(self)
+        self.broker.reactor.advance(1_700_000_000)  # type: ignore[attr-defined]
         vhost = self.broker.store.vhost("/")
         for name in ("open", "secret"):
             vhost.create_topic(name, 1).partitions[0].append(batch(1))

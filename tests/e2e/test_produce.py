@@ -460,3 +460,43 @@ class TopicCompressionTests(ProduceCase):
         self.assertEqual({h.attributes & 7 for h in headers}, {CODEC_NUMBERS["gzip"]})
         self.assertEqual(sum(h.record_count for h in headers), 2 * COUNT)
         self.assertEqual({h.producer_id >= 0 for h in headers}, {True})
+
+
+class TimestampBoundsTests(ProduceCase):
+    """CreateTime records too far from the broker's clock are refused, as Kafka 4 refuses them."""
+
+    def test_future_record_refused_by_default(self) -> None:
+        """More than an hour ahead (Kafka 4's default after.max.ms) fails the batch; nothing is stored."""
+        from confluent_kafka import KafkaError, Producer
+
+        topic = self.topic_name()
+        now = int(time.time() * 1000)
+        producer = Producer({"bootstrap.servers": self.broker.bootstrap, "linger.ms": 50,
+                             "message.send.max.retries": 0, **clients.QUIET})
+        errors: list[Any] = []
+        for timestamp in (now, now + 2 * 3600 * 1000):
+            producer.produce(topic, key=b"k", value=b"v", partition=0, timestamp=timestamp,
+                             on_delivery=lambda error, message: errors.append(error))
+        self.assertEqual(producer.flush(30), 0)
+        self.assertEqual([e.code() if e else None for e in errors], [KafkaError.INVALID_TIMESTAMP] * 2)
+        clients.produce_confluent(self.broker.bootstrap, topic,
+                                  [clients.Outgoing(b"k", b"v", (), now)])
+        self.assertEqual(len(read_partition("confluent", self.broker.bootstrap, topic)), 1)
+
+    def test_old_record_refused_by_topic_config(self) -> None:
+        """With message.timestamp.before.max.ms one minute, kafka-python's hour-old record is refused."""
+        from confluent_kafka.admin import AdminClient, NewTopic
+        from kafka.errors import InvalidTimestampError
+
+        topic = self.topic_name()
+        admin = AdminClient({"bootstrap.servers": self.broker.bootstrap, **clients.QUIET})
+        admin.create_topics([NewTopic(topic, 1, 1, config={
+            "message.timestamp.before.max.ms": "60000"})])[topic].result(10)
+        hour_ago = int(time.time() * 1000) - 3600 * 1000
+        with self.assertRaises(clients.ProduceFailed) as raised:
+            clients.produce_kafka_python(self.broker.bootstrap, topic,
+                                         [clients.Outgoing(b"k", b"v", (), hour_ago)], retries=0)
+        self.assertIsInstance(raised.exception.__cause__, InvalidTimestampError)
+        acked = clients.produce_kafka_python(self.broker.bootstrap, topic,
+                                             [clients.Outgoing(b"k", b"v", (), None)])
+        self.assertEqual([a.offset for a in acked], [0])

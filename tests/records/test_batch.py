@@ -24,6 +24,7 @@ from twisted_kafka.records.batch import (
 from twisted_kafka.records.compression import compress
 from twisted_kafka.records.record import build_batch
 from twisted_kafka.records.record_format import write_varint
+from twisted_kafka.records.record_walk import InvalidTimestamps, KeylessRecords
 
 from ._helpers import SAMPLE_RECORDS, error_code, patched, raw_record, sample_batch, with_payload
 
@@ -391,6 +392,75 @@ class ValidateProduceRecordsTests(SynchronousTestCase):
         fixed = B.with_max_timestamp(data, header.max_timestamp)
         [(_, _, stored)] = split_batches(fixed)
         self.assertEqual(stored.max_timestamp, SAMPLE_RECORDS[-1][3])
+
+
+class TimestampBoundsTests(SynchronousTestCase):
+    """With C{timestamp_bounds}, records outside them refuse the batch with INVALID_TIMESTAMP, each named."""
+
+    NOW = 1_700_000_000_000
+
+    def records(self, *timestamps: int, keys: bool = True) -> list[tuple[bytes | None, bytes, list, int]]:
+        """One record per timestamp, keyed C{k<index>} (or keyless with C{keys=False})."""
+        return [(b"k%d" % i if keys else None, b"v", [], t) for i, t in enumerate(timestamps)]
+
+    def refused(self, data: bytes, bounds: tuple[int, int], **kwargs: object) -> InvalidTimestamps:
+        """The L{InvalidTimestamps} validating C{data} within C{bounds} raises."""
+        with self.assertRaises(InvalidTimestamps) as raised:
+            produce(data, timestamp_bounds=bounds, **kwargs)
+        self.assertEqual(raised.exception.code, ErrorCode.INVALID_TIMESTAMP)
+        self.assertEqual(raised.exception.message,
+                         "One or more records have been rejected due to invalid timestamp")
+        return raised.exception
+
+    def test_within(self) -> None:
+        """Timestamps at the bounds themselves, of every codec, pass."""
+        bounds = (self.NOW - 10, self.NOW + 10)
+        for codec in range(5):
+            data = build_batch(self.records(self.NOW - 10, self.NOW, self.NOW + 10), codec=codec)
+            self.assertEqual(len(produce(data, timestamp_bounds=bounds)), 1)
+
+    def test_each_named(self) -> None:
+        """Every record outside is named with Kafka's message, in batch order, compressed or not."""
+        bounds = (self.NOW - 1000, self.NOW + 3_600_000)
+        timestamps = (self.NOW, self.NOW + 3_600_001, self.NOW - 5000, self.NOW + 1)
+        for codec in (0, 1, 4):
+            error = self.refused(build_batch(self.records(*timestamps), codec=codec), bounds)
+            self.assertEqual(error.record_errors, [
+                (1, f"Timestamp {self.NOW + 3_600_001} of message with offset 1 is out of range. "
+                    f"The timestamp should be within [{self.NOW - 1000}, {self.NOW + 3_600_000}]"),
+                (2, f"Timestamp {self.NOW - 5000} of message with offset 2 is out of range. "
+                    f"The timestamp should be within [{self.NOW - 1000}, {self.NOW + 3_600_000}]"),
+            ])
+
+    def test_no_timestamp_never_out(self) -> None:
+        """A record without a timestamp (-1) is below any bound yet never refused."""
+        data = build_batch(self.records(-1, self.NOW))
+        self.assertEqual(len(produce(data, timestamp_bounds=(self.NOW - 10, self.NOW + 10))), 1)
+        error = self.refused(build_batch(self.records(-1, self.NOW - 11)), (self.NOW - 10, self.NOW + 10))
+        self.assertEqual([index for index, _ in error.record_errors], [1])
+
+    def test_unchecked_without_bounds(self) -> None:
+        """Without bounds (LogAppendTime topics, unbounded configs) any timestamp passes."""
+        self.assertEqual(len(produce(build_batch(self.records(0, 2**62)))), 1)
+
+    def test_log_append_time_batch(self) -> None:
+        """A batch with the LogAppendTime bit is judged by its maxTimestamp, for every record."""
+        data = build_batch(self.records(self.NOW, self.NOW), timestamp_type=1)
+        self.assertEqual(len(produce(data, timestamp_bounds=(self.NOW, self.NOW))), 1)
+        error = self.refused(data, (self.NOW + 1, self.NOW + 2))
+        self.assertEqual([index for index, _ in error.record_errors], [0, 1])
+
+    def test_with_keyless_records(self) -> None:
+        """On a compacted topic keyless records are listed too (a record with both faults for its key)."""
+        records = self.records(self.NOW, self.NOW + 100, self.NOW + 100) + [(None, b"v", [], self.NOW)]
+        records[2] = (None, b"v", [], self.NOW + 100)
+        error = self.refused(build_batch(records), (self.NOW, self.NOW + 10), require_keys="c-0")
+        keyless = "Compacted topic cannot accept message without key in topic partition c-0."
+        self.assertEqual([(i, m if m == keyless else "stale") for i, m in error.record_errors],
+                         [(1, "stale"), (2, keyless), (3, keyless)])
+        # in bounds, the keyless records alone are INVALID_RECORD
+        with self.assertRaises(KeylessRecords):
+            produce(build_batch(records), timestamp_bounds=(self.NOW, self.NOW + 100), require_keys="c-0")
 
 
 class RewriteTests(SynchronousTestCase):

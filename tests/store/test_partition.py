@@ -313,6 +313,36 @@ class RecompressionTests(StoreTestMixin, SynchronousTestCase):
         self.assertEqual((header.codec, header.base_offset), (CODEC_GZIP, 3))
 
 
+class TimestampBoundsTests(StoreTestMixin, SynchronousTestCase):
+    """timestamp_bounds: the range Produce checks CreateTime records against, by the store clock."""
+
+    def setUp(self) -> None:
+        """Set up what each test here uses."""
+        super().setUp()
+        self.store = self.open_store()
+        self.topic = self.store.vhost("/").create_topic("t", 1)
+        self.log = self.topic.partitions[0]
+
+    def test_kafka_defaults(self) -> None:
+        """Kafka 4's defaults: any time in the past, at most an hour ahead."""
+        self.assertEqual(self.log.timestamp_bounds(), (NOW_MS - 2**63 + 1, NOW_MS + 3_600_000))
+
+    def test_follows_clock_and_configs(self) -> None:
+        """The bounds move with the store clock and take config changes at once."""
+        self.topic.set_configs({"message.timestamp.before.max.ms": "5000",
+                                "message.timestamp.after.max.ms": "0"})
+        self.clock.advance(2.5)
+        self.assertEqual(self.log.timestamp_bounds(), (NOW_MS + 2500 - 5000, NOW_MS + 2500))
+
+    def test_unchecked(self) -> None:
+        """None (nothing checked) on a LogAppendTime topic, or with both bounds at Long.MAX_VALUE."""
+        self.topic.set_configs({"message.timestamp.type": "LogAppendTime"})
+        self.assertIsNone(self.log.timestamp_bounds())
+        self.topic.set_configs({"message.timestamp.type": None,
+                                "message.timestamp.after.max.ms": str(2**63 - 1)})
+        self.assertIsNone(self.log.timestamp_bounds())
+
+
 class TimestampTests(StoreTestMixin, SynchronousTestCase):
     """offset_for_timestamp and max_timestamp."""
 

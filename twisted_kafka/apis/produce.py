@@ -13,7 +13,10 @@ internal stream queues, named C{__...}, refuse appends from clients),
 the records are checked by L{twisted_kafka.records.batch.validate_produce_records}
 (one RecordBatch v2, header, CRC-32C, the records walked: their count,
 lengths, offsets and timestamps, and with C{record_validation = full} every
-record's fields; zstd against the request version, v7+), then the batch and its
+record's fields; zstd against the request version, v7+; keys on a compacted
+topic; on a CreateTime topic, every timestamp within the partition's
+C{message.timestamp.before.max.ms}/C{after.max.ms} of the store's clock,
+INVALID_TIMESTAMP naming each record otherwise), then the batch and its
 validated header go to the store's append, which owns acceptance: the
 topic's C{max.message.bytes}, recompression to its C{compression.type},
 the LogAppendTime stamp, idempotent producers' sequence checks, all or
@@ -30,7 +33,7 @@ from __future__ import annotations
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.records import batch as record_batch
-from twisted_kafka.records.record_walk import KeylessRecords, RecordError
+from twisted_kafka.records.record_walk import RecordError, RecordErrors
 from twisted_kafka.apis.support.topics import NULL_TOPIC_ID, topic_need, topic_refused
 from twisted_kafka.server.authorizer import AclOperation, ResourceType
 from twisted_kafka.server.context import RequestContext
@@ -62,13 +65,14 @@ def _failed_partition(index: int, error: KafkaError) -> Fields:
     """The response entry of a partition that failed with C{error}.
 
     A fault in one record names its batch index in C{record_errors} (v8+);
-    keyless records sent to a compacted topic are each named there.
+    keyless records sent to a compacted topic, and records whose timestamps
+    are out of the topic's bounds, are each named there.
     """
     record_errors = None
     if isinstance(error, RecordError):
         record_errors = [{"batch_index": error.batch_index,
                           "batch_index_error_message": error.message}]
-    elif isinstance(error, KeylessRecords):
+    elif isinstance(error, RecordErrors):
         record_errors = [{"batch_index": index, "batch_index_error_message": message}
                          for index, message in error.record_errors]
     return _partition_error(index, error.code, error.message, record_errors)
@@ -135,7 +139,8 @@ def append_partition(topic: ITopic, index: int, records: bytes | bytearray | mem
     [(_, _, header)] = record_batch.validate_produce_records(
         records, full=full_validation, max_decompressed=max_decompressed,
         max_ratio=max_ratio, produce_version=version,
-        require_keys=f"{topic.name}-{index}" if partition.requires_keys else None)
+        require_keys=f"{topic.name}-{index}" if partition.requires_keys else None,
+        timestamp_bounds=partition.timestamp_bounds())
     if header.max_timestamp != record_batch.stated_max_timestamp(records):
         records = record_batch.with_max_timestamp(records, header.max_timestamp)
         header = record_batch.parse_header(records)

@@ -53,8 +53,16 @@ from crc32c import crc32c
 
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.records.compression import DecompressedTooLarge, decompress
-from twisted_kafka.records.record_format import check_records
-from twisted_kafka.records.record_walk import KeylessRecords, keyless_records, walk_records
+from twisted_kafka.records.record_format import Buffer, check_records
+from twisted_kafka.records.record_walk import (
+    InvalidTimestamps,
+    KeylessRecords,
+    keyless_message,
+    keyless_records,
+    out_of_range_timestamps,
+    timestamp_message,
+    walk_records,
+)
 from twisted_kafka.protocol.primitives import INT64_MAX, INT64_MIN
 
 HEADER = struct.Struct(">qiibIhiqqqhii")
@@ -289,6 +297,7 @@ def validate_produce_records(
     max_ratio: int = 0,
     produce_version: int | None = None,
     require_keys: str | None = None,
+    timestamp_bounds: tuple[int, int] | None = None,
 ) -> list[tuple[int, int, BatchHeader]]:
     """Check the records of one partition of a Produce request (v3 and later).
 
@@ -314,7 +323,14 @@ def validate_produce_records(
     C{full}, every record's key, value and headers are checked too
     (L{twisted_kafka.records.record_format.check_records}).  With
     C{require_keys} (the partition's name: it is compacted), a record without
-    a key refuses the batch with L{KeylessRecords}.
+    a key refuses the batch with L{KeylessRecords}.  With
+    C{timestamp_bounds} C{(earliest, latest)} (the partition's
+    C{message.timestamp.before.max.ms} and C{after.max.ms} around the
+    broker's clock), a record whose timestamp is outside them (-1, no
+    timestamp, never is) refuses the batch with L{InvalidTimestamps}, which
+    also lists any keyless record, as Kafka's C{LogValidator} does; only the
+    batch's smallest and largest timestamps are compared unless one is out.
+    A LogAppendTime batch's records all have its maxTimestamp.
 
     @return: a one-element list C{[(0, end, header)]}, the shape of
         L{split_batches}.  The header's C{max_timestamp} is the largest
@@ -341,8 +357,8 @@ def validate_produce_records(
             f"batch per partition ({available - end} bytes follow the first)",
         )
     _check_client_batch(header, produce_version)
-    low_delta, high_delta = _walk_batch_records(
-        view, end, header, max_decompressed, max_ratio, full, require_keys)
+    records, start, stop, low_delta, high_delta = _walk_batch_records(
+        view, end, header, max_decompressed, max_ratio, full)
     if not header.attributes & TIMESTAMP_TYPE_MASK:
         base = header.base_timestamp
         low, high = base + low_delta, base + high_delta
@@ -354,7 +370,37 @@ def validate_produce_records(
             )
         if high != header.max_timestamp:
             header = header._replace(max_timestamp=high)
+    else:
+        low = high = header.max_timestamp
+    if timestamp_bounds is not None and (low < timestamp_bounds[0] or high > timestamp_bounds[1]):
+        _check_timestamps(records, start, stop, header, timestamp_bounds, require_keys)
+    if require_keys is not None:
+        _check_keys(records, start, stop, header.record_count, require_keys)
     return [(0, end, header)]
+
+
+def _check_timestamps(buf: Buffer, pos: int, end: int, header: BatchHeader,
+                      bounds: tuple[int, int], require_keys: str | None) -> None:
+    """Refuse the walked records if a timestamp is outside C{bounds}, naming each record.
+
+    Keyless records (with C{require_keys}) are named too; a record with both
+    faults is named for its key, as Kafka's C{LogValidator} checks the key first.
+    """
+    earliest, latest = bounds
+    count = header.record_count
+    if header.attributes & TIMESTAMP_TYPE_MASK:
+        # a LogAppendTime batch: every record has its maxTimestamp
+        stamped = header.max_timestamp
+        stale = [] if stamped == NO_TIMESTAMP else [(index, stamped) for index in range(count)]
+    else:
+        stale = out_of_range_timestamps(buf, pos, end, count, header.base_timestamp, earliest, latest)
+    if not stale:
+        return  # only records without a timestamp (-1) were below the bounds
+    errors = {index: timestamp_message(timestamp, index, earliest, latest) for index, timestamp in stale}
+    if require_keys is not None:
+        message = keyless_message(require_keys)
+        errors.update((index, message) for index in keyless_records(buf, pos, end, count))
+    raise InvalidTimestamps(sorted(errors.items()))
 
 
 def _check_client_batch(header: BatchHeader, produce_version: int | None) -> None:
@@ -400,21 +446,21 @@ def _check_client_batch(header: BatchHeader, produce_version: int | None) -> Non
 
 def _walk_batch_records(
     view: memoryview, end: int, header: BatchHeader, max_decompressed: int, max_ratio: int,
-    full: bool, require_keys: str | None = None,
-) -> tuple[int, int]:
+    full: bool,
+) -> tuple[Buffer, int, int, int, int]:
     """Decompress (bounded) and walk the records of the batch ending at C{end}.
 
-    @return: the smallest and largest timestampDelta (L{walk_records}).
+    @return: the records (C{view} itself or the decompressed bytes), where
+        they start and end in it, and the smallest and largest
+        timestampDelta (L{walk_records}).
     """
     codec = header.attributes & CODEC_MASK
     count = header.record_count
     if codec == CODEC_NONE:
         if full:
             check_records(view, RECORDS_OFFSET, end, count)
-        deltas = walk_records(view, RECORDS_OFFSET, end, count)
-        if require_keys is not None:
-            _check_keys(view, RECORDS_OFFSET, end, count, require_keys)
-        return deltas
+        low, high = walk_records(view, RECORDS_OFFSET, end, count)
+        return view, RECORDS_OFFSET, end, low, high
     compressed = end - RECORDS_OFFSET
     limit = max_decompressed
     if max_ratio > 0:
@@ -429,10 +475,8 @@ def _walk_batch_records(
         ) from None
     if full:
         check_records(body, 0, len(body), count)
-    deltas = walk_records(body, 0, len(body), count)
-    if require_keys is not None:
-        _check_keys(body, 0, len(body), count, require_keys)
-    return deltas
+    low, high = walk_records(body, 0, len(body), count)
+    return body, 0, len(body), low, high
 
 
 def _check_keys(buf: bytes | bytearray | memoryview, pos: int, end: int, count: int,

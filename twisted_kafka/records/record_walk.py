@@ -29,6 +29,8 @@ from twisted_kafka.records.record_format import MIN_RECORD_SIZE, Buffer, read_va
 _MIN_BODY = MIN_RECORD_SIZE - 1
 #: Beyond any varlong: the starting point of the min/max search.
 _FAR = 1 << 64
+#: Kafka's C{RecordBatch.NO_TIMESTAMP}: a record without a timestamp.
+NO_TIMESTAMP = -1
 
 
 class RecordError(KafkaError):
@@ -129,23 +131,73 @@ def walk_records(buf: Buffer, pos: int, end: int, count: int) -> tuple[int, int]
     return low, high
 
 
-class KeylessRecords(KafkaError):
-    """C{INVALID_RECORD}: records without a key, produced to a compacted topic.
+class RecordErrors(KafkaError):
+    """A batch refused for faults in some of its records, each named.
 
-    @ivar record_errors: C{(batch index, message)} of each keyless record
-        (Produce v8+ answers them in C{record_errors}).
+    @ivar record_errors: C{(batch index, message)} of each faulty record, in
+        batch order (Produce v8+ answers them in C{record_errors}).
     """
 
+    def __init__(self, code: ErrorCode, message: str, record_errors: list[tuple[int, str]]) -> None:
+        super().__init__(code, message)
+        self.record_errors = record_errors
+
+
+def keyless_message(where: str) -> str:
+    """Kafka's message for a keyless record sent to compacted partition C{where}."""
+    return f"Compacted topic cannot accept message without key in topic partition {where}."
+
+
+class KeylessRecords(RecordErrors):
+    """C{INVALID_RECORD}: records without a key, produced to a compacted topic."""
+
     def __init__(self, batch_indexes: list[int], where: str) -> None:
-        message = f"Compacted topic cannot accept message without key in topic partition {where}."
-        self.record_errors = [(index, message) for index in batch_indexes]
+        message = keyless_message(where)
         shown = ", ".join(str(index) for index in batch_indexes[:3])
         super().__init__(
             ErrorCode.INVALID_RECORD,
             f"One or more records have been rejected due to {len(batch_indexes)} record errors "
             f"in total (records without a key at batch index {shown}"
             f"{', ...' if len(batch_indexes) > 3 else ''}): {message}",
+            [(index, message) for index in batch_indexes],
         )
+
+
+class InvalidTimestamps(RecordErrors):
+    """C{INVALID_TIMESTAMP}: records whose timestamps are outside the topic's bounds.
+
+    As in Kafka's C{LogValidator}, any other record fault found in the same
+    batch (a missing key) is listed with them.
+    """
+
+    def __init__(self, record_errors: list[tuple[int, str]]) -> None:
+        super().__init__(ErrorCode.INVALID_TIMESTAMP,
+                         "One or more records have been rejected due to invalid timestamp",
+                         record_errors)
+
+
+def timestamp_message(timestamp: int, offset: int, earliest: int, latest: int) -> str:
+    """Kafka's message for a record whose timestamp is outside C{[earliest, latest]}."""
+    return (f"Timestamp {timestamp} of message with offset {offset} is out of range. "
+            f"The timestamp should be within [{earliest}, {latest}]")
+
+
+def out_of_range_timestamps(buf: Buffer, pos: int, end: int, count: int, base_timestamp: int,
+                            earliest: int, latest: int) -> list[tuple[int, int]]:
+    """C{(batch index, timestamp)} of each record in C{buf[pos:end]} outside C{[earliest, latest]}.
+
+    A record without a timestamp (-1, Kafka's C{NO_TIMESTAMP}) is never out
+    of range. The records must have passed L{walk_records}.
+    """
+    found = []
+    for index in range(count):
+        length, body = read_varint(buf, pos)
+        delta, _ = read_varint(buf, body + 1)  # after the attributes byte
+        timestamp = base_timestamp + delta
+        if timestamp != NO_TIMESTAMP and not earliest <= timestamp <= latest:
+            found.append((index, timestamp))
+        pos = body + length
+    return found
 
 
 def keyless_records(buf: Buffer, pos: int, end: int, count: int) -> list[int]:

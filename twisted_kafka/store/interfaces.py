@@ -121,6 +121,14 @@ class IPartitionLog(IOffsetsJournal, Protocol):
     def requires_keys(self) -> bool:
         """Whether every appended record needs a key (the topic is compacted)."""
 
+    def timestamp_bounds(self) -> tuple[int, int] | None:
+        """The range C{(earliest, latest)} a produced record's timestamp must be in now.
+
+        From the topic's C{message.timestamp.before.max.ms} and
+        C{message.timestamp.after.max.ms} around the store's clock; C{None}
+        when no timestamp is checked (C{LogAppendTime}, or both unbounded).
+        """
+
     def offset_for_timestamp(self, timestamp_ms: int) -> tuple[int, int] | None:
         """C{(base offset, maxTimestamp)} of the first batch with maxTimestamp >= C{timestamp_ms}."""
 

@@ -119,6 +119,21 @@ class PartitionLog:
         """Whether every appended record needs a key: the topic is compacted (C{cleanup.policy})."""
         return self.settings.compact
 
+    def timestamp_bounds(self) -> tuple[int, int] | None:
+        """The range C{(earliest, latest)} a produced record's timestamp must be in now.
+
+        C{now - message.timestamp.before.max.ms} to C{now +
+        message.timestamp.after.max.ms}, C{now} in milliseconds by the store
+        clock (as Kafka's C{LogValidator} compares with the broker's time);
+        C{None} for a C{LogAppendTime} topic (the store stamps its batches)
+        or when both are C{Long.MAX_VALUE}.
+        """
+        settings = self.settings
+        if not settings.timestamps_checked:
+            return None
+        now = int(self._seconds() * 1000)
+        return now - settings.timestamp_before_max_ms, now + settings.timestamp_after_max_ms
+
     # -- append --------------------------------------------------------------
 
     def append(self, batch: Buffer, header: BatchHeader | None = None) -> Appended:

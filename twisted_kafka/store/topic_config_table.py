@@ -7,8 +7,7 @@ C{message.format.version}, C{message.downconversion.enable} and
 C{message.timestamp.difference.max.ms}; they are unknown here as there.
 Each entry's C{doc} says what the config does on this broker: for those
 that cannot apply to a single node without tiered storage, that it is
-accepted and has no effect; for those not applied yet (timestamp bounds),
-that too (docs/admin.md has the same table).
+accepted and has no effect (docs/admin.md has the same table).
 L{twisted_kafka.store.topic_configs} validates values against it.
 """
 
@@ -97,7 +96,6 @@ def _no_tiered_storage(value: str) -> str | None:
 
 
 _NO_EFFECT = " Accepted and validated; no effect on this broker:"
-_NOT_YET = " Accepted and validated; not applied by this broker yet:"
 _NO_REMOTE = _NO_EFFECT + " there is no tiered (remote) storage."
 _NO_REPLICAS = _NO_EFFECT + " a single node has no followers."
 
@@ -169,14 +167,14 @@ def _entries() -> tuple[TopicConfigEntry, ...]:
               "The largest record batch (including its 12-byte log overhead) a producer may send.",
               store_field="max_message_bytes", minimum=0),
         entry("message.timestamp.after.max.ms", "LONG", "log.message.timestamp.after.max.ms",
-              "With CreateTime, a record whose timestamp is more than this ahead of the"
-              " broker's clock is refused by Kafka (INVALID_TIMESTAMP)." + _NOT_YET
-              + " timestamps are not checked.",
+              "With CreateTime, a produced record whose timestamp is more than this ahead of"
+              " the broker's clock fails its batch with INVALID_TIMESTAMP (each such record"
+              " named in record_errors). Ignored with LogAppendTime.",
               fixed_default="3600000", minimum=0),
         entry("message.timestamp.before.max.ms", "LONG", "log.message.timestamp.before.max.ms",
-              "With CreateTime, a record whose timestamp is more than this behind the"
-              " broker's clock is refused by Kafka (INVALID_TIMESTAMP)." + _NOT_YET
-              + " timestamps are not checked.",
+              "With CreateTime, a produced record whose timestamp is more than this behind"
+              " the broker's clock fails its batch with INVALID_TIMESTAMP (each such record"
+              " named in record_errors). Ignored with LogAppendTime.",
               fixed_default=str(INT64_MAX), minimum=0),
         entry("message.timestamp.type", "STRING", "log.message.timestamp.type",
               "CreateTime keeps the producer's timestamps; LogAppendTime replaces them with the broker's clock.",

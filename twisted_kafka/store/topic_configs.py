@@ -168,6 +168,8 @@ class TopicSettings:
         C{None} for C{producer} (batches are stored as sent).
     @ivar compression_level: that codec's C{compression.<codec>.level}, or
         C{None} (no codec, or one without levels: snappy, uncompressed).
+    @ivar timestamp_before_max_ms: C{message.timestamp.before.max.ms}.
+    @ivar timestamp_after_max_ms: C{message.timestamp.after.max.ms}.
     """
 
     segment_bytes: int
@@ -185,6 +187,17 @@ class TopicSettings:
     max_compaction_lag_ms: int = INT64_MAX
     compression_codec: int | None = None
     compression_level: int | None = None
+    timestamp_before_max_ms: int = INT64_MAX
+    timestamp_after_max_ms: int = 3_600_000
+
+    @property
+    def timestamps_checked(self) -> bool:
+        """Whether produced CreateTime timestamps are checked against the two bounds.
+
+        Not on a C{LogAppendTime} topic, nor when both bounds are C{Long.MAX_VALUE}.
+        """
+        return self.message_timestamp_type == "CreateTime" and (
+            self.timestamp_before_max_ms != INT64_MAX or self.timestamp_after_max_ms != INT64_MAX)
 
     @classmethod
     def of(cls, overrides: Mapping[str, str], store: StoreConfig) -> TopicSettings:
@@ -213,4 +226,6 @@ class TopicSettings:
             max_compaction_lag_ms=int(value("max.compaction.lag.ms")),
             compression_codec=codec,
             compression_level=int(value(level_config)) if level_config is not None else None,
+            timestamp_before_max_ms=int(value("message.timestamp.before.max.ms")),
+            timestamp_after_max_ms=int(value("message.timestamp.after.max.ms")),
         )
