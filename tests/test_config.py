@@ -258,6 +258,12 @@ class ErrorTests(ConfigTestMixin, SynchronousTestCase):
         self.assertEqual(self.load_error("[store]\nsegment_bytes = 0\n"),
                          "FILE: [store] segment_bytes = 0: out of range (must be at least 1)")
 
+    def test_compaction_lags_conflict(self) -> None:
+        """C{[store] min_compaction_lag_ms} above C{max_compaction_lag_ms}, as Kafka refuses the broker pair."""
+        self.assertEqual(
+            self.load_error("[store]\nmin_compaction_lag_ms = 2000\nmax_compaction_lag_ms = 1000\n"),
+            "FILE: [store] min_compaction_lag_ms (2000) is larger than max_compaction_lag_ms (1000)")
+
     def test_bad_enum(self) -> None:
         """An enumerated value outside its choices."""
         self.assertEqual(self.load_error("[tls]\nclient_auth = sometimes\n"),

@@ -439,9 +439,14 @@ def _read_store(reader: _Reader, kafka: KafkaConfig) -> StoreConfig:
         if name in reader.values:
             values[name] = _store_field_reader(reader, name, kind)(getattr(default, name))
     try:
-        return StoreConfig(**values)
+        store = StoreConfig(**values)
     except (TypeError, ValueError) as e:
         raise ConfigError(f"{reader.source}: [store] {e}") from None
+    if store.min_compaction_lag_ms > store.max_compaction_lag_ms:
+        # Kafka's LogConfig.validateBrokerLogConfigValues
+        raise ConfigError(f"{reader.source}: [store] min_compaction_lag_ms ({store.min_compaction_lag_ms})"
+                          f" is larger than max_compaction_lag_ms ({store.max_compaction_lag_ms})")
+    return store
 
 
 _SECTION_KEYS: dict[str, Callable[[], Iterable[str]]] = {

@@ -276,6 +276,49 @@ class AlterConfigsTests(SynchronousTestCase):
         self.assertEqual(result["error_code"], ErrorCode.INVALID_REQUEST)
 
 
+class CompactionLagCombinationTests(SynchronousTestCase):
+    """min.compaction.lag.ms above max.compaction.lag.ms is INVALID_CONFIG, checked with the topic's other values."""
+
+    MESSAGE = "conflict topic config setting min.compaction.lag.ms (2000) > max.compaction.lag.ms (1000)"
+
+    def setUp(self) -> None:
+        """A topic whose max.compaction.lag.ms is 1000."""
+        self.broker = make_broker(self)
+        create_one(self.broker, "t", 1, 1, configs={"max.compaction.lag.ms": "1000"})
+        self.topic = self.broker.store.vhost("/").topic("t")
+
+    def test_create_topics(self) -> None:
+        """CreateTopics (also validate_only) refuses the pair and creates nothing."""
+        for validate_only in (True, False):
+            result = create_one(self.broker, "u", 1, 1, validate_only=validate_only, configs={
+                "min.compaction.lag.ms": "2000", "max.compaction.lag.ms": "1000"})
+            self.assertEqual((result["error_code"], result["error_message"]),
+                             (ErrorCode.INVALID_CONFIG, self.MESSAGE))
+        self.assertIsNone(self.broker.store.vhost("/").topic("u"))
+
+    def test_incremental(self) -> None:
+        """SET of min above the topic's max is refused (validate_only too); deleting max with it is fine."""
+        for validate_only in (True, False):
+            result = incremental(self.broker, TOPIC, "t", [("min.compaction.lag.ms", SET, "2000")],
+                                 validate_only=validate_only)
+            self.assertEqual((result["error_code"], result["error_message"]),
+                             (ErrorCode.INVALID_CONFIG, self.MESSAGE))
+        self.assertEqual(self.topic.configs, {"max.compaction.lag.ms": "1000"})
+        result = incremental(self.broker, TOPIC, "t", [("min.compaction.lag.ms", SET, "2000"),
+                                                      ("max.compaction.lag.ms", DELETE, None)])
+        self.assertEqual(result["error_code"], ErrorCode.NONE)
+        self.assertEqual(self.topic.settings.min_compaction_lag_ms, 2000)
+
+    def test_alter(self) -> None:
+        """AlterConfigs checks the overrides it leaves (others revert to their defaults)."""
+        [result] = alter(self.broker, [(TOPIC, "t", {"min.compaction.lag.ms": "2000",
+                                                     "max.compaction.lag.ms": "1000"})], validate_only=True)
+        self.assertEqual((result["error_code"], result["error_message"]), (ErrorCode.INVALID_CONFIG, self.MESSAGE))
+        [result] = alter(self.broker, [(TOPIC, "t", {"min.compaction.lag.ms": "2000"})])
+        self.assertEqual(result["error_code"], ErrorCode.NONE)
+        self.assertEqual(self.topic.configs, {"min.compaction.lag.ms": "2000"})
+
+
 class IncrementalAlterConfigsTests(SynchronousTestCase):
     """IncrementalAlterConfigs changes single topic configs."""
 

@@ -129,6 +129,7 @@ class ConfluentAdminTests(BrokerTestMixin, SynchronousTestCase):
 
     def test_kafka_topic_configs(self) -> None:
         """create_topics with configs tools set (compression.type, min.insync.replicas, ...) succeeds."""
+        from confluent_kafka import KafkaError
         from confluent_kafka.admin import ConfigResource, ConfigSource, NewTopic, ResourceType
 
         admin = self.admin()
@@ -150,6 +151,10 @@ class ConfluentAdminTests(BrokerTestMixin, SynchronousTestCase):
         code, message = self.error_of(admin.create_topics([NewTopic(
             "old", 1, 1, config={"message.downconversion.enable": "true"})])["old"])
         self.assertIn("Unknown topic config name: message.downconversion.enable", message)
+        code, message = self.error_of(admin.create_topics([NewTopic(
+            "lags", 1, 1, config={"min.compaction.lag.ms": "2000", "max.compaction.lag.ms": "1000"})])["lags"])
+        self.assertEqual(code, KafkaError.INVALID_CONFIG)
+        self.assertIn("min.compaction.lag.ms (2000) > max.compaction.lag.ms (1000)", message)
 
     def test_errors(self) -> None:
         """Each refused request comes back with Kafka's code and a message saying why."""

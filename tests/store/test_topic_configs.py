@@ -269,3 +269,23 @@ class ValidateTests(SynchronousTestCase):
     def test_null(self) -> None:
         """A missing value is rejected."""
         self._error({"retention.ms": None})  # type: ignore[dict-item]
+
+
+class CombinationTests(SynchronousTestCase):
+    """check_combination: min.compaction.lag.ms may not exceed max.compaction.lag.ms."""
+
+    def test_conflict(self) -> None:
+        """Overrides or defaults in conflict are INVALID_CONFIG with Kafka's message; equal is fine."""
+        store = StoreConfig(max_compaction_lag_ms=5000)
+        topic_configs.check_combination({"min.compaction.lag.ms": "5000"}, store)
+        topic_configs.check_combination({"min.compaction.lag.ms": "9000",
+                                         "max.compaction.lag.ms": "9000"}, store)
+        for overrides in ({"min.compaction.lag.ms": "5001"},
+                          {"min.compaction.lag.ms": "5001", "max.compaction.lag.ms": "5000"}):
+            with self.assertRaises(KafkaError) as e:
+                topic_configs.check_combination(overrides, store)
+            self.assertEqual((e.exception.code, e.exception.message), (
+                ErrorCode.INVALID_CONFIG,
+                "conflict topic config setting min.compaction.lag.ms (5001) > max.compaction.lag.ms (5000)"))
+        with self.assertRaises(KafkaError):
+            topic_configs.check_combination({"max.compaction.lag.ms": "10"}, StoreConfig(min_compaction_lag_ms=11))

@@ -251,6 +251,20 @@ class TopicConfigTests(StoreTestMixin, SynchronousTestCase):
         self.assertEqual(self.topic.configs, {"retention.bytes": "500"})
         self.assertEqual(self.topic.partitions[0].settings.retention_ms, 1000)
 
+    def test_compaction_lags_together(self) -> None:
+        """The store refuses min.compaction.lag.ms above max.compaction.lag.ms, at creation and change."""
+        with self.assertRaises(KafkaError) as e:
+            self.store.vhost("/").create_topic("u", 1, {"min.compaction.lag.ms": "10",
+                                                        "max.compaction.lag.ms": "9"})
+        self.assertEqual(e.exception.code, ErrorCode.INVALID_CONFIG)
+        self.assertIsNone(self.store.vhost("/").topic("u"))
+        self.topic.set_configs({"max.compaction.lag.ms": "9"})
+        with self.assertRaises(KafkaError) as e:
+            self.topic.set_configs({"min.compaction.lag.ms": "10"})
+        self.assertEqual(e.exception.code, ErrorCode.INVALID_CONFIG)
+        self.assertEqual(self.topic.configs, {"retention.bytes": "500", "max.compaction.lag.ms": "9"})
+        self.assertEqual(self.topic.settings.min_compaction_lag_ms, 0)
+
     def test_add_partitions(self) -> None:
         """Partitions can be added, never removed; the count persists."""
         self.topic.add_partitions(3)

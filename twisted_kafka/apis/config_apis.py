@@ -280,6 +280,10 @@ def _alter(request: Fields, context: RequestContext,
                 topic = find_topic(context.vhost, resource["resource_name"])
                 check_not_internal(topic.name, "be reconfigured")
                 changes = changes_for(topic, resource["configs"])
+                would_be = {**topic.configs, **changes}
+                topic_configs.check_combination(
+                    {name: value for name, value in would_be.items() if value is not None},
+                    context.settings.topic_defaults)
                 if not request["validate_only"] and changes:
                     topic.set_configs(changes)
             else:

@@ -103,6 +103,7 @@ class TopicLog:
                 updated.pop(key, None)
             else:
                 updated[key] = topic_configs.normalise(key, value)
+        topic_configs.check_combination(updated, self._runtime.config)
         previous = self.configs
         self.configs = updated
         try:

@@ -7,7 +7,8 @@ APIs describe (DescribeConfigs lists it with sources and synonyms).
 Retention and segment settings drive the store, the message, compression and
 replica settings the Produce path; the rest are accepted and documented as
 having no effect on a single node. L{validate} checks and normalises overrides the way Kafka's
-C{LogConfig} does and raises C{KafkaError(INVALID_CONFIG)} naming the key.
+C{LogConfig} does and raises C{KafkaError(INVALID_CONFIG)} naming the key;
+L{check_combination} checks the values that constrain each other.
 L{TopicSettings} is the typed, frozen form of a topic's effective values that
 its partitions read on every append.
 """
@@ -30,7 +31,7 @@ from twisted_kafka.protocol.primitives import INT32_MAX, INT32_MIN, INT64_MAX, I
 from twisted_kafka.store.topic_config_table import COMPRESSION_TYPES, TOPIC_CONFIGS, TopicConfigEntry
 
 __all__ = ["COMPRESSION_TYPES", "STORED_CODECS", "TOPIC_CONFIGS", "TopicConfigEntry", "TopicSettings",
-           "default_value", "effective_value", "normalise", "validate"]
+           "check_combination", "default_value", "effective_value", "normalise", "validate"]
 
 
 #: The codec id each C{compression.type} stores batches with (C{producer}: none, the batch's own).
@@ -130,6 +131,24 @@ def validate(configs: Mapping[str, str]) -> dict[str, str]:
     @raise KafkaError: C{INVALID_CONFIG}, naming the offending key.
     """
     return {name: normalise(name, value) for name, value in configs.items()}
+
+
+def check_combination(overrides: Mapping[str, str], store: StoreConfig) -> None:
+    """Check a topic's (normalised) overrides together with the defaults they leave in force.
+
+    Kafka's C{LogConfig.validateValues}: C{min.compaction.lag.ms} may not
+    exceed C{max.compaction.lag.ms}. CreateTopics, AlterConfigs and
+    IncrementalAlterConfigs (also with C{validate_only}) ask this of the
+    overrides a topic would have.
+
+    @raise KafkaError: C{INVALID_CONFIG} with Kafka's message.
+    """
+    low = int(effective_value("min.compaction.lag.ms", overrides, store))
+    high = int(effective_value("max.compaction.lag.ms", overrides, store))
+    if low > high:
+        raise KafkaError(ErrorCode.INVALID_CONFIG,
+                         f"conflict topic config setting min.compaction.lag.ms ({low}) > "
+                         f"max.compaction.lag.ms ({high})")
 
 
 def default_value(name: str, store: StoreConfig) -> str:

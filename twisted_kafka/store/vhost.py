@@ -154,6 +154,7 @@ class VhostStore:
                 ErrorCode.INVALID_PARTITIONS, "Number of partitions was set to an invalid non-positive value."
             )
         overrides = topic_configs.validate(configs or {})
+        topic_configs.check_combination(overrides, self._runtime.config)
         topic = TopicLog(self.directory, name, uuid.uuid4().bytes, overrides, self._runtime)
         topic.planned_partitions = num_partitions
         if validate_only:
