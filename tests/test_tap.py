@@ -110,9 +110,10 @@ class OptionsTests(SynchronousTestCase):
         self.assertEqual(
             exited.code,
             f"{config}: [store] max_open_sealed_files = 16: 50 stored partition(s) need {need} "
-            f"open files (50 active segments, 16 sealed segment files, 84 for connections and "
-            f"the broker), above the open-file limit of {need - 1} (RLIMIT_NOFILE): raise it "
-            f"(ulimit -n, systemd LimitNOFILE=) or lower max_open_sealed_files")
+            f"open files (50 active segments, 16 sealed segment files, 20 for connections, "
+            f"64 for the broker), above the open-file limit of {need - 1} (RLIMIT_NOFILE): "
+            f"raise it (ulimit -n, systemd LimitNOFILE=) or lower max_open_sealed_files or "
+            f"[kafka] max_connections")
         self.assertEqual(low.soft, need - 1)
 
     def test_unusable_tls_files(self) -> None:

@@ -100,8 +100,8 @@ class BudgetTests(SynchronousTestCase):
         self.assertEqual(
             e.exception.message,
             f"Cannot add 4 partition(s): {room + 1} partitions would need 257 open files "
-            f"({room + 1} active segments, 16 sealed segment files, {FIXED_RESERVE + 32} for "
-            f"connections and the broker), above the broker's open-file limit of 256.")
+            f"({room + 1} active segments, 16 sealed segment files, 32 for connections, "
+            f"{FIXED_RESERVE} for the broker), above the broker's open-file limit of 256.")
 
 
 class ProcessFileLimitTests(SynchronousTestCase):

@@ -137,7 +137,7 @@ class DescriptorBudget:
                 f"{partitions} stored partition(s) need {need} open files "
                 f"({self._need_parts(partitions)}), above the open-file limit of {soft} "
                 f"(RLIMIT_NOFILE): raise it (ulimit -n, systemd LimitNOFILE=) "
-                f"or lower max_open_sealed_files")
+                f"or lower max_open_sealed_files or [kafka] max_connections")
         if self.max_connections > 0:
             room = soft - (partitions + self.sealed_files + FIXED_RESERVE)
             if room < self.max_connections:
@@ -163,7 +163,7 @@ class DescriptorBudget:
 
     def _need_parts(self, partitions: int) -> str:
         return (f"{partitions} active segments, {self.sealed_files} sealed segment files, "
-                f"{self.reserve} for connections and the broker")
+                f"{self.connection_reserve} for connections, {FIXED_RESERVE} for the broker")
 
     def _raise_soft(self, below: int, target: int) -> int:
         """Raise the soft limit to C{target} (at most the hard limit) if it is below C{below}; return it."""

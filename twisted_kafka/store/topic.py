@@ -188,7 +188,7 @@ class TopicLog:
         for index in indexes:
             path = partition_dir(self.vhost_dir, self.name, index)
             try:
-                remove_path(path)
+                _remove_files_and_dir(path)
             except OSError as e:
                 self._runtime.log.warn("Could not remove {path}: {error}", path=path, error=e)
 
@@ -196,6 +196,25 @@ class TopicLog:
         """Close every partition's files (the topic is being deleted)."""
         for partition in self.partitions:
             partition.release()
+
+
+def _remove_files_and_dir(path: str) -> None:
+    """Remove directory C{path} and the files in it, using one descriptor at most.
+
+    A create fails for want of descriptors (EMFILE) more often than for
+    anything else; C{shutil.rmtree} needs two, listing a directory one.  A
+    subdirectory (never made by a create) is left to L{remove_path}.
+    """
+    try:
+        names = os.listdir(path)
+    except FileNotFoundError:
+        return
+    try:
+        for name in names:
+            os.unlink(os.path.join(path, name))
+        os.rmdir(path)
+    except IsADirectoryError:
+        remove_path(path)
 
 
 def load_metadata(path: str) -> tuple[str, bytes, int, dict[str, str]]:
