@@ -89,6 +89,33 @@ class OptionsTests(SynchronousTestCase):
         exited = self.assertRaises(SystemExit, self.parse, "--listen", "nonsense:1")
         self.assertTrue(str(exited.code).startswith("listener nonsense:1: "), exited.code)
 
+    def test_open_file_limit_too_low(self) -> None:
+        """Stored partitions the hard open-file limit cannot hold exit with one line naming the key."""
+        from tests.store.helpers import FakeFileLimit
+        from twisted_kafka.store.config import StoreConfig
+
+        data_dir = self.mktemp()
+        store = StreamStore(data_dir, StoreConfig(fsync=False), reactor=MemoryReactorClock())
+        store.startService()
+        store.vhost("/").create_topic("t", 50)
+        self.successResultOf(store.stopService())
+        config = self.write(f"[main]\ndata_dir = {data_dir}\n[kafka]\nmax_connections = 20\n"
+                            f"[store]\nmax_open_sealed_files = 16\n")
+        need = 50 + 16 + 64 + 20
+        fits = tap.Options(reactor=MemoryReactorClock(), file_limit=FakeFileLimit(100, need))
+        fits.parseOptions(["--config", config])
+        low = FakeFileLimit(100, need - 1)
+        options = tap.Options(reactor=MemoryReactorClock(), file_limit=low)
+        exited = self.assertRaises(SystemExit, options.parseOptions, ["--config", config])
+        self.assertEqual(
+            exited.code,
+            f"{config}: [store] max_open_sealed_files = 16: 50 stored partition(s) need {need} "
+            f"open files (50 active segments, 16 sealed segment files, 20 for connections, "
+            f"64 for the broker), above the open-file limit of {need - 1} (RLIMIT_NOFILE): "
+            f"raise it (ulimit -n, systemd LimitNOFILE=) or lower max_open_sealed_files or "
+            f"[kafka] max_connections")
+        self.assertEqual(low.soft, need - 1)
+
     def test_unusable_tls_files(self) -> None:
         """TLS files that cannot be used are found while parsing options."""
         files = write_tls_files(self.mktemp())

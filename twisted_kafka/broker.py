@@ -109,7 +109,9 @@ class Broker:
 
         @raise KafkaError: UNKNOWN_TOPIC_OR_PARTITION when auto-creation is
             off, INVALID_TOPIC_EXCEPTION when the name is not valid or is
-            reserved for internal stream queues (it starts with C{__}).
+            reserved for internal stream queues (it starts with C{__}),
+            POLICY_VIOLATION when its partitions would not fit the open-file
+            budget, KAFKA_STORAGE_ERROR when it cannot be stored.
         """
         if not self.settings.auto_create_topics:
             raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,

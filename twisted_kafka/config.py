@@ -421,7 +421,7 @@ _POSITIVE_STORE_KEYS = frozenset({
 _NON_NEGATIVE_STORE_KEYS = frozenset({"delete_retention_ms", "min_compaction_lag_ms"})
 
 #: L{StoreConfig} fields set from another section, not from [store].
-_STORE_FIELDS_FROM_KAFKA = frozenset({"num_partitions", "cleanup_policy"})
+_STORE_FIELDS_FROM_KAFKA = frozenset({"num_partitions", "cleanup_policy", "max_connections"})
 
 
 def _store_keys() -> dict[str, Any]:
@@ -434,7 +434,8 @@ def _store_keys() -> dict[str, Any]:
 def _read_store(reader: _Reader, kafka: KafkaConfig) -> StoreConfig:
     default = StoreConfig()
     values: dict[str, Any] = {"num_partitions": kafka.num_partitions,
-                              "cleanup_policy": kafka.log_cleanup_policy}
+                              "cleanup_policy": kafka.log_cleanup_policy,
+                              "max_connections": kafka.max_connections}
     for name, kind in _store_keys().items():
         if name in reader.values:
             values[name] = _store_field_reader(reader, name, kind)(getattr(default, name))

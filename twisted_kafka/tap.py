@@ -2,8 +2,9 @@
 """The twistd plugin's options and service: C{twistd -n kafka}.
 
 L{Options} parses C{--config}, C{--data-dir} and repeatable C{--listen},
-then loads and checks the whole configuration (including the TLS files and
-every listener string) so that nothing can fail later with a traceback.
+then loads and checks the whole configuration (including the TLS files,
+every listener string and the open-file limit against the stored
+partitions) so that nothing can fail later with a traceback.
 L{makeService} builds the broker: a L{BrokerService} whose children are, in
 start order, the stream-queue store, the group coordinator, the connection
 drainer and one L{ListenerService} per listener, all serving one
@@ -32,6 +33,8 @@ from twisted.python.failure import Failure
 from twisted_kafka.printable import EscapingObserver
 from twisted_kafka.config import BrokerConfig, ConfigError, load_config
 from twisted_kafka.server.listeners import Listener, ListenerService, build_listeners
+from twisted_kafka.store.descriptors import DescriptorBudget, DescriptorLimitError, FileLimit
+from twisted_kafka.store.service import stored_partitions
 
 log = Logger()
 
@@ -50,14 +53,17 @@ class Options(usage.Options):
         ["data-dir", "d", None, "Data directory (overrides [main] data_dir)."],
     ]
 
-    def __init__(self, reactor: Any = None) -> None:
+    def __init__(self, reactor: Any = None, file_limit: FileLimit | None = None) -> None:
         """
         @param reactor: the reactor listeners are built on; the global one
             when C{None}.
+        @param file_limit: the open-file limit checked against the stored
+            partitions; this process's C{RLIMIT_NOFILE} when C{None}.
         """
         super().__init__()
         self["listen"] = []
         self.reactor = reactor
+        self.file_limit = file_limit
         self.config: BrokerConfig | None = None
         self.listeners: list[Listener] = []
 
@@ -82,9 +88,28 @@ class Options(usage.Options):
         try:
             self.config = load_config(
                 self["config"], data_dir=self["data-dir"], listen=self["listen"])
+            check_open_files(self.config, self.file_limit)
             self.listeners = build_listeners(self.config, self.reactor)
         except ConfigError as e:
             raise SystemExit(str(e)) from None
+
+
+def check_open_files(config: BrokerConfig, limit: FileLimit | None = None) -> None:
+    """Check the open-file limit against the partitions stored in the data directory.
+
+    The soft limit is raised toward the hard one as the store will need
+    (L{DescriptorBudget.start}).
+
+    @raise ConfigError: naming C{[store] max_open_sealed_files} when even the
+        hard limit cannot hold the stored partitions.
+    """
+    store = config.store
+    budget = DescriptorBudget(store.max_open_sealed_files, store.max_connections, limit)
+    try:
+        budget.start(stored_partitions(config.main.data_dir))
+    except DescriptorLimitError as e:
+        raise ConfigError(f"{config.source}: [store] max_open_sealed_files = "
+                          f"{store.max_open_sealed_files}: {e}") from None
 
 
 class BrokerService(service.MultiService):

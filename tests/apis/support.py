@@ -44,6 +44,16 @@ def make_broker(case: SynchronousTestCase, kafka: dict | None = None,
     return broker
 
 
+def limit_open_files(broker: Broker, room: int) -> None:
+    """Give C{broker}'s store an open-file limit leaving room for C{room} more partitions."""
+    from tests.store.helpers import FakeFileLimit
+
+    store = broker.store
+    budget = store.descriptors  # type: ignore[attr-defined]
+    limit = budget.need(len(store.partitions()) + room)  # type: ignore[attr-defined]
+    budget.limit = FakeFileLimit(limit, limit)
+
+
 def call(broker: Broker, api_key: int, version: int, request: dict,
          vhost: str = "/") -> Any:
     """Encode C{request}, decode it as the server would, and call the responder.

@@ -7,7 +7,7 @@ from typing import Any
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.apis.support import call, make_broker, roundtrip
+from tests.apis.support import call, limit_open_files, make_broker, roundtrip
 from twisted_kafka.apis import create_partitions, create_topics, delete_topics
 from twisted_kafka.broker import Broker
 from twisted_kafka.errors import ErrorCode
@@ -250,6 +250,19 @@ class CreateTopicsTests(SynchronousTestCase):
                          [ErrorCode.POLICY_VIOLATION] * 2)
         self.assertEqual(self.vhost.topics(), [])
 
+    def test_open_file_budget(self) -> None:
+        """A topic whose partitions would not fit the open-file limit is POLICY_VIOLATION, validate-only too; others in the request are created."""
+        limit_open_files(self.broker, 4)
+        response = create(self.broker, new_topic("fits", 3), new_topic("over", 2),
+                          new_topic("last", 1))
+        self.assertEqual([(t["name"], t["error_code"]) for t in response["topics"]],
+                         [("fits", ErrorCode.NONE), ("over", ErrorCode.POLICY_VIOLATION),
+                          ("last", ErrorCode.NONE)])
+        self.assertIn("open-file limit", response["topics"][1]["error_message"])
+        result = create_one(self.broker, "more", 1, validate_only=True)
+        self.assertEqual(result["error_code"], ErrorCode.POLICY_VIOLATION)
+        self.assertEqual([t.name for t in self.vhost.topics()], ["fits", "last"])
+
 
 def delete(broker: Broker, names: list[str] | None = None,
            topics: list[tuple[str | None, bytes]] | None = None, version: int = 6) -> dict:
@@ -408,6 +421,17 @@ class CreatePartitionsTests(SynchronousTestCase):
         """Adding more than 10000 partitions at once is POLICY_VIOLATION."""
         result = add_partitions(self.broker, "t", 10003)
         self.assertEqual(result["error_code"], ErrorCode.POLICY_VIOLATION)
+
+    def test_open_file_budget(self) -> None:
+        """Partitions that would not fit the open-file limit are POLICY_VIOLATION, validate-only too."""
+        limit_open_files(self.broker, 3)
+        for validate_only in (True, False):
+            result = add_partitions(self.broker, "t", 6, validate_only=validate_only)
+            self.assertEqual(result["error_code"], ErrorCode.POLICY_VIOLATION)
+            self.assertIn("open-file limit", result["error_message"])
+        self.assertEqual(len(self.vhost.topic("t").partitions), 2)
+        result = add_partitions(self.broker, "t", 5)
+        self.assertEqual(result["error_code"], ErrorCode.NONE)
 
     def test_internal(self) -> None:
         """Internal stream queues cannot be grown: POLICY_VIOLATION."""

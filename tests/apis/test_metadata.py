@@ -6,7 +6,7 @@ from __future__ import annotations
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_kafka.errors import ErrorCode
-from tests.apis.support import call, make_broker, roundtrip
+from tests.apis.support import call, limit_open_files, make_broker, roundtrip
 
 METADATA = 3
 
@@ -65,6 +65,14 @@ class MetadataTests(SynchronousTestCase):
         self.assertEqual(gamma["error_code"], ErrorCode.NONE)
         self.assertEqual(len(gamma["partitions"]), 3)
         self.assertIsNotNone(self.broker.store.vhost("/").topic("gamma"))
+
+    def test_auto_create_beyond_open_file_budget(self) -> None:
+        """A topic whose auto-creation would not fit the open-file limit is POLICY_VIOLATION and not created."""
+        limit_open_files(self.broker, 3)
+        response = self.ask(9, ["gamma", "delta"], allow_auto_topic_creation=True)
+        self.assertEqual(topics_of(response)["gamma"]["error_code"], ErrorCode.NONE)
+        self.assertEqual(topics_of(response)["delta"]["error_code"], ErrorCode.POLICY_VIOLATION)
+        self.assertIsNone(self.broker.store.vhost("/").topic("delta"))
 
     def test_auto_create_not_allowed_by_request(self) -> None:
         """allow_auto_topic_creation=false gives UNKNOWN_TOPIC_OR_PARTITION."""

@@ -9,7 +9,7 @@ from twisted_kafka.errors import ErrorCode
 from twisted_kafka.records.batch import parse_header
 from twisted_kafka.records.record import build_batch, iter_records
 from twisted_kafka.server.reply import AfterSync, CloseAfter
-from tests.apis.support import call, make_broker, roundtrip
+from tests.apis.support import call, limit_open_files, make_broker, roundtrip
 
 PRODUCE = 0
 INIT_PRODUCER_ID = 22
@@ -97,6 +97,13 @@ class ProduceTests(SynchronousTestCase):
         got = partitions_of(self.produce(9, produce_request({0: batch()}, topic="fresh")))
         self.assertEqual(got[0]["error_code"], ErrorCode.NONE)
         self.assertEqual(self.broker.store.vhost("/").topic("fresh").partitions[0].high_watermark, 3)
+
+    def test_auto_create_beyond_open_file_budget(self) -> None:
+        """Producing to a topic whose auto-creation would not fit the open-file limit is POLICY_VIOLATION."""
+        limit_open_files(self.broker, 0)
+        got = partitions_of(self.produce(9, produce_request({0: batch()}, topic="fresh")))
+        self.assertEqual(got[0]["error_code"], ErrorCode.POLICY_VIOLATION)
+        self.assertIsNone(self.broker.store.vhost("/").topic("fresh"))
 
     def test_no_auto_create(self) -> None:
         """With auto-create off an unknown topic is UNKNOWN_TOPIC_OR_PARTITION."""

@@ -82,7 +82,8 @@ class BrokerProcess:
                  unix: bool = False, main: Mapping[str, Any] | None = None,
                  kafka: Mapping[str, Any] | None = None,
                  store: Mapping[str, Any] | None = None,
-                 extra_args: tuple[str, ...] = ()) -> None:
+                 extra_args: tuple[str, ...] = (),
+                 open_files: int | None = None) -> None:
         """
         @param directory: a directory for this broker (created if missing).
         @param tls: also listen with TLS, on certificates made for the test.
@@ -93,6 +94,9 @@ class BrokerProcess:
         @param kafka: extra C{[kafka]} settings (override the generated ones).
         @param store: extra C{[store]} settings.
         @param extra_args: more arguments after C{kafka --config INI}.
+        @param open_files: run the broker with this open-file limit
+            (C{RLIMIT_NOFILE}, soft and hard), as C{ulimit -n} would; it
+            can be changed (L{open_files}) before a restart.
         """
         self.directory = os.path.abspath(directory)
         os.makedirs(self.directory, exist_ok=True)
@@ -105,6 +109,7 @@ class BrokerProcess:
         self.unix_path: str | None = None
         self._socket_dir: str | None = None
         self.extra_args = extra_args
+        self.open_files = open_files
         self.process: subprocess.Popen[bytes] | None = None
         sections: dict[str, dict[str, Any]] = {
             "main": {"data_dir": self.data_dir, **(main or {})},
@@ -143,7 +148,13 @@ class BrokerProcess:
 
     def command(self) -> list[str]:
         """Return the broker's command line."""
-        return [sys.executable, "-c", _TWISTD, "-n", "--pidfile=", "kafka",
+        program = _TWISTD
+        if self.open_files is not None:
+            # Set before anything else runs, so the whole broker process
+            # lives under it, as under a shell's ulimit -n.
+            program = (f"import resource; resource.setrlimit(resource.RLIMIT_NOFILE, "
+                       f"({self.open_files}, {self.open_files})); {_TWISTD}")
+        return [sys.executable, "-c", program, "-n", "--pidfile=", "kafka",
                 "--config", self.config_path, *self.extra_args]
 
     def launch(self) -> subprocess.Popen[bytes]:

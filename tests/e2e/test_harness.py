@@ -50,6 +50,20 @@ class HarnessTests(BrokerTestMixin, SynchronousTestCase):
             pass
 
 
+class OpenFilesTests(BrokerTestMixin, SynchronousTestCase):
+    """C{open_files} runs the broker under that open-file limit."""
+
+    broker_options = {"open_files": 300, "kafka": {"max_connections": 20},
+                      "store": {"max_open_sealed_files": 16}}
+
+    def test_limit_applied(self) -> None:
+        """The broker process's soft and hard RLIMIT_NOFILE are the given value."""
+        assert self.broker.process is not None
+        with open(f"/proc/{self.broker.process.pid}/limits") as f:
+            [line] = [line for line in f if line.startswith("Max open files")]
+        self.assertEqual(line.split()[3:5], ["300", "300"])
+
+
 class ListenerKindsTests(BrokerTestMixin, SynchronousTestCase):
     """TLS and unix listeners come up next to TCP, each logged."""
 

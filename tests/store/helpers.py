@@ -107,6 +107,31 @@ class FakeThreadPool:
             self.run_one()
 
 
+class FakeFileLimit:
+    """An open-file limit in memory.
+
+    @ivar sets: every soft limit set, in order.
+    @ivar refuse: refuse every change (as a system that forbids it).
+    """
+
+    def __init__(self, soft: int, hard: int, refuse: bool = False) -> None:
+        self.soft = soft
+        self.hard = hard
+        self.refuse = refuse
+        self.sets: list[int] = []
+
+    def get(self) -> tuple[int, int]:
+        """Return the soft and hard limits."""
+        return self.soft, self.hard
+
+    def set_soft(self, soft: int) -> None:
+        """Set the soft limit, as setrlimit would."""
+        if self.refuse or soft > self.hard:
+            raise ValueError("not allowed")
+        self.sets.append(soft)
+        self.soft = soft
+
+
 class StoreTestMixin:
     """Open stores on a per-test data directory with a fake clock and threads."""
 
@@ -123,12 +148,14 @@ class StoreTestMixin:
     def open_store(self, **config: Any) -> StreamStore:
         """Start a store on L{data_dir}; C{config} overrides L{StoreConfig} (fsync off by default).
 
-        C{max_open_sealed_files} goes to L{StreamStore} itself.
+        C{max_open_sealed_files} and C{file_limit} go to L{StreamStore} itself.
         """
         limit = config.pop("max_open_sealed_files", MAX_OPEN_SEALED_FILES)
+        file_limit = config.pop("file_limit", None)
         settings = dataclasses.replace(StoreConfig(fsync=False), **config)
         store = StreamStore(
-            self.data_dir, settings, reactor=self.clock, threadpool=self.threads, max_open_sealed_files=limit
+            self.data_dir, settings, reactor=self.clock, threadpool=self.threads, max_open_sealed_files=limit,
+            file_limit=file_limit,
         )
         store.startService()
         self._stores.append(store)

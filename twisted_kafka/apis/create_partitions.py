@@ -6,7 +6,9 @@ C{count} is the new total; it must be larger than the current one
 when given, need one entry per new partition, each naming only this broker
 (INVALID_REPLICA_ASSIGNMENT otherwise).  Adding more than 10000 partitions at
 once is POLICY_VIOLATION, Kafka's cap per request, and so is growing an
-internal stream queue (C{__...}).  C{validate_only} checks everything
+internal stream queue (C{__...}), or adding partitions that would not fit
+the broker's open-file budget (L{twisted_kafka.store.descriptors}).
+C{validate_only} checks everything
 and changes nothing.  A topic named twice gets INVALID_REQUEST, an unknown one
 UNKNOWN_TOPIC_OR_PARTITION.  New partitions are empty stream queues, usable as
 soon as the response is sent.
@@ -35,8 +37,8 @@ MAX_VERSION = 3
 def add_partitions(vhost: IVhost, wanted: Fields, node_id: int, validate_only: bool) -> None:
     """Grow the topic C{wanted} names to C{wanted["count"]} partitions.
 
-    @raise KafkaError: UNKNOWN_TOPIC_OR_PARTITION, INVALID_PARTITIONS or
-        INVALID_REPLICA_ASSIGNMENT.
+    @raise KafkaError: UNKNOWN_TOPIC_OR_PARTITION, INVALID_PARTITIONS,
+        INVALID_REPLICA_ASSIGNMENT, POLICY_VIOLATION or KAFKA_STORAGE_ERROR.
     """
     name = wanted["name"]
     count = wanted["count"]
@@ -63,8 +65,7 @@ def add_partitions(vhost: IVhost, wanted: Fields, node_id: int, validate_only: b
                              f"only {len(assignments)} assignment(s) were specified.")
         for assignment in assignments:
             check_replicas(assignment["broker_ids"], node_id)
-    if not validate_only:
-        topic.add_partitions(count)
+    topic.add_partitions(count, validate_only)
 
 
 def respond(request: Fields, context: RequestContext) -> Fields:

@@ -13,7 +13,11 @@ this single-node broker, is INVALID_REPLICATION_FACTOR).  Manual assignments
 need both counts at -1 (INVALID_REQUEST), partitions numbered 0..n-1 and
 exactly this broker as each partition's one replica
 (INVALID_REPLICA_ASSIGNMENT).  More than 10000 partitions in one request is
-POLICY_VIOLATION for every topic of it, as in Kafka.
+POLICY_VIOLATION for every topic of it, as in Kafka.  A topic whose
+partitions would not fit the broker's open-file budget is POLICY_VIOLATION
+too, with a message giving the count and the limit
+(L{twisted_kafka.store.descriptors}; Kafka has no such check and no code
+for it, and a policy violation is what clients show and do not retry).
 
 C{validate_only} checks all that and creates nothing.  A created topic is
 usable when the response is sent, so C{timeout_ms} never expires.  From v5

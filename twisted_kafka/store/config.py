@@ -49,6 +49,9 @@ class StoreConfig:
     @ivar max_open_sealed_files: how many C{.log} files of sealed segments
         stay open at once, store-wide (least recently read are closed past
         this; active segments are always open).
+    @ivar max_connections: the most client connections open at once
+        (C{[kafka] max_connections}, 0: no limit), for the open-file budget
+        (L{twisted_kafka.store.descriptors}).
     """
 
     fsync: bool = True
@@ -70,3 +73,4 @@ class StoreConfig:
     max_compaction_lag_ms: int = INT64_MAX
     cleaner_dedupe_buffer_size: int = 32 * 1024 * 1024
     cleaner_backoff_ms: int = 15_000
+    max_connections: int = 10000

@@ -177,10 +177,11 @@ class ITopic(Protocol):
         @raise KafkaError: C{INVALID_CONFIG}, C{KAFKA_STORAGE_ERROR}.
         """
 
-    def add_partitions(self, total: int) -> None:
-        """Grow the topic to C{total} partitions.
+    def add_partitions(self, total: int, validate_only: bool = False) -> None:
+        """Grow the topic to C{total} partitions (with C{validate_only}: only check it could).
 
-        @raise KafkaError: C{INVALID_PARTITIONS}, C{KAFKA_STORAGE_ERROR}.
+        @raise KafkaError: C{INVALID_PARTITIONS}, C{POLICY_VIOLATION} (the
+            open-file budget), C{KAFKA_STORAGE_ERROR}.
         """
 
 
@@ -216,7 +217,8 @@ class IVhost(Protocol):
         """Create a topic with C{num_partitions} partitions (-1: the store default).
 
         @raise KafkaError: C{INVALID_TOPIC_EXCEPTION}, C{TOPIC_ALREADY_EXISTS},
-            C{INVALID_PARTITIONS}, C{INVALID_CONFIG}, C{KAFKA_STORAGE_ERROR}.
+            C{INVALID_PARTITIONS}, C{INVALID_CONFIG}, C{POLICY_VIOLATION} (the
+            open-file budget), C{KAFKA_STORAGE_ERROR}.
         """
 
     def delete_topic(self, name: str) -> None:

@@ -12,6 +12,7 @@ from typing import Protocol
 from twisted.logger import Logger
 
 from twisted_kafka.store.config import StoreConfig
+from twisted_kafka.store.descriptors import DescriptorBudget
 from twisted_kafka.store.group_commit import GroupCommit, ThreadPool
 from twisted_kafka.store.open_files import MAX_OPEN_SEALED_FILES, SealedFiles
 
@@ -47,6 +48,9 @@ class StoreRuntime:
     @ivar max_open_sealed_files: how many C{.log} files of sealed segments
         (across all partitions) stay open; the least recently used are closed past this.
     @ivar open_files: the limit on open files of sealed segments.
+    @ivar descriptors: the open-file budget new partitions must fit
+        (C{None}: not checked).
+    @ivar count_partitions: how many partitions are open, store-wide.
     """
 
     config: StoreConfig
@@ -55,6 +59,8 @@ class StoreRuntime:
     threadpool: ThreadPool | None
     log: Logger
     max_open_sealed_files: int = MAX_OPEN_SEALED_FILES
+    descriptors: DescriptorBudget | None = None
+    count_partitions: Callable[[], int] = lambda: 0
     open_files: SealedFiles = field(init=False)
 
     def __post_init__(self) -> None:
@@ -62,6 +68,14 @@ class StoreRuntime:
         self.open_files = SealedFiles(
             self.max_open_sealed_files, commit.close_fd, lambda segment: commit.enabled and segment in commit.dirty
         )
+
+    def admit_partitions(self, more: int) -> None:
+        """Make room in the open-file budget for C{more} new partitions, or refuse them.
+
+        @raise KafkaError: C{POLICY_VIOLATION} (see L{DescriptorBudget.admit}).
+        """
+        if self.descriptors is not None:
+            self.descriptors.admit(self.count_partitions(), more)
 
     @property
     def durable(self) -> bool:

@@ -29,13 +29,14 @@ from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.store import metafile
 from twisted_kafka.store.cleaner import LogCleaner
 from twisted_kafka.store.config import StoreConfig
+from twisted_kafka.store.descriptors import DescriptorBudget, FileLimit
 from twisted_kafka.store.fsync_thread import FsyncThread
 from twisted_kafka.store.group_commit import GroupCommit, ThreadPool
 from twisted_kafka.store.partition import PartitionLog
 from twisted_kafka.store.recovery import DELETED_SUFFIX, remove_path
 from twisted_kafka.store.retention import RetentionSweep
 from twisted_kafka.store.runtime import StoreRuntime
-from twisted_kafka.store.topic import TopicLog
+from twisted_kafka.store.topic import TOPIC_SUFFIX, TopicLog, load_metadata
 from twisted_kafka.store.vhost import VhostStore, vhost_dir_name, vhost_name_from_dir
 
 __all__ = ["StoreConfig", "StreamStore", "VhostStore", "TopicLog", "PartitionLog"]
@@ -48,6 +49,34 @@ VHOSTS_DIR = "vhosts"
 #: Producer ids are handed out from blocks of this size; a block's end is
 #: persisted before its first id is used, so ids stay unique across restarts.
 PRODUCER_ID_BLOCK = 1000
+
+
+def stored_partitions(data_dir: str) -> int:
+    """Return how many partitions the topics stored in C{data_dir} have.
+
+    Counted from the topics' metadata files (C{vhosts/<vhost>/<topic>.topic})
+    before anything is opened, for the open-file budget; an unreadable one
+    counts nothing (opening the store reports it).
+    """
+    vhosts_dir = os.path.join(data_dir, VHOSTS_DIR)
+    try:
+        vhosts = os.listdir(vhosts_dir)
+    except OSError:
+        return 0
+    total = 0
+    for vhost in vhosts:
+        directory = os.path.join(vhosts_dir, vhost)
+        try:
+            entries = os.listdir(directory)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.endswith(TOPIC_SUFFIX):
+                try:
+                    total += load_metadata(os.path.join(directory, entry))[2]
+                except (metafile.MetadataFileError, OSError):
+                    continue
+    return total
 
 
 def new_cluster_id() -> str:
@@ -70,6 +99,7 @@ class StreamStore(Service):
         reactor: Any = None,
         threadpool: ThreadPool | None = None,
         max_open_sealed_files: int | None = None,
+        file_limit: FileLimit | None = None,
     ) -> None:
         """
         @param reactor: provides C{callLater}/C{seconds} (and C{callFromThread},
@@ -80,6 +110,8 @@ class StreamStore(Service):
         @param max_open_sealed_files: how many C{.log} files of sealed
             segments stay open (least recently used are closed past this);
             C{config.max_open_sealed_files} by default.
+        @param file_limit: the open-file limit the store's descriptor budget
+            checks and raises (this process's C{RLIMIT_NOFILE} by default).
         @raise ValueError: if C{max_open_sealed_files} is below 1.
         """
         if max_open_sealed_files is None:
@@ -87,6 +119,8 @@ class StreamStore(Service):
         if max_open_sealed_files < 1:
             raise ValueError(f"max_open_sealed_files must be at least 1, not {max_open_sealed_files}")
         self._max_open_sealed_files = max_open_sealed_files
+        #: the open-file budget: checked at start-up and before partitions are created
+        self.descriptors = DescriptorBudget(max_open_sealed_files, config.max_connections, file_limit)
         if reactor is None:
             from twisted.internet import reactor as global_reactor
 
@@ -109,7 +143,14 @@ class StreamStore(Service):
     # -- lifecycle -----------------------------------------------------------
 
     def startService(self) -> None:
-        """Open and recover everything, then schedule retention."""
+        """Open and recover everything, then schedule retention.
+
+        @raise DescriptorLimitError: when the open-file limit cannot hold the
+            stored partitions (nothing is opened then).
+        """
+        warning = self.descriptors.start(stored_partitions(self.data_dir))
+        if warning is not None:
+            self.log.warn("{warning}", warning=warning)
         threadpool = self._threadpool
         fsync_worker: ThreadPool | None = threadpool
         if threadpool is None:
@@ -120,7 +161,8 @@ class StreamStore(Service):
                 fsync_worker = self._fsync_thread
         commit = GroupCommit(self._reactor, fsync_worker, self.config.fsync)
         self._runtime = StoreRuntime(
-            self.config, self._reactor, commit, threadpool, self.log, self._max_open_sealed_files
+            self.config, self._reactor, commit, threadpool, self.log, self._max_open_sealed_files,
+            self.descriptors, self._count_partitions,
         )
         vhosts_dir = os.path.join(self.data_dir, VHOSTS_DIR)
         os.makedirs(vhosts_dir, exist_ok=True)
@@ -237,6 +279,9 @@ class StreamStore(Service):
     def partitions(self) -> list[PartitionLog]:
         """Every partition of every topic of every vhost."""
         return [p for vhost in self.vhosts() for p in vhost.partitions()]
+
+    def _count_partitions(self) -> int:
+        return sum(len(vhost.partitions()) for vhost in self._vhosts.values())
 
     def allocate_producer_id(self) -> int:
         """A producer id never handed out before, even across restarts.

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.store import metafile, topic_configs
 from twisted_kafka.store.partition import PartitionLog
+from twisted_kafka.store.recovery import remove_path
 from twisted_kafka.store.runtime import StoreRuntime
 from twisted_kafka.store.topic_configs import TopicSettings
 
@@ -141,11 +142,18 @@ class TopicLog:
         self.partitions.append(partition)
         return partition
 
-    def add_partitions(self, total: int) -> None:
-        """Grow the topic to C{total} partitions.
+    def add_partitions(self, total: int, validate_only: bool = False) -> None:
+        """Grow the topic to C{total} partitions (with C{validate_only}: only check it could).
+
+        The new partitions must fit the open-file budget
+        (L{twisted_kafka.store.descriptors}).  All or nothing: when one
+        cannot be made, the ones made are closed and their directories
+        removed, and the topic keeps its count, also after a restart.
 
         @raise KafkaError: C{INVALID_PARTITIONS} unless C{total} is larger
-            than the current count; C{KAFKA_STORAGE_ERROR} on I/O errors.
+            than the current count; C{POLICY_VIOLATION} when the partitions
+            would not fit the open-file budget; C{KAFKA_STORAGE_ERROR} on
+            I/O errors.
         """
         current = len(self.partitions)
         if total <= current:
@@ -153,20 +161,61 @@ class TopicLog:
                 ErrorCode.INVALID_PARTITIONS,
                 f"Topic currently has {current} partitions, which is higher than or equal to the requested {total}.",
             )
+        self._runtime.admit_partitions(total - current)
+        if validate_only:
+            return
         try:
             for index in range(current, total):
+                remove_path(partition_dir(self.vhost_dir, self.name, index))
                 self.open_partition(index, clean=True)
             self.save()
         except OSError as e:
             for partition in self.partitions[current:]:
                 partition.release()
             del self.partitions[current:]
+            self.remove_partition_dirs(range(current, total))
+            try:
+                self.save()  # in case the new count was written but not made durable
+            except OSError:
+                pass
             raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"cannot add partitions: {e}") from None
+
+    def remove_partition_dirs(self, indexes: Iterable[int]) -> None:
+        """Remove the directories of partitions C{indexes}, made by a create that failed.
+
+        One that cannot be removed now (the error is logged) belongs to no
+        topic at the next start-up, which removes it.
+        """
+        for index in indexes:
+            path = partition_dir(self.vhost_dir, self.name, index)
+            try:
+                _remove_files_and_dir(path)
+            except OSError as e:
+                self._runtime.log.warn("Could not remove {path}: {error}", path=path, error=e)
 
     def release(self) -> None:
         """Close every partition's files (the topic is being deleted)."""
         for partition in self.partitions:
             partition.release()
+
+
+def _remove_files_and_dir(path: str) -> None:
+    """Remove directory C{path} and the files in it, using one descriptor at most.
+
+    A create fails for want of descriptors (EMFILE) more often than for
+    anything else; C{shutil.rmtree} needs two, listing a directory one.  A
+    subdirectory (never made by a create) is left to L{remove_path}.
+    """
+    try:
+        names = os.listdir(path)
+    except FileNotFoundError:
+        return
+    try:
+        for name in names:
+            os.unlink(os.path.join(path, name))
+        os.rmdir(path)
+    except IsADirectoryError:
+        remove_path(path)
 
 
 def load_metadata(path: str) -> tuple[str, bytes, int, dict[str, str]]:

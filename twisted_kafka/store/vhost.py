@@ -136,10 +136,14 @@ class VhostStore:
         """Create a topic with C{num_partitions} partitions (-1: the store default).
 
         With C{validate_only} nothing is stored and the returned topic has no
-        partitions (its C{num_partitions} says how many it would have).
+        partitions (its C{num_partitions} says how many it would have).  The
+        partitions must fit the open-file budget
+        (L{twisted_kafka.store.descriptors}).  A create that fails leaves
+        nothing behind: the partition directories made are removed.
 
         @raise KafkaError: C{INVALID_TOPIC_EXCEPTION}, C{TOPIC_ALREADY_EXISTS},
-            C{INVALID_PARTITIONS}, C{INVALID_CONFIG}, C{KAFKA_STORAGE_ERROR}.
+            C{INVALID_PARTITIONS}, C{INVALID_CONFIG}, C{POLICY_VIOLATION} (the
+            open-file budget), C{KAFKA_STORAGE_ERROR}.
         """
         self.check_new_name(name)
         colliding = self._collisions.get(_collision_key(name))
@@ -155,6 +159,7 @@ class VhostStore:
             )
         overrides = topic_configs.validate(configs or {})
         topic_configs.check_combination(overrides, self._runtime.config)
+        self._runtime.admit_partitions(num_partitions)
         topic = TopicLog(self.directory, name, uuid.uuid4().bytes, overrides, self._runtime)
         topic.planned_partitions = num_partitions
         if validate_only:
@@ -168,8 +173,11 @@ class VhostStore:
             topic.save()
         except OSError as e:
             topic.release()
-            for index in range(num_partitions):
-                remove_path(partition_dir(self.directory, name, index))
+            topic.remove_partition_dirs(range(num_partitions))
+            try:
+                remove_path(topic.metadata_path)  # written but not made durable
+            except OSError:
+                pass
             raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"cannot create topic {name}: {e}") from None
         self._register(topic)
         return topic
