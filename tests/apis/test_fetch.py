@@ -202,11 +202,11 @@ class FetchTests(SynchronousTestCase):
         first.append(build_batch([(None, b"v", [], 1)]))
         reads: list[int] = []
         for partition in topic.partitions:
-            def counted(*args: object, _read=partition.read, _index=partition.index,
-                        **kwargs: object) -> bytes:
+            def counted(*args: object, _read=partition.read_file_records,
+                        _index=partition.index, **kwargs: object) -> object:
                 reads.append(_index)
                 return _read(*args, **kwargs)
-            partition.read = counted  # type: ignore[method-assign]
+            partition.read_file_records = counted  # type: ignore[method-assign]
         reply = call(broker, FETCH, 12, fetch_request({0: 0, 1: 0}, max_wait_ms=500,
                                                       min_bytes=1 << 20))
         self.assertIsInstance(reply, LongPoll)

@@ -35,6 +35,7 @@ import struct
 from twisted_kafka.apis.support.topics import (
     LEADER_EPOCH, NULL_TOPIC_ID, RequestedTopic, check_leader_epoch, topic_need)
 from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.protocol.file_records import FileRecords
 from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.records.batch import HEADER_SIZE, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD
 from twisted_kafka.server.authorizer import AclOperation
@@ -54,8 +55,11 @@ _BASE_AND_LENGTH = struct.Struct(">qi")
 _INT32 = struct.Struct(">i")
 
 
-def next_offset_after(records: bytes) -> int:
+def next_offset_after(records: bytes | FileRecords) -> int:
     """Return the offset following the last whole batch in C{records} (-1 if none)."""
+    if isinstance(records, FileRecords):
+        # only when below min_bytes or a wake-up's limits moved: rare
+        records = records.read()
     pos = 0
     size = len(records)
     after = -1
@@ -85,7 +89,7 @@ class _Wanted:
         self.max_bytes = max_bytes
         self.read_at: tuple[int, int, bool] | None = None
         self.limit = 0
-        self.data = b""
+        self.data: bytes | FileRecords = b""
 
     def unchanged(self, read_at: tuple[int, int, bool], limit: int) -> bool:
         """Return whether reading with C{read_at} and C{limit} would return C{data} again."""
@@ -176,7 +180,8 @@ class FetchAssembly:
                 try:
                     # Only the first partition with data may exceed the limits;
                     # for the others the store reads nothing that would not fit.
-                    data = partition.read(w.offset, max(limit, 1), min_one=not total)
+                    data = partition.read_file_records(w.offset, max(limit, 1),
+                                                       min_one=not total)
                 except KafkaError as e:
                     out["error_code"] = e.code
                     self.has_error = True
