@@ -135,9 +135,12 @@ class Segment(IndexedSegment):
         if span is None:
             return b""
         start, end = span
-        if end - start < FILE_RECORDS_MIN:
-            return os.pread(self.fd, end - start, start)
-        return FileRecords.of(self.fd, start, end - start)
+        if end - start >= FILE_RECORDS_MIN:
+            try:
+                return FileRecords.of(self.fd, start, end - start)
+            except OSError:
+                pass  # out of descriptors (EMFILE): read the bytes instead
+        return os.pread(self.fd, end - start, start)
 
     def _span(self, offset: int, max_bytes: int, min_one: bool) -> tuple[int, int] | None:
         """Where the batches L{read} returns lie in the file, or C{None} for none."""
