@@ -55,16 +55,29 @@ def records_of(count: int, value_size: int) -> list:
             for i in range(count)]
 
 
+def same_sized(count: int, value_size: int) -> list:
+    """C{count} keyless records of C{value_size}, 5 ms apart at most (a producer's linger)."""
+    return [(None, bytes(value_size), [], 1_700_000_000_000 + i % 5) for i in range(count)]
+
+
 def per_record(seconds: float) -> None:
-    """The default validation's cost per record and per byte, against the bare CRC-32C."""
-    for count, size in ((1, 100), (10, 100), (160, 100), (8000, 100), (100, 10_000)):
-        data = build_batch(records_of(count, size))
+    """The default validation's cost per record and per byte, against the bare CRC-32C.
+
+    Rows marked C{same} hold same-sized records, walked column-wise
+    (records/stride_walk.py); the others, of varying sizes, record by record.
+    """
+    cases = [(count, size, "vary") for count, size in
+             ((1, 100), (10, 100), (160, 100), (8000, 100), (100, 10_000))]
+    cases += [(160, 100, "same"), (8000, 100, "same"), (100, 8000, "same")]
+    for count, size, shape in cases:
+        make = same_sized if shape == "same" else records_of
+        data = build_batch(make(count, size))
         view = memoryview(data)
         check = rate(lambda: validate_produce_records(data, full=False, max_decompressed=CAP),
                      seconds)
         bare = rate(lambda: crc32c(view[21:]), seconds)
         cost = 1e6 / check
-        print(f"records  {count:5d} x {size:6d} B ({len(data):8d} B): {cost:9.2f} us per batch,"
+        print(f"records {shape} {count:5d} x {size:6d} B ({len(data):8d} B): {cost:9.2f} us per batch,"
               f" {cost / count:6.3f} us per record, {cost * 1e3 / len(data):6.3f} ns per byte"
               f" (bare CRC-32C {1e9 / bare / len(data):6.3f} ns per byte)")
 

@@ -78,4 +78,4 @@ def call(broker: Broker, api_key: int, version: int, request: dict,
 def roundtrip(api_key: int, version: int, response: dict) -> dict:
     """Encode a response body at C{version} and decode it back, as a client would."""
     chunks = messages.response_encoder(api_key, version)(response)
-    return messages.response_decoder(api_key, version)(b"".join(chunks), 0)
+    return messages.response_decoder(api_key, version)(messages.joined(chunks), 0)

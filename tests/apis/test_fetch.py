@@ -194,6 +194,34 @@ class FetchTests(SynchronousTestCase):
         self.assertIsNone(reply.retry(False))
         self.assertEqual(partitions_of(reply.retry(True))[0]["records"], b"")
 
+    def test_wake_reads_what_changed(self) -> None:
+        """A wake-up reads again only the partitions whose log moved; the final answer reads all."""
+        broker = make_broker(self)
+        topic = broker.store.vhost("/").create_topic("t", 2)
+        first, other = topic.partitions
+        first.append(build_batch([(None, b"v", [], 1)]))
+        reads: list[int] = []
+        for partition in topic.partitions:
+            def counted(*args: object, _read=partition.read_file_records,
+                        _index=partition.index, **kwargs: object) -> object:
+                reads.append(_index)
+                return _read(*args, **kwargs)
+            partition.read_file_records = counted  # type: ignore[method-assign]
+        reply = call(broker, FETCH, 12, fetch_request({0: 0, 1: 0}, max_wait_ms=500,
+                                                      min_bytes=1 << 20))
+        self.assertIsInstance(reply, LongPoll)
+        self.assertEqual(reads, [0])
+        other.append(build_batch([(None, b"new", [], 5)]))
+        self.assertIsNone(reply.retry(False))
+        self.assertEqual(reads, [0, 1])
+        first.append(build_batch([(None, b"more", [], 5)]))
+        self.assertIsNone(reply.retry(False))
+        self.assertEqual(reads, [0, 1, 0])
+        got = partitions_of(reply.retry(True))
+        self.assertEqual(reads, [0, 1, 0, 0, 1])
+        self.assertEqual(base_offsets(got[0]["records"]), [0, 1])
+        self.assertEqual(base_offsets(got[1]["records"]), [0])
+
 
 class LongPollTests(SynchronousTestCase):
     """A waiting fetch over a connection, driven by the clock."""

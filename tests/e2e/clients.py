@@ -559,10 +559,15 @@ class RawClient:
     a broker that does not answer fails the test instead of hanging it.
     """
 
-    def __init__(self, bootstrap: str, timeout: float = 30) -> None:
-        """Connect to C{host:port}."""
-        host, port = bootstrap.rsplit(":", 1)
-        self.sock = socket.create_connection((host, int(port)), timeout=timeout)
+    def __init__(self, bootstrap: str, timeout: float = 30, unix_path: str | None = None) -> None:
+        """Connect to C{host:port}, or to the unix socket C{unix_path} if given."""
+        if unix_path is not None:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout)
+            self.sock.connect(unix_path)
+        else:
+            host, port = bootstrap.rsplit(":", 1)
+            self.sock = socket.create_connection((host, int(port)), timeout=timeout)
         self._correlation = 0
         self._sent: dict[int, tuple[int, int]] = {}
 

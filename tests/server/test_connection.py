@@ -339,6 +339,14 @@ class RefusalTests(ConnectionTestMixin, SynchronousTestCase):
         self.assertTrue(self.transport.disconnecting)
         self.assertEqual(self.transport.value(), b"")
 
+    def test_close_unregisters_producer(self) -> None:
+        """Closing stops being the transport's producer, so a paused one cannot hold the close up."""
+        self.assertIs(self.transport.producer, self.protocol)
+        payload = struct.pack(">hhih", 999, 0, 1, -1)
+        self.protocol.dataReceived(struct.pack(">i", len(payload)) + payload)
+        self.assertTrue(self.transport.disconnecting)
+        self.assertIsNone(self.transport.producer)
+
     def test_unsupported_version(self) -> None:
         """An unsupported version of an API other than ApiVersions closes."""
         payload = struct.pack(">hhih", METADATA, 99, 1, -1)

@@ -15,7 +15,9 @@ from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.records.batch import CODEC_GZIP, CODEC_LZ4, CODEC_SNAPPY, CODEC_ZSTD, BatchHeader, split_batches
 from twisted_kafka.records.record import build_batch
 from twisted_kafka.records.recompress import recompress
+from twisted_kafka.protocol.file_records import FileRecords
 from twisted_kafka.store import segment_file as segment_module
+from twisted_kafka.store.segment import FILE_RECORDS_MIN
 
 from .helpers import NOW_MS, StoreTestMixin, as_stored, make_batch
 
@@ -203,6 +205,32 @@ class AppendReadTests(StoreTestMixin, SynchronousTestCase):
         self.log.append(make_batch())
         self.log.append(make_batch())
         self.assertEqual(calls, ["once", "always", "always"])
+
+    def test_read_file_records(self) -> None:
+        """Reads of 64 KiB or more come as a range of the segment file holding what read() returns."""
+        for tag in range(100):
+            self.log.append(make_batch(10, value_size=100, tag=tag))
+        small = self.log.read_file_records(0, 1000)
+        self.assertIsInstance(small, bytes)
+        self.assertEqual(small, self.log.read(0, 1000))
+        big = self.log.read_file_records(0, 1 << 20)
+        self.assertIsInstance(big, FileRecords)
+        assert isinstance(big, FileRecords)
+        self.addCleanup(big.close)
+        self.assertGreaterEqual(len(big), FILE_RECORDS_MIN)
+        self.assertEqual(big.read(), self.log.read(0, 1 << 20))
+
+    def test_read_file_records_without_descriptors(self) -> None:
+        """Out of descriptors, a large read comes as bytes instead."""
+        for tag in range(100):
+            self.log.append(make_batch(10, value_size=100, tag=tag))
+
+        def no_more(fd: int) -> int:
+            raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
+
+        self.patch(os, "dup", no_more)
+        data = self.log.read_file_records(0, 1 << 20)
+        self.assertEqual(data, self.log.read(0, 1 << 20))
 
 
 class RecompressionTests(StoreTestMixin, SynchronousTestCase):

@@ -9,8 +9,9 @@ whole batch even when it is larger than both limits, so a consumer can always
 make progress.  No more than the limits is ever read from disk.
 
 When fewer than C{min_bytes} are available the connection holds the request
-(a L{LongPoll}): every append to a requested partition re-checks, and the
-response goes out at C{max_wait_ms} at the latest.  Errors answer at once, and
+(a L{LongPoll}): every append to a requested partition re-checks, reading
+again only the partitions whose log moved, and the response goes out at
+C{max_wait_ms} at the latest (that final answer reads every partition).  Errors answer at once, and
 so does a response that waiting cannot grow: a partition whose records stop
 before its high watermark (the read reached the end of an older segment, as
 Kafka's DelayedFetch answers at once for a fetch offset on an older segment,
@@ -34,6 +35,7 @@ import struct
 from twisted_kafka.apis.support.topics import (
     LEADER_EPOCH, NULL_TOPIC_ID, RequestedTopic, check_leader_epoch, topic_need)
 from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.protocol.file_records import FileRecords
 from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.records.batch import HEADER_SIZE, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD
 from twisted_kafka.server.authorizer import AclOperation
@@ -53,8 +55,11 @@ _BASE_AND_LENGTH = struct.Struct(">qi")
 _INT32 = struct.Struct(">i")
 
 
-def next_offset_after(records: bytes) -> int:
+def next_offset_after(records: bytes | FileRecords) -> int:
     """Return the offset following the last whole batch in C{records} (-1 if none)."""
+    if isinstance(records, FileRecords):
+        # only when below min_bytes or a wake-up's limits moved: rare
+        records = records.read()
     pos = 0
     size = len(records)
     after = -1
@@ -66,15 +71,34 @@ def next_offset_after(records: bytes) -> int:
 
 
 class _Wanted:
-    """One requested partition: where it is and what the client asked for."""
+    """One requested partition: where it is and what the client asked for.
 
-    __slots__ = ("out", "partition", "offset", "max_bytes")
+    C{read_at} is what the last read of it depended on (high watermark, log
+    start offset, whether it was the first with data), C{limit} its byte
+    limit and C{data} what it returned: a long poll's wake-up reads a
+    partition again only if one of those moved (a new limit matters only if
+    it would cut the data, or the data was cut before the high watermark).
+    """
+
+    __slots__ = ("out", "partition", "offset", "max_bytes", "read_at", "limit", "data")
 
     def __init__(self, out: Fields, partition: IPartitionLog, offset: int, max_bytes: int) -> None:
         self.out = out
         self.partition = partition
         self.offset = offset
         self.max_bytes = max_bytes
+        self.read_at: tuple[int, int, bool] | None = None
+        self.limit = 0
+        self.data: bytes | FileRecords = b""
+
+    def unchanged(self, read_at: tuple[int, int, bool], limit: int) -> bool:
+        """Return whether reading with C{read_at} and C{limit} would return C{data} again."""
+        if read_at != self.read_at:
+            return False
+        if limit == self.limit:
+            return True
+        data = self.data
+        return limit >= len(data) and next_offset_after(data) == read_at[0]
 
 
 def _partition_out(index: int, code: ErrorCode, read_committed: bool) -> Fields:
@@ -124,8 +148,13 @@ class FetchAssembly:
                                            p["partition_max_bytes"]))
                 self.partitions.append(partition)
 
-    def fill(self) -> int:
-        """Read every wanted partition from the store; return the bytes gathered."""
+    def fill(self, reuse: bool = False) -> int:
+        """Read every wanted partition from the store; return the bytes gathered.
+
+        @param reuse: keep the bytes of a partition whose last read would
+            read the same again (a long poll's wake-up: only the partitions
+            that changed are read).
+        """
         total = 0
         budget = self.max_bytes
         self.held_back = False
@@ -133,9 +162,10 @@ class FetchAssembly:
             out = w.out
             partition = w.partition
             hw = partition.high_watermark
+            log_start = partition.log_start_offset
             out["high_watermark"] = hw
             out["last_stable_offset"] = hw
-            out["log_start_offset"] = partition.log_start_offset
+            out["log_start_offset"] = log_start
             out["records"] = b""
             limit = min(w.max_bytes, budget - total)
             if w.offset == hw:
@@ -143,14 +173,22 @@ class FetchAssembly:
             if total and limit <= 0:
                 self.held_back = True
                 continue
-            try:
-                # Only the first partition with data may exceed the limits;
-                # for the others the store reads nothing that would not fit.
-                data = partition.read(w.offset, max(limit, 1), min_one=not total)
-            except KafkaError as e:
-                out["error_code"] = e.code
-                self.has_error = True
-                continue
+            read_at = (hw, log_start, not total)
+            if reuse and w.unchanged(read_at, limit):
+                data = w.data
+            else:
+                try:
+                    # Only the first partition with data may exceed the limits;
+                    # for the others the store reads nothing that would not fit.
+                    data = partition.read_file_records(w.offset, max(limit, 1),
+                                                       min_one=not total)
+                except KafkaError as e:
+                    out["error_code"] = e.code
+                    self.has_error = True
+                    continue
+                w.read_at = read_at
+                w.limit = limit
+                w.data = data
             if not data:
                 # Nothing fitted the limits (the offset is below the high
                 # watermark, so there was a batch to return).
@@ -209,7 +247,9 @@ def respond(request: Fields, context: RequestContext) -> Reply:
         return assembly.response()
 
     def retry(final: bool) -> Fields | None:
-        gathered = assembly.fill()
+        # A wake-up re-reads only what changed; the final answer reads all
+        # (a partition deleted meanwhile answers its error).
+        gathered = assembly.fill(reuse=not final)
         if final or gathered >= min_bytes or assembly.complete():
             return assembly.response()
         return None

@@ -29,7 +29,9 @@ version is written as its empty value (C{""}, C{b""}, C{[]}), and a tagged
 field is written only when it differs from its default.  Small pieces are
 joined into one chunk; a C{records} value of L{BIG_RECORDS} bytes or
 more becomes a chunk of its own (never copied), so a response can go to
-C{transport.writeSequence} as it is.  Values that do not fit their type raise
+C{transport.writeSequence} as it is, and so does a
+L{twisted_kafka.protocol.file_records.FileRecords} value (a range of a file,
+for C{os.sendfile}).  Values that do not fit their type raise
 L{twisted_kafka.protocol.errors.EncodeError}.
 """
 
@@ -40,6 +42,7 @@ from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from twisted_kafka.protocol import primitives
 from twisted_kafka.protocol.errors import DecodeError, EncodeError
+from twisted_kafka.protocol.file_records import FileRecords
 from twisted_kafka.protocol.schema import (
     BOOL, BYTES, FLOAT64, INT8, INT16, INT32, INT64, RECORDS, STRING, UINT16, UINT32, UUID,
     Array, Field, Message, Struct,
@@ -50,7 +53,9 @@ from twisted_kafka.protocol.schema import (
 #: request as one and answer with one.
 Fields = dict[str, Any]
 Decoder = Callable[[bytes, int], Fields]
-Encoder = Callable[[Mapping[str, Any]], list[bytes]]
+#: One piece of an encoded message: bytes, or a range of a file (records only).
+Chunk = bytes | FileRecords
+Encoder = Callable[[Mapping[str, Any]], list[Chunk]]
 
 #: C{records} values at least this long are returned as their own chunk.
 BIG_RECORDS = 512
@@ -142,6 +147,7 @@ class _Source:
             "_unpack_from": struct.unpack_from,
             "_pack": struct.pack,
             "_join": b"".join,
+            "_FileRecords": FileRecords,
             "_struct_differs": _struct_differs,
             "_skip_tags": _skip_tags,
             "_fit_message": _fit_message,
@@ -451,13 +457,17 @@ class _EncoderWriter:
                 emit(ind + 2, f"{raw} = _fit_message({raw})")
         else:
             raw = value
-            emit(ind + 1, f"if {raw}.__class__ is not bytes:")
+            if ftype == RECORDS and chunks is not None:
+                # a FileRecords stays a range of its file, a chunk of its own
+                emit(ind + 1, f"if {raw}.__class__ is not bytes and {raw}.__class__ is not _FileRecords:")
+            else:
+                emit(ind + 1, f"if {raw}.__class__ is not bytes:")
             emit(ind + 2, f"{raw} = bytes({raw})")
         n = self.src.var("n")
         emit(ind + 1, f"{n} = len({raw})")
         self.length(ind + 1, ap, n, fmt)
         if ftype == RECORDS and chunks is not None:
-            emit(ind + 1, f"if {n} >= {BIG_RECORDS}:")
+            emit(ind + 1, f"if {n} >= {BIG_RECORDS} or {raw}.__class__ is _FileRecords:")
             emit(ind + 2, f"{chunks}.append(_join(parts))")
             emit(ind + 2, "parts.clear()")
             emit(ind + 2, f"{chunks}.append({raw})")

@@ -19,8 +19,10 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from twisted_kafka.protocol import compiler, schema
+from twisted_kafka.protocol.compiler import Chunk
 from twisted_kafka.protocol.compiler import Fields as Fields  # re-exported for responders
 from twisted_kafka.protocol.errors import DecodeError, UnknownMessage
+from twisted_kafka.protocol.file_records import FileRecords
 from twisted_kafka.protocol.primitives import INT16
 from twisted_kafka.protocol.schema import Message
 
@@ -87,8 +89,8 @@ def response_decoder(api_key: int, version: int) -> Callable[[bytes, int], Field
     return compiler.decoder(_lookup(RESPONSE_SCHEMAS, api_key, version), version)
 
 
-def response_encoder(api_key: int, version: int) -> Callable[[Mapping[str, Any]], list[bytes]]:
-    """C{encode(dict) -> list[bytes]} for a response body (big records are their own chunk)."""
+def response_encoder(api_key: int, version: int) -> Callable[[Mapping[str, Any]], list[Chunk]]:
+    """C{encode(dict) -> list[Chunk]} for a response body (big records, and file ranges, are their own chunk)."""
     return compiler.encoder(_lookup(RESPONSE_SCHEMAS, api_key, version), version)
 
 
@@ -97,11 +99,19 @@ def request_encoder(api_key: int, version: int) -> Callable[[Mapping[str, Any]],
     encode = compiler.encoder(_lookup(SCHEMAS, api_key, version), version)
 
     def encode_request(message: Mapping[str, Any]) -> bytes:
-        chunks = encode(message)
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return joined(encode(message))
 
     encode_request.__doc__ = encode.__doc__
     return encode_request
+
+
+def joined(chunks: list[Chunk]) -> bytes:
+    """The bytes of encoded C{chunks}, a file range's read from its file."""
+    if len(chunks) == 1:
+        only = chunks[0]
+        if isinstance(only, bytes):
+            return only
+    return b"".join(c.read() if isinstance(c, FileRecords) else c for c in chunks)
 
 
 def is_flexible_request(api_key: int, version: int) -> bool:
@@ -120,7 +130,7 @@ def data_encoder(name: str, version: int) -> Callable[[Mapping[str, Any]], bytes
     encode = compiler.encoder(_lookup(DATA_SCHEMAS, name, version), version)
 
     def encode_data_body(message: Mapping[str, Any]) -> bytes:
-        return b"".join(encode(message))
+        return joined(encode(message))
 
     return encode_data_body
 

@@ -13,14 +13,15 @@ from typing import Callable
 
 from twisted_kafka.protocol import headers as wire_headers
 from twisted_kafka.protocol import messages
+from twisted_kafka.protocol.compiler import Chunk
 from twisted_kafka.protocol.messages import Fields
 
 _SIZE = struct.Struct(">i")
 
 RequestDecoder = Callable[[bytes, int], Fields]
-ResponseEncoder = Callable[[Fields], list[bytes]]
+ResponseEncoder = Callable[[Fields], list[Chunk]]
 #: Turns a response body into the chunks of one whole response frame.
-ResponseFramer = Callable[[Fields], list[bytes]]
+ResponseFramer = Callable[[Fields], list[Chunk]]
 Codec = tuple[RequestDecoder, ResponseEncoder]
 
 #: (api key, version) -> (request decoder, response encoder), filled on first use.
@@ -53,7 +54,7 @@ def response_framer(correlation_id: int, api_key: int, version: int) -> Response
     response_header = wire_headers.response_header(correlation_id, api_key, version)
     encode = codec_for(api_key, version)[1]
 
-    def frame_of(body: Fields) -> list[bytes]:
+    def frame_of(body: Fields) -> list[Chunk]:
         chunks = encode(body)
         size = len(response_header)
         for c in chunks:

@@ -35,11 +35,13 @@ from twisted.protocols import policies
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from twisted_kafka.protocol.compiler import Chunk
 from twisted_kafka.protocol.errors import EncodeError
 from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.addresses import describe_address
 from twisted_kafka.server.codecs import ResponseFramer
 from twisted_kafka.server.dispatch import RequestDispatcher, RequestRefused
+from twisted_kafka.server.file_sender import FileSender
 from twisted_kafka.server.framing import FrameError, FrameParser
 from twisted_kafka.server.long_poll import PollWait
 from twisted_kafka.server.reply import AfterSync, CloseAfter, LongPoll, Reply, Waiting
@@ -125,6 +127,7 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         """Note the peer, pick the advertised address, set TCP_NODELAY, start the idle timer."""
         transport = self.transport
         self._replies.write = transport.writeSequence
+        self._replies.sender = FileSender.for_transport(transport)
         self.peer = describe_address(transport.getPeer())
         kafka = self.broker.config.kafka
         local = transport.getHost()
@@ -213,7 +216,9 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         reading resumes if it was paused (what arrives is ignored): a TLS
         transport sends its close_notify only after its producer is gone
         and closes when it reads the peer's, so without both a TLS
-        connection would stay open until the drain timeout aborted it.
+        connection would stay open until the drain timeout aborted it; and
+        a transport whose producer is marked paused (the file sender waits
+        that way) would resume it when drained instead of closing.
         """
         self.transport.unregisterProducer()
         if self._reading_paused:
@@ -466,7 +471,7 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         else:
             raise TypeError(f"responder returned {reply!r}")
 
-    def _encoded(self, frame_of: ResponseFramer, body: Fields) -> list[bytes] | None:
+    def _encoded(self, frame_of: ResponseFramer, body: Fields) -> list[Chunk] | None:
         """Return the frame of C{body}; if it cannot be encoded, close and return C{None}.
 
         A response that does not fit its version's types is a bug or a
@@ -487,7 +492,10 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         if replies.move_ready():
             reason = replies.close_reason
             if reason is not None:
-                replies.write_all()
+                try:
+                    replies.write_all()
+                except OSError as e:
+                    reason = f"{reason}; reading records failed: {e}"
                 self.close(reason)
                 return
             self._write_out()
@@ -495,7 +503,12 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
 
     def _write_out(self) -> None:
         """Write queued output until it is gone or the transport pauses us."""
-        self._replies.write_out()
+        try:
+            self._replies.write_out()
+        except OSError as e:
+            # a file range could not be read: this response cannot be completed
+            self.close(f"reading records failed: {e}")
+            return
         if self._draining:
             self._close_if_drained()
 

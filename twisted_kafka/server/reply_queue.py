@@ -7,13 +7,20 @@ order: a slot that is not ready yet (waiting for fsync, a long poll, a
 rebalance) holds back the ones behind it.  Ready bytes are handed to the
 transport only while it does not ask us to pause, so a large Fetch response
 is written partition by partition as the socket drains, never copied into
-the transport's buffer whole.
+the transport's buffer whole.  A chunk that is a range of a segment file
+(L{FileRecords}) goes to the connection's L{FileSender} (C{os.sendfile},
+plaintext TCP) once the transport has flushed the bytes before it, or is
+read into bytes where there is no sender.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from typing import Callable, Iterable
+
+from twisted_kafka.protocol.compiler import Chunk
+from twisted_kafka.protocol.file_records import FileRecords
+from twisted_kafka.server.file_sender import FileSender
 
 #: Bytes of response chunks handed to the transport in one writeSequence.
 WRITE_BATCH = 256 * 1024
@@ -31,7 +38,7 @@ class ReplySlot:
     __slots__ = ("data", "ready", "close_after")
 
     def __init__(self) -> None:
-        self.data: list[bytes] = []
+        self.data: list[Chunk] = []
         self.ready = False
         self.close_after: str | None = None
 
@@ -43,16 +50,19 @@ class ReplyQueue:
     @ivar close_reason: set by L{move_ready} when a closing slot reached the
         head; nothing after it is moved.
     @ivar write: the transport's C{writeSequence}, set on connection.
+    @ivar sender: sends file ranges on this transport, if it can
+        (plaintext TCP); set on connection.
     """
 
-    __slots__ = ("_slots", "_out", "paused", "close_reason", "write")
+    __slots__ = ("_slots", "_out", "paused", "close_reason", "write", "sender")
 
     def __init__(self) -> None:
         self._slots: deque[ReplySlot] = deque()
-        self._out: deque[bytes] = deque()
+        self._out: deque[Chunk] = deque()
         self.paused = False
         self.close_reason: str | None = None
         self.write: Callable[[Iterable[bytes]], None] = _not_connected
+        self.sender: FileSender | None = None
 
     def __len__(self) -> int:
         """Return the number of slots not yet moved to the output."""
@@ -94,28 +104,62 @@ class ReplyQueue:
     def write_all(self) -> None:
         """Write all output now, whatever the flow control says (the last words)."""
         out = self._out
-        self.write(list(out))
+        self.write([_read(chunk) if isinstance(chunk, FileRecords) else chunk for chunk in out])
         out.clear()
 
     def write_out(self) -> None:
-        """Write output until it is gone or the transport pauses us."""
+        """Write output until it is gone or the transport pauses us (or the sender waits)."""
         out = self._out
         write = self.write
+        sender = self.sender
         while out and not self.paused:
-            if len(out) == 1:
-                write([out.popleft()])
-                break
-            batch = []
+            batch: list[bytes] = []
             size = 0
             while out and size < WRITE_BATCH:
-                chunk = out.popleft()
-                batch.append(chunk)
+                chunk = out[0]
+                if chunk.__class__ is FileRecords:
+                    if sender is not None:
+                        break
+                    chunk = _read(out.popleft())  # type: ignore[arg-type]
+                else:
+                    out.popleft()
+                batch.append(chunk)  # type: ignore[arg-type]
                 size += len(chunk)
-            write(batch)
+            if batch:
+                write(batch)
+                continue
+            # The head is a file range and this transport can sendfile it.
+            assert sender is not None
+            records = out[0]
+            assert isinstance(records, FileRecords)
+            if not sender.send(records):
+                self.paused = True
+                return
+            out.popleft()
+            records.close()
 
     def clear(self) -> None:
-        """Forget every slot (the connection is gone)."""
+        """Forget every slot and the output (the connection is gone); close file ranges."""
+        for slot in self._slots:
+            _close_all(slot.data)
         self._slots.clear()
+        _close_all(self._out)
+        self._out.clear()
+
+
+def _read(records: FileRecords) -> bytes:
+    """The bytes of a file range, read for a transport that cannot sendfile; closes it."""
+    try:
+        return records.read()
+    finally:
+        records.close()
+
+
+def _close_all(chunks: Iterable[Chunk]) -> None:
+    """Close the file ranges among C{chunks}."""
+    for chunk in chunks:
+        if isinstance(chunk, FileRecords):
+            chunk.close()
 
 
 def _not_connected(data: Iterable[bytes]) -> None:

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
 
+    from twisted_kafka.protocol.file_records import FileRecords
     from twisted_kafka.records.batch import BatchHeader
 
 __all__ = [
@@ -98,6 +99,15 @@ class IOffsetsJournal(Protocol):
 
     def read(self, offset: int, max_bytes: int, min_one: bool = True) -> bytes:
         """Whole stored batches from the one containing C{offset}.
+
+        @raise KafkaError: C{OFFSET_OUT_OF_RANGE}, C{KAFKA_STORAGE_ERROR}.
+        """
+
+    def read_file_records(self, offset: int, max_bytes: int,
+                          min_one: bool = True) -> bytes | FileRecords:
+        """What L{read} returns, or for 64 KiB or more a range of the segment file.
+
+        The caller owns a L{FileRecords} (its descriptor): send it or close it.
 
         @raise KafkaError: C{OFFSET_OUT_OF_RANGE}, C{KAFKA_STORAGE_ERROR}.
         """

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from twisted.logger import Logger
 
 from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.protocol.file_records import FileRecords
 from twisted_kafka.records.batch import CODEC_MASK, CONTROL_MASK, set_log_append_time
 from twisted_kafka.records.compression import CODEC_NAMES, CODEC_NONE, DecompressedTooLarge
 from twisted_kafka.records.recompress import recompress
@@ -302,6 +303,22 @@ class PartitionLog:
         @raise KafkaError: C{OFFSET_OUT_OF_RANGE} below the log start offset
             or above the high watermark.
         """
+        data = self._read(offset, max_bytes, min_one, False)
+        assert isinstance(data, bytes)
+        return data
+
+    def read_file_records(self, offset: int, max_bytes: int,
+                          min_one: bool = True) -> bytes | FileRecords:
+        """The batches L{read} returns; 64 KiB or more of them as a range of the segment file.
+
+        A L{FileRecords} holds its own descriptor: it stays readable whatever
+        happens to the segment before it is sent (its sender closes it).
+        """
+        return self._read(offset, max_bytes, min_one, True)
+
+    def _read(self, offset: int, max_bytes: int, min_one: bool,
+              file_records: bool) -> bytes | FileRecords:
+        """L{read}, or L{read_file_records} if C{file_records}."""
         if self._closed:
             raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"{self.topic.name}-{self.index} is closed")
         if offset == self.high_watermark:
@@ -315,13 +332,15 @@ class PartitionLog:
         segment = self._segments[i]
         segment.touch()
         try:
-            data = segment.read(offset, max_bytes, min_one)
+            read = segment.read_file_records if file_records else segment.read
+            data = read(offset, max_bytes, min_one)
             while not data and offset >= segment.next_offset and i + 1 < len(self._segments):
                 # a hole left by damage to an fsynced segment: continue with the next batch, as Kafka does
                 i += 1
                 segment = self._segments[i]
                 segment.touch()
-                data = segment.read(segment.base_offset, max_bytes, min_one)
+                read = segment.read_file_records if file_records else segment.read
+                data = read(segment.base_offset, max_bytes, min_one)
             return data
         except OSError as e:
             raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"read failed: {e.strerror or e}") from None

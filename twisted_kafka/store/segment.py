@@ -5,7 +5,8 @@ A segment holds consecutive record batches starting at its base offset (the
 20-digit file name). Appends go to the end of the active (last) segment with
 one positioned write; reads find the batch holding an offset through the
 sparse offset index and a short header walk, then return whole batches with
-one C{os.pread}. See C{docs/on-disk-format.md}.
+one C{os.pread}, or (L{Segment.read_file_records}, for Fetch) as a range of
+the file for C{os.sendfile}. See C{docs/on-disk-format.md}.
 
 The jobs are split by module: L{twisted_kafka.store.segment_file} (the file,
 header walks, the positioned write), L{twisted_kafka.store.segment_indexes}
@@ -21,10 +22,14 @@ import os
 from collections.abc import Callable, Iterator
 from typing import ParamSpec, TypeVar
 
+from twisted_kafka.protocol.file_records import FileRecords
 from twisted_kafka.store.batch_header import F_BASE_OFFSET, F_LAST_OFFSET_DELTA, F_MAX_TIMESTAMP
 from twisted_kafka.store.index import OffsetIndex, TimeIndex
 from twisted_kafka.store.segment_file import Header
 from twisted_kafka.store.segment_indexes import IndexedSegment
+
+#: Reads of at least this many bytes can be answered as a file range (sendfile).
+FILE_RECORDS_MIN = 64 * 1024
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -117,15 +122,34 @@ class Segment(IndexedSegment):
 
     def read(self, offset: int, max_bytes: int, min_one: bool = True) -> bytes:
         """Whole batches from the one holding C{offset}, as described in L{PartitionLog.read}."""
-        return _after_stale_index(b"", self._read, offset, max_bytes, min_one)
+        span = _after_stale_index(None, self._span, offset, max_bytes, min_one)
+        if span is None:
+            return b""
+        start, end = span
+        return os.pread(self.fd, end - start, start)
 
-    def _read(self, offset: int, max_bytes: int, min_one: bool) -> bytes:
+    def read_file_records(self, offset: int, max_bytes: int,
+                          min_one: bool = True) -> bytes | FileRecords:
+        """The batches L{read} returns, as a range of this file once they are L{FILE_RECORDS_MIN} bytes or more."""
+        span = _after_stale_index(None, self._span, offset, max_bytes, min_one)
+        if span is None:
+            return b""
+        start, end = span
+        if end - start >= FILE_RECORDS_MIN:
+            try:
+                return FileRecords.of(self.fd, start, end - start)
+            except OSError:
+                pass  # out of descriptors (EMFILE): read the bytes instead
+        return os.pread(self.fd, end - start, start)
+
+    def _span(self, offset: int, max_bytes: int, min_one: bool) -> tuple[int, int] | None:
+        """Where the batches L{read} returns lie in the file, or C{None} for none."""
         found = self._locate(offset)
         if found is None:
-            return b""
+            return None
         start, first_size, _ = found
         if first_size > max_bytes and not min_one:
-            return b""
+            return None
         first_end = start + first_size
         limit = start + max(max_bytes, first_size)
         if limit >= self.size:
@@ -145,7 +169,7 @@ class Segment(IndexedSegment):
                 if position + size > limit:
                     break
                 end = position + size
-        return os.pread(self.fd, end - start, start)
+        return start, end
 
     def find_timestamp(self, timestamp: int, min_offset: int) -> tuple[int, int] | None:
         """C{(base offset, maxTimestamp)} of the first batch with maxTimestamp >= C{timestamp}.
