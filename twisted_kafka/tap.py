@@ -154,6 +154,18 @@ def filter_log_level(publisher: LogPublisher, level: str) -> list[tuple[Any, Any
     return pairs
 
 
+def _credentials(config: BrokerConfig) -> Any:
+    """Read the users file now, so that an unreadable one stops start-up with one line."""
+    from twisted_kafka.security.credentials import CredentialStore
+    from twisted_kafka.store.metafile import MetadataFileError
+
+    try:
+        return CredentialStore.in_directory(config.main.data_dir, config.security.users_file,
+                                            durable=config.store.fsync)
+    except (MetadataFileError, OSError, ValueError, KeyError) as e:
+        raise SystemExit(f"{config.source}: [security] users_file: cannot read users: {e}") from None
+
+
 def makeService(options: Options) -> BrokerService:
     """Return the broker service described by C{options} (already parsed)."""
     from twisted_kafka.broker import Broker
@@ -166,7 +178,7 @@ def makeService(options: Options) -> BrokerService:
     root = BrokerService(config)
     store = StreamStore(config.main.data_dir, config.store, reactor=options.reactor)
     store.setServiceParent(root)
-    broker = Broker(config, store, options.reactor)
+    broker = Broker(config, store, options.reactor, credentials=_credentials(config))
     # After the store: the group coordinator loads committed offsets at
     # start-up and stops (cancelling its timers) before the store closes.
     broker.groups.setName("groups")

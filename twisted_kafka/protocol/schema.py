@@ -1033,6 +1033,30 @@ DELETE_RECORDS_RESPONSE = Message(
     ]),
 ])
 
+SASL_HANDSHAKE_REQUEST = Message(
+    "SaslHandshakeRequest", api_key=17, versions="0-1", flexible="none", fields=[
+    Field("mechanism", STRING, "0+"),
+])
+
+SASL_HANDSHAKE_RESPONSE = Message(
+    "SaslHandshakeResponse", api_key=17, versions="0-1", flexible="none", fields=[
+    Field("error_code", INT16, "0+"),
+    Array("mechanisms", "0+", of=STRING),
+])
+
+SASL_AUTHENTICATE_REQUEST = Message(
+    "SaslAuthenticateRequest", api_key=36, versions="0-2", flexible="2+", fields=[
+    Field("auth_bytes", BYTES, "0+"),
+])
+
+SASL_AUTHENTICATE_RESPONSE = Message(
+    "SaslAuthenticateResponse", api_key=36, versions="0-2", flexible="2+", fields=[
+    Field("error_code", INT16, "0+"),
+    Field("error_message", STRING, "0+", nullable="0+", default=None),
+    Field("auth_bytes", BYTES, "0+"),
+    Field("session_lifetime_ms", INT64, "1+"),
+])
+
 CONSUMER_PROTOCOL_SUBSCRIPTION = Message(
     "ConsumerProtocolSubscription", versions="0-3", flexible="none", fields=[
     Array("topics", "0+", of=STRING),
@@ -1073,6 +1097,7 @@ REQUESTS: dict[int, Message] = _by_api_key(
     OFFSET_DELETE_REQUEST, CREATE_TOPICS_REQUEST, DELETE_TOPICS_REQUEST,
     CREATE_PARTITIONS_REQUEST, DESCRIBE_CONFIGS_REQUEST, ALTER_CONFIGS_REQUEST,
     INCREMENTAL_ALTER_CONFIGS_REQUEST, DESCRIBE_CLUSTER_REQUEST, DELETE_RECORDS_REQUEST,
+    SASL_HANDSHAKE_REQUEST, SASL_AUTHENTICATE_REQUEST,
 )
 
 #: Every response schema, by API key.
@@ -1086,6 +1111,7 @@ RESPONSES: dict[int, Message] = _by_api_key(
     DELETE_TOPICS_RESPONSE, CREATE_PARTITIONS_RESPONSE, DESCRIBE_CONFIGS_RESPONSE,
     ALTER_CONFIGS_RESPONSE, INCREMENTAL_ALTER_CONFIGS_RESPONSE, DESCRIBE_CLUSTER_RESPONSE,
     DELETE_RECORDS_RESPONSE,
+    SASL_HANDSHAKE_RESPONSE, SASL_AUTHENTICATE_RESPONSE,
 )
 
 #: Data messages embedded in other messages' bytes fields, by name.
