@@ -52,6 +52,8 @@ class ResponderSettings:
     @ivar max_reauth_ms: the session lifetime SaslAuthenticate gives; 0: none.
     @ivar failed_authentication_delay_ms: how long a failed
         authentication's answer waits.
+    @ivar super_users: the principals C{[security] super_users} names
+        (they manage users of every vhost).
     """
 
     auto_create_topics: bool
@@ -64,6 +66,7 @@ class ResponderSettings:
     sasl_mechanisms: tuple[str, ...] = ()
     max_reauth_ms: int = 0
     failed_authentication_delay_ms: int = 0
+    super_users: frozenset[str] = frozenset()
 
     @classmethod
     def from_config(cls, config: BrokerConfig) -> ResponderSettings:
@@ -80,6 +83,7 @@ class ResponderSettings:
             sasl_mechanisms=config.security.sasl_mechanisms,
             max_reauth_ms=config.security.max_reauth_ms,
             failed_authentication_delay_ms=config.security.failed_authentication_delay_ms,
+            super_users=frozenset(config.security.super_users),
         )
 
 

@@ -1057,6 +1057,54 @@ SASL_AUTHENTICATE_RESPONSE = Message(
     Field("session_lifetime_ms", INT64, "1+"),
 ])
 
+DESCRIBE_USER_SCRAM_CREDENTIALS_REQUEST = Message(
+    "DescribeUserScramCredentialsRequest", api_key=50, versions="0", flexible="0+", fields=[
+    Array("users", "0+", nullable="0+", default=None, fields=[
+        Field("name", STRING, "0+"),
+    ]),
+])
+
+DESCRIBE_USER_SCRAM_CREDENTIALS_RESPONSE = Message(
+    "DescribeUserScramCredentialsResponse", api_key=50, versions="0", flexible="0+", fields=[
+    Field("throttle_time_ms", INT32, "0+"),
+    Field("error_code", INT16, "0+"),
+    Field("error_message", STRING, "0+", nullable="0+", default=None),
+    Array("results", "0+", fields=[
+        Field("user", STRING, "0+"),
+        Field("error_code", INT16, "0+"),
+        Field("error_message", STRING, "0+", nullable="0+", default=None),
+        Array("credential_infos", "0+", fields=[
+            Field("mechanism", INT8, "0+"),
+            Field("iterations", INT32, "0+"),
+        ]),
+    ]),
+])
+
+ALTER_USER_SCRAM_CREDENTIALS_REQUEST = Message(
+    "AlterUserScramCredentialsRequest", api_key=51, versions="0", flexible="0+", fields=[
+    Array("deletions", "0+", fields=[
+        Field("name", STRING, "0+"),
+        Field("mechanism", INT8, "0+"),
+    ]),
+    Array("upsertions", "0+", fields=[
+        Field("name", STRING, "0+"),
+        Field("mechanism", INT8, "0+"),
+        Field("iterations", INT32, "0+"),
+        Field("salt", BYTES, "0+"),
+        Field("salted_password", BYTES, "0+"),
+    ]),
+])
+
+ALTER_USER_SCRAM_CREDENTIALS_RESPONSE = Message(
+    "AlterUserScramCredentialsResponse", api_key=51, versions="0", flexible="0+", fields=[
+    Field("throttle_time_ms", INT32, "0+"),
+    Array("results", "0+", fields=[
+        Field("user", STRING, "0+"),
+        Field("error_code", INT16, "0+"),
+        Field("error_message", STRING, "0+", nullable="0+", default=None),
+    ]),
+])
+
 CONSUMER_PROTOCOL_SUBSCRIPTION = Message(
     "ConsumerProtocolSubscription", versions="0-3", flexible="none", fields=[
     Array("topics", "0+", of=STRING),
@@ -1098,6 +1146,7 @@ REQUESTS: dict[int, Message] = _by_api_key(
     CREATE_PARTITIONS_REQUEST, DESCRIBE_CONFIGS_REQUEST, ALTER_CONFIGS_REQUEST,
     INCREMENTAL_ALTER_CONFIGS_REQUEST, DESCRIBE_CLUSTER_REQUEST, DELETE_RECORDS_REQUEST,
     SASL_HANDSHAKE_REQUEST, SASL_AUTHENTICATE_REQUEST,
+    DESCRIBE_USER_SCRAM_CREDENTIALS_REQUEST, ALTER_USER_SCRAM_CREDENTIALS_REQUEST,
 )
 
 #: Every response schema, by API key.
@@ -1112,6 +1161,7 @@ RESPONSES: dict[int, Message] = _by_api_key(
     ALTER_CONFIGS_RESPONSE, INCREMENTAL_ALTER_CONFIGS_RESPONSE, DESCRIBE_CLUSTER_RESPONSE,
     DELETE_RECORDS_RESPONSE,
     SASL_HANDSHAKE_RESPONSE, SASL_AUTHENTICATE_RESPONSE,
+    DESCRIBE_USER_SCRAM_CREDENTIALS_RESPONSE, ALTER_USER_SCRAM_CREDENTIALS_RESPONSE,
 )
 
 #: Data messages embedded in other messages' bytes fields, by name.
