@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.groups.coordinator import GroupCoordinator
+from twisted_kafka.security.acl_store import AclStore
 from twisted_kafka.security.credentials import CredentialStore
 from twisted_kafka.security.principals import certificate_name, parse_rules
 from twisted_kafka.server.authorizer import ANONYMOUS, AllowEverything, Authorizer
@@ -107,10 +108,13 @@ class Broker:
     def __init__(self, config: BrokerConfig, store: IStore, reactor: IReactorTime,
                  registry: ResponderRegistry | None = None,
                  authorizer: Authorizer | None = None,
-                 credentials: CredentialStore | None = None) -> None:
+                 credentials: CredentialStore | None = None,
+                 acls: AclStore | None = None) -> None:
         """
         @param credentials: the users; by default read from the users file
             on first use.
+        @param acls: the ACLs of every vhost, with C{[security] authorizer =
+            acl} (the authorizer reads them); C{None} without an authorizer.
         """
         self.config = config
         self.settings = ResponderSettings.from_config(config)
@@ -125,6 +129,7 @@ class Broker:
         self.authorizer: Authorizer = authorizer if authorizer is not None else AllowEverything()
         self.groups = GroupCoordinator(store, reactor, config)
         self._credentials = credentials
+        self.acls = acls
         self._principal_rules = parse_rules(config.tls.principal_mapping_rules)
 
     @property

@@ -52,9 +52,13 @@ class SaslConnectionCase(SynchronousTestCase):
     protocol_name = "SASL_PLAINTEXT"
     security: dict[str, Any] = {}
 
+    def make_broker(self) -> Broker:
+        """Return the broker to connect to."""
+        return make_sasl_broker(self, **self.security)
+
     def setUp(self) -> None:
         """Build the broker and connect."""
-        self.broker = make_sasl_broker(self, **self.security)
+        self.broker = self.make_broker()
         self.clock = self.broker.reactor
         factory = ListenerFactory(KafkaServerFactory(self.broker), self.protocol_name)
         peer = IPv4Address("TCP", "10.0.0.7", 40000)
@@ -293,4 +297,78 @@ class PlaintextListenerTests(SynchronousTestCase):
         [(_, body)] = read_responses(transport.value())
         response = messages.response_decoder(SASL_HANDSHAKE, 1)(body, 0)
         self.assertEqual(response["error_code"], ErrorCode.ILLEGAL_SASL_STATE)
+        connection.connectionLost()
+
+
+class AclConnectionTests(SaslConnectionCase):
+    """With the ACL authorizer, a logged-in connection is authorized in its vhost."""
+
+    def make_broker(self) -> Broker:
+        """Topics in / and in team; alice may describe every topic of team, none of /."""
+        from twisted_kafka.security.acl import AclBinding, PatternType, Permission
+        from twisted_kafka.security.acl_authorizer import AclAuthorizer
+        from twisted_kafka.security.acl_store import AclStore
+        from twisted_kafka.server.authorizer import AclOperation, ResourceType
+
+        acls = AclStore.in_directory(self.mktemp(), durable=False)
+        for vhost, host, permission in (("team", "10.0.0.7", Permission.ALLOW),
+                                        ("/", "*", Permission.DENY)):
+            acls.create(vhost, [AclBinding(ResourceType.TOPIC, "*", PatternType.LITERAL,
+                                           "User:alice", host, AclOperation.DESCRIBE,
+                                           permission)])
+        broker = make_sasl_broker(self)
+        broker.acls = acls
+        broker.authorizer = AclAuthorizer(acls)
+        broker.store.vhost("/").create_topic("root-topic", 1)
+        broker.store.vhost("team").create_topic("team-topic", 1)
+        return broker
+
+    def topic_names(self) -> list[str]:
+        """The topics Metadata lists."""
+        [response] = self.metadata()
+        return [t["name"] for t in response["topics"]]
+
+    def test_vhost_topics_only(self) -> None:
+        """In team alice sees team's topic; in / (DENY) nothing, not team's either."""
+        self.login_plain("team:alice")
+        self.assertEqual(self.topic_names(), ["team-topic"])
+
+    def test_other_vhost(self) -> None:
+        """Logged into /, the DENY leaves nothing; team's topics never show."""
+        self.login_plain()
+        self.assertEqual(self.topic_names(), [])
+
+
+class CertificatePrincipalTests(SynchronousTestCase):
+    """On a TLS connection the client certificate's subject is the principal."""
+
+    def test_mapped_subject(self) -> None:
+        """The subject through principal_mapping_rules, bound before the first request."""
+        from cryptography import x509
+        from OpenSSL import crypto
+
+        from twisted_kafka.security.acl_authorizer import AclAuthorizer
+        from twisted_kafka.security.acl_store import AclStore
+        from twisted_kafka.security.principals import parse_rules
+        from twisted_kafka.testing.tls import write_tls_files
+
+        files = write_tls_files(self.mktemp())
+        with open(files.client_cert, "rb") as f:
+            certificate = crypto.X509.from_cryptography(x509.load_pem_x509_certificate(f.read()))
+        subject = certificate.to_cryptography().subject.rfc4514_string()
+        broker = make_sasl_broker(self)
+        broker.authorizer = AclAuthorizer(AclStore.in_directory(self.mktemp(), durable=False),
+                                          allow_everyone_if_no_acl_found=True)
+        broker._principal_rules = parse_rules("RULE:^CN=([^,]*).*$/$1/L")
+
+        class TlsTransport(StringTransport):
+            def getPeerCertificate(self) -> Any:
+                return certificate
+
+        connection = KafkaServerFactory(broker).buildProtocol(None)
+        connection.makeConnection(TlsTransport(peerAddress=IPv4Address("TCP", "1.2.3.4", 5)))
+        connection.dataReceived(request_frame(METADATA, 12, 1, {"topics": None}))
+        self.assertEqual(connection.security_protocol, "SSL")
+        common_name = subject.split(",")[0].split("=", 1)[1].lower()
+        self.assertEqual(connection._dispatcher.principal, f"User:{common_name}")
         connection.connectionLost()

@@ -8,7 +8,8 @@ share their rules is named after the family with C{_apis}
 ListGroups, DeleteGroups; C{offset_apis}: OffsetCommit, OffsetFetch,
 OffsetDelete; C{config_apis}: DescribeConfigs, AlterConfigs,
 IncrementalAlterConfigs; C{sasl_apis}: SaslHandshake, SaslAuthenticate; C{scram_credential_apis}:
-DescribeUserScramCredentials, AlterUserScramCredentials).  Every such module exposes C{register(registry)}.
+DescribeUserScramCredentials, AlterUserScramCredentials; C{acl_apis}:
+DescribeAcls, CreateAcls, DeleteAcls).  Every such module exposes C{register(registry)}.
 What responders share and that answers no API by itself lives in
 L{twisted_kafka.apis.support}.  L{build_registry} registers every module.
 """
@@ -39,6 +40,7 @@ API_MODULES = [
     "delete_records",
     "sasl_apis",
     "scram_credential_apis",
+    "acl_apis",
 ]
 
 

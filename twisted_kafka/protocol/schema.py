@@ -1105,6 +1105,84 @@ ALTER_USER_SCRAM_CREDENTIALS_RESPONSE = Message(
     ]),
 ])
 
+_ACL_FILTER = [
+    Field("resource_type_filter", INT8, "0+"),
+    Field("resource_name_filter", STRING, "0+", nullable="0+", default=None),
+    Field("pattern_type_filter", INT8, "1+", default=3),
+    Field("principal_filter", STRING, "0+", nullable="0+", default=None),
+    Field("host_filter", STRING, "0+", nullable="0+", default=None),
+    Field("operation", INT8, "0+"),
+    Field("permission_type", INT8, "0+"),
+]
+
+DESCRIBE_ACLS_REQUEST = Message(
+    "DescribeAclsRequest", api_key=29, versions="1-3", flexible="2+", fields=_ACL_FILTER)
+
+DESCRIBE_ACLS_RESPONSE = Message(
+    "DescribeAclsResponse", api_key=29, versions="1-3", flexible="2+", fields=[
+    Field("throttle_time_ms", INT32, "0+"),
+    Field("error_code", INT16, "0+"),
+    Field("error_message", STRING, "0+", nullable="0+", default=None),
+    Array("resources", "0+", fields=[
+        Field("resource_type", INT8, "0+"),
+        Field("resource_name", STRING, "0+"),
+        Field("pattern_type", INT8, "1+", default=3),
+        Array("acls", "0+", fields=[
+            Field("principal", STRING, "0+"),
+            Field("host", STRING, "0+"),
+            Field("operation", INT8, "0+"),
+            Field("permission_type", INT8, "0+"),
+        ]),
+    ]),
+])
+
+CREATE_ACLS_REQUEST = Message(
+    "CreateAclsRequest", api_key=30, versions="1-3", flexible="2+", fields=[
+    Array("creations", "0+", fields=[
+        Field("resource_type", INT8, "0+"),
+        Field("resource_name", STRING, "0+"),
+        Field("resource_pattern_type", INT8, "1+", default=3),
+        Field("principal", STRING, "0+"),
+        Field("host", STRING, "0+"),
+        Field("operation", INT8, "0+"),
+        Field("permission_type", INT8, "0+"),
+    ]),
+])
+
+CREATE_ACLS_RESPONSE = Message(
+    "CreateAclsResponse", api_key=30, versions="1-3", flexible="2+", fields=[
+    Field("throttle_time_ms", INT32, "0+"),
+    Array("results", "0+", fields=[
+        Field("error_code", INT16, "0+"),
+        Field("error_message", STRING, "0+", nullable="0+", default=None),
+    ]),
+])
+
+DELETE_ACLS_REQUEST = Message(
+    "DeleteAclsRequest", api_key=31, versions="1-3", flexible="2+", fields=[
+    Array("filters", "0+", fields=_ACL_FILTER),
+])
+
+DELETE_ACLS_RESPONSE = Message(
+    "DeleteAclsResponse", api_key=31, versions="1-3", flexible="2+", fields=[
+    Field("throttle_time_ms", INT32, "0+"),
+    Array("filter_results", "0+", fields=[
+        Field("error_code", INT16, "0+"),
+        Field("error_message", STRING, "0+", nullable="0+", default=None),
+        Array("matching_acls", "0+", fields=[
+            Field("error_code", INT16, "0+"),
+            Field("error_message", STRING, "0+", nullable="0+", default=None),
+            Field("resource_type", INT8, "0+"),
+            Field("resource_name", STRING, "0+"),
+            Field("pattern_type", INT8, "1+", default=3),
+            Field("principal", STRING, "0+"),
+            Field("host", STRING, "0+"),
+            Field("operation", INT8, "0+"),
+            Field("permission_type", INT8, "0+"),
+        ]),
+    ]),
+])
+
 CONSUMER_PROTOCOL_SUBSCRIPTION = Message(
     "ConsumerProtocolSubscription", versions="0-3", flexible="none", fields=[
     Array("topics", "0+", of=STRING),
@@ -1147,6 +1225,7 @@ REQUESTS: dict[int, Message] = _by_api_key(
     INCREMENTAL_ALTER_CONFIGS_REQUEST, DESCRIBE_CLUSTER_REQUEST, DELETE_RECORDS_REQUEST,
     SASL_HANDSHAKE_REQUEST, SASL_AUTHENTICATE_REQUEST,
     DESCRIBE_USER_SCRAM_CREDENTIALS_REQUEST, ALTER_USER_SCRAM_CREDENTIALS_REQUEST,
+    DESCRIBE_ACLS_REQUEST, CREATE_ACLS_REQUEST, DELETE_ACLS_REQUEST,
 )
 
 #: Every response schema, by API key.
@@ -1162,6 +1241,7 @@ RESPONSES: dict[int, Message] = _by_api_key(
     DELETE_RECORDS_RESPONSE,
     SASL_HANDSHAKE_RESPONSE, SASL_AUTHENTICATE_RESPONSE,
     DESCRIBE_USER_SCRAM_CREDENTIALS_RESPONSE, ALTER_USER_SCRAM_CREDENTIALS_RESPONSE,
+    DESCRIBE_ACLS_RESPONSE, CREATE_ACLS_RESPONSE, DELETE_ACLS_RESPONSE,
 )
 
 #: Data messages embedded in other messages' bytes fields, by name.

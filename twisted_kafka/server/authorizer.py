@@ -30,6 +30,10 @@ from twisted_kafka.protocol.messages import Fields
 ANONYMOUS = "User:ANONYMOUS"
 #: The name of the single cluster resource (Kafka's C{Resource.CLUSTER_NAME}).
 CLUSTER_NAME = "kafka-cluster"
+#: Asked as a resource name: may the principal do the operation on some
+#: resource of the type (Kafka's C{authorizeByResourceType})?  No resource
+#: can have this name (it is not a legal topic, group or transactional id).
+ANY_RESOURCE = "\x00any"
 
 
 class ResourceType(IntEnum):
