@@ -331,3 +331,38 @@ class ErrorTests(ConfigTestMixin, SynchronousTestCase):
                          f"FILE: [main] data_dir = {path}: not a directory")
         error = self.assertRaises(ConfigError, load_config, None, data_dir=path)
         self.assertEqual(str(error), f"--data-dir {path}: not a directory")
+
+
+class SecuritySectionTests(ConfigTestMixin, SynchronousTestCase):
+    """The [security] section and the listeners' security protocols."""
+
+    def test_values(self) -> None:
+        """Every [security] key, with principals split on semicolons."""
+        path = self.write_ini(
+            "[kafka]\nport_security_protocol = sasl_plaintext\n"
+            "listeners = SASL_SSL://ssl:9095:privateKey=k:certKey=c\n"
+            "[security]\nsasl_mechanisms = scram-sha-512\nmax_reauth_ms = 60000\n"
+            "authorizer = acl\nsuper_users = User:admin; User:CN=ops,O=Example\n"
+            "allow_everyone_if_no_acl_found = true\n")
+        loaded = load_config(path)
+        self.assertEqual(loaded.kafka.port_security_protocol, "SASL_PLAINTEXT")
+        security = loaded.security
+        self.assertEqual(security.sasl_mechanisms, ("SCRAM-SHA-512",))
+        self.assertEqual(security.max_reauth_ms, 60000)
+        self.assertEqual(security.super_users, ("User:admin", "User:CN=ops,O=Example"))
+        self.assertEqual((security.authorizer, security.allow_everyone_if_no_acl_found),
+                         ("acl", True))
+
+    def test_errors(self) -> None:
+        """Bad protocols, prefixes, mechanisms, principals and mapping rules name their key."""
+        for text, message in (
+                ("[kafka]\nport_security_protocol = SSL\n", "[kafka] port_security_protocol = SSL"),
+                ("[kafka]\nlisteners = SASL_SSL://tcp:9095\n", "needs an ssl: endpoint"),
+                ("[kafka]\nlisteners = SSL://tcp:9095\n", "needs an ssl: endpoint"),
+                ("[kafka]\nlisteners = SASL_PLAINTEXT://ssl:9095\n", "needs a non-ssl: endpoint"),
+                ("[kafka]\nlisteners = KERBEROS://tcp:9095\n", "unknown security protocol"),
+                ("[security]\nsasl_mechanisms = GSSAPI\n", "[security] sasl_mechanisms = GSSAPI"),
+                ("[security]\nsuper_users = admin\n", "[security] super_users = admin"),
+                ("[tls]\nprincipal_mapping_rules = RULE:x\n", "[tls] principal_mapping_rules")):
+            error = self.assertRaises(ConfigError, load_config, self.write_ini(text))
+            self.assertIn(message, str(error))

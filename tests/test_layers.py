@@ -30,8 +30,12 @@ ALLOWED = {
     "store": {"store", "records", "protocol", "errors"},
     "groups": {"groups", "store", "records", "protocol", "errors", "config"},
     "apis": {"apis", "server", "store", "groups", "records", "protocol", "errors",
-             "broker", "config"},
+             "broker", "config", "security"},
     "server": {"server", "store", "protocol", "errors", "broker", "config"},
+    # Authentication and authorization rules: the mechanisms, the users and
+    # ACL files (written as the store writes its metadata files), the ACL
+    # authorizer implementing server/'s hook; server/ never imports them.
+    "security": {"security", "server", "store", "protocol", "errors"},
     # The test toolkit is a client of the broker: it speaks the protocol,
     # builds records, and starts the service tap.py builds.
     "testing": {"testing", "protocol", "records", "errors", "config", "server", "tap"},

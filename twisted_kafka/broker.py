@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING
 
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.groups.coordinator import GroupCoordinator
-from twisted_kafka.server.authorizer import AllowEverything, Authorizer
+from twisted_kafka.security.acl_store import AclStore
+from twisted_kafka.security.credentials import CredentialStore
+from twisted_kafka.security.principals import certificate_name, parse_rules
+from twisted_kafka.server.authorizer import ANONYMOUS, AllowEverything, Authorizer
 from twisted_kafka.server.registry import ResponderRegistry
 from twisted_kafka.store.interfaces import IStore, ITopic, IVhost
 from twisted_kafka.store.topic_names import INTERNAL_PREFIX, is_internal
@@ -46,6 +49,12 @@ class ResponderSettings:
         only once fsynced (C{[store] fsync}).
     @ivar topic_defaults: the store settings a topic inherits unless it
         overrides them (what DescribeConfigs and CreateTopics report).
+    @ivar sasl_mechanisms: the SASL mechanisms SaslHandshake accepts.
+    @ivar max_reauth_ms: the session lifetime SaslAuthenticate gives; 0: none.
+    @ivar failed_authentication_delay_ms: how long a failed
+        authentication's answer waits.
+    @ivar super_users: the principals C{[security] super_users} names
+        (they manage users of every vhost).
     """
 
     auto_create_topics: bool
@@ -55,6 +64,10 @@ class ResponderSettings:
     max_compression_ratio: int
     durable_acks: bool
     topic_defaults: StoreConfig
+    sasl_mechanisms: tuple[str, ...] = ()
+    max_reauth_ms: int = 0
+    failed_authentication_delay_ms: int = 0
+    super_users: frozenset[str] = frozenset()
 
     @classmethod
     def from_config(cls, config: BrokerConfig) -> ResponderSettings:
@@ -68,6 +81,10 @@ class ResponderSettings:
             max_compression_ratio=kafka.max_compression_ratio,
             durable_acks=config.store.fsync,
             topic_defaults=config.store,
+            sasl_mechanisms=config.security.sasl_mechanisms,
+            max_reauth_ms=config.security.max_reauth_ms,
+            failed_authentication_delay_ms=config.security.failed_authentication_delay_ms,
+            super_users=frozenset(config.security.super_users),
         )
 
 
@@ -85,12 +102,20 @@ class Broker:
         to start after the store).
     @ivar node_id: this broker's node id.
     @ivar authorizer: decides what each request may do (allows everything
-        until ACLs exist).
+        unless C{[security] authorizer = acl}).
     """
 
     def __init__(self, config: BrokerConfig, store: IStore, reactor: IReactorTime,
                  registry: ResponderRegistry | None = None,
-                 authorizer: Authorizer | None = None) -> None:
+                 authorizer: Authorizer | None = None,
+                 credentials: CredentialStore | None = None,
+                 acls: AclStore | None = None) -> None:
+        """
+        @param credentials: the users; by default read from the users file
+            on first use.
+        @param acls: the ACLs of every vhost, with C{[security] authorizer =
+            acl} (the authorizer reads them); C{None} without an authorizer.
+        """
         self.config = config
         self.settings = ResponderSettings.from_config(config)
         self.store = store
@@ -103,6 +128,31 @@ class Broker:
         self.registry = registry
         self.authorizer: Authorizer = authorizer if authorizer is not None else AllowEverything()
         self.groups = GroupCoordinator(store, reactor, config)
+        self._credentials = credentials
+        self.acls = acls
+        self._principal_rules = parse_rules(config.tls.principal_mapping_rules)
+
+    @property
+    def credentials(self) -> CredentialStore:
+        """The users and their SCRAM credentials (C{[security] users_file})."""
+        if self._credentials is None:
+            self._credentials = CredentialStore.in_directory(
+                self.config.main.data_dir, self.config.security.users_file,
+                durable=self.config.store.fsync)
+        return self._credentials
+
+    def certificate_principal(self, transport: object) -> str:
+        """Return the principal of the client certificate C{transport} verified.
+
+        C{User:} and the subject mapped by C{[tls] principal_mapping_rules};
+        C{User:ANONYMOUS} without a certificate.
+        """
+        get_certificate = getattr(transport, "getPeerCertificate", None)
+        certificate = get_certificate() if get_certificate is not None else None
+        if certificate is None:
+            return ANONYMOUS
+        subject = certificate.to_cryptography().subject.rfc4514_string()
+        return f"User:{certificate_name(self._principal_rules, subject)}"
 
     def auto_create_topic(self, vhost: IVhost, name: str) -> ITopic:
         """Create topic C{name} in C{vhost} as auto-creation does, or raise.

@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable
 
 from twisted.logger import Logger
 
+from twisted_kafka.security.principals import MappingRuleError, parse_rules
 from twisted_kafka.store.config import StoreConfig
 
 log = Logger()
@@ -42,6 +43,15 @@ _RECORD_VALIDATION_ALIASES = {"header": "records"}
 TIMESTAMP_TYPES = ("CreateTime", "LogAppendTime")
 #: The values of C{[kafka] log_cleanup_policy}.
 CLEANUP_POLICIES = ("delete", "compact", "compact,delete", "delete,compact")
+#: Kafka's listener security protocols.
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+#: The security protocols of a listener without TLS, and of one with it.
+PLAIN_PROTOCOLS = ("PLAINTEXT", "SASL_PLAINTEXT")
+TLS_PROTOCOLS = ("SSL", "SASL_SSL")
+#: The SASL mechanisms the broker can serve.
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+#: The values of C{[security] authorizer}.
+AUTHORIZERS = ("none", "acl")
 
 _TRUE = frozenset({"1", "yes", "true", "on"})
 _FALSE = frozenset({"0", "no", "false", "off"})
@@ -103,7 +113,16 @@ class KafkaConfig:
     @ivar max_connections_per_ip: the most connections from one IP address
         (Kafka's C{max.connections.per.ip}); 0: no limit.  Unix-socket
         connections count toward C{max_connections} only.
-    @ivar listeners: extra listeners as Twisted server endpoint strings.
+    @ivar port_security_protocol: the security protocol of C{port}:
+        C{PLAINTEXT} or C{SASL_PLAINTEXT}.
+    @ivar tls_port_security_protocol: the security protocol of C{tls_port}:
+        C{SSL} or C{SASL_SSL}.
+    @ivar unix_security_protocol: the security protocol of C{unix_path}:
+        C{PLAINTEXT} or C{SASL_PLAINTEXT}.
+    @ivar listeners: extra listeners as Twisted server endpoint strings,
+        each optionally prefixed by its security protocol
+        (C{SASL_PLAINTEXT://tcp:9094}); without a prefix an C{ssl:} string
+        is C{SSL} and any other C{PLAINTEXT}.
     @ivar listen_backlog: how many connections the kernel queues for the
         TCP, TLS and unix listeners before the broker accepts them.
     @ivar record_validation: C{records} checks each batch's header and CRC
@@ -145,6 +164,9 @@ class KafkaConfig:
     request_completion_timeout_ms: int = 60000
     max_connections: int = 10000
     max_connections_per_ip: int = 0
+    port_security_protocol: str = "PLAINTEXT"
+    tls_port_security_protocol: str = "SSL"
+    unix_security_protocol: str = "PLAINTEXT"
     listeners: list[str] = field(default_factory=list)
     listen_backlog: int = 1024
     record_validation: str = "records"
@@ -176,6 +198,41 @@ class TlsConfig:
     ca: str = ""
     client_auth: str = "none"
     min_version: str = "TLSv1.2"
+    principal_mapping_rules: str = "DEFAULT"
+
+
+@dataclass(frozen=True)
+class SecurityConfig:
+    """The C{[security]} section: SASL, users and the authorizer.
+
+    @ivar sasl_mechanisms: the SASL mechanisms SASL listeners offer
+        (Kafka's C{sasl.enabled.mechanisms}).
+    @ivar sasl_max_receive_size: the largest frame accepted before a SASL
+        connection has authenticated (C{sasl.server.max.receive.size}).
+    @ivar max_reauth_ms: the longest session a SASL authentication gives
+        (C{connections.max.reauth.ms}, KIP-368): a connection that has not
+        re-authenticated by then is closed; 0: sessions never expire.
+    @ivar failed_authentication_delay_ms: how long a failed authentication
+        waits before its answer, after which the connection is closed
+        (C{connection.failed.authentication.delay.ms}).
+    @ivar users_file: the users file; empty: C{users.json} in the data directory.
+    @ivar authorizer: C{none} allows every request; C{acl} checks Kafka ACLs.
+    @ivar super_users: principals every ACL check allows (C{super.users}).
+    @ivar allow_everyone_if_no_acl_found: with C{acl}, a resource without
+        any ACL is open to everyone (Kafka's
+        C{allow.everyone.if.no.acl.found}).
+    @ivar acls_file: the ACLs file; empty: C{acls.json} in the data directory.
+    """
+
+    sasl_mechanisms: tuple[str, ...] = SASL_MECHANISMS
+    sasl_max_receive_size: int = 524288
+    max_reauth_ms: int = 0
+    failed_authentication_delay_ms: int = 100
+    users_file: str = ""
+    authorizer: str = "none"
+    super_users: tuple[str, ...] = ()
+    allow_everyone_if_no_acl_found: bool = False
+    acls_file: str = ""
 
 
 @dataclass(frozen=True)
@@ -189,6 +246,7 @@ class BrokerConfig:
     main: MainConfig = field(default_factory=MainConfig)
     kafka: KafkaConfig = field(default_factory=KafkaConfig)
     tls: TlsConfig = field(default_factory=TlsConfig)
+    security: SecurityConfig = field(default_factory=SecurityConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     source: str = DEFAULTS_SOURCE
 
@@ -339,7 +397,13 @@ def _read_kafka(reader: _Reader, listen: Iterable[str]) -> KafkaConfig:
         max_connections=reader.integer("max_connections", default.max_connections, 0),
         max_connections_per_ip=reader.integer(
             "max_connections_per_ip", default.max_connections_per_ip, 0),
-        listeners=reader.string_list("listeners") + list(listen),
+        port_security_protocol=reader.choice(
+            "port_security_protocol", default.port_security_protocol, PLAIN_PROTOCOLS),
+        tls_port_security_protocol=reader.choice(
+            "tls_port_security_protocol", default.tls_port_security_protocol, TLS_PROTOCOLS),
+        unix_security_protocol=reader.choice(
+            "unix_security_protocol", default.unix_security_protocol, PLAIN_PROTOCOLS),
+        listeners=_listener_strings(reader, reader.string_list("listeners") + list(listen)),
         listen_backlog=reader.integer("listen_backlog", default.listen_backlog, 1, 65535),
         record_validation=_RECORD_VALIDATION_ALIASES.get(level, level),
         max_decompressed_bytes=reader.integer(
@@ -360,6 +424,75 @@ def _read_kafka(reader: _Reader, listen: Iterable[str]) -> KafkaConfig:
     )
 
 
+def split_security_protocol(description: str) -> tuple[str, str]:
+    """Return the security protocol of a listener string and its endpoint string.
+
+    C{SASL_SSL://ssl:9094:...} gives C{("SASL_SSL", "ssl:9094:...")}; a
+    string without a prefix is C{SSL} when it is an C{ssl:} endpoint, else
+    C{PLAINTEXT}.
+
+    @raise ValueError: an unknown protocol, or one that does not fit the
+        endpoint (TLS protocols need an C{ssl:} endpoint, the others not).
+    """
+    prefix, sep, rest = description.partition("://")
+    is_tls = (rest if sep else description).split(":", 1)[0].lower() == "ssl"
+    if not sep:
+        return ("SSL" if is_tls else "PLAINTEXT"), description
+    protocol = prefix.upper()
+    if protocol not in SECURITY_PROTOCOLS:
+        raise ValueError(f"unknown security protocol {prefix!r} "
+                         f"(one of {', '.join(SECURITY_PROTOCOLS)})")
+    if (protocol in TLS_PROTOCOLS) != is_tls:
+        raise ValueError(f"{protocol} needs "
+                         f"{'an ssl:' if protocol in TLS_PROTOCOLS else 'a non-ssl:'} endpoint")
+    return protocol, rest
+
+
+def _listener_strings(reader: _Reader, descriptions: list[str]) -> list[str]:
+    """Check the security protocol prefix of every listener string."""
+    for description in descriptions:
+        try:
+            split_security_protocol(description)
+        except ValueError as e:
+            raise reader.error("listeners", description, str(e)) from None
+    return descriptions
+
+
+def _principal_list(reader: _Reader, key: str) -> tuple[str, ...]:
+    """Return C{key} as principals separated by semicolons or newlines (as Kafka's)."""
+    raw = reader.values.get(key, "")
+    principals = tuple(p.strip() for p in raw.replace("\n", ";").split(";") if p.strip())
+    for principal in principals:
+        kind, sep, name = principal.partition(":")
+        if not sep or not kind or not name:
+            raise reader.error(key, principal, "not a principal (write User:name)")
+    return principals
+
+
+def _read_security(reader: _Reader) -> SecurityConfig:
+    default = SecurityConfig()
+    mechanisms = []
+    for name in reader.string_list("sasl_mechanisms") or list(default.sasl_mechanisms):
+        if name.upper() not in SASL_MECHANISMS:
+            raise reader.error("sasl_mechanisms", name,
+                               f"unknown mechanism (one of {', '.join(SASL_MECHANISMS)})")
+        mechanisms.append(name.upper())
+    return SecurityConfig(
+        sasl_mechanisms=tuple(mechanisms),
+        sasl_max_receive_size=reader.integer(
+            "sasl_max_receive_size", default.sasl_max_receive_size, 1024, 2**31 - 1),
+        max_reauth_ms=reader.integer("max_reauth_ms", default.max_reauth_ms, 0),
+        failed_authentication_delay_ms=reader.integer(
+            "failed_authentication_delay_ms", default.failed_authentication_delay_ms, 0),
+        users_file=reader.string("users_file", default.users_file),
+        authorizer=reader.choice("authorizer", default.authorizer, AUTHORIZERS),
+        super_users=_principal_list(reader, "super_users"),
+        allow_everyone_if_no_acl_found=reader.boolean(
+            "allow_everyone_if_no_acl_found", default.allow_everyone_if_no_acl_found),
+        acls_file=reader.string("acls_file", default.acls_file),
+    )
+
+
 def _read_tls(reader: _Reader) -> TlsConfig:
     default = TlsConfig()
     paths = {}
@@ -376,7 +509,13 @@ def _read_tls(reader: _Reader) -> TlsConfig:
         ca=paths["ca"],
         client_auth=reader.choice("client_auth", default.client_auth, CLIENT_AUTH_MODES),
         min_version=reader.choice("min_version", default.min_version, TLS_VERSIONS),
+        principal_mapping_rules=reader.string(
+            "principal_mapping_rules", default.principal_mapping_rules),
     )
+    try:
+        parse_rules(tls.principal_mapping_rules)
+    except MappingRuleError as e:
+        raise reader.error("principal_mapping_rules", tls.principal_mapping_rules, str(e)) from None
     if tls.client_auth != "none" and not tls.ca:
         raise reader.error("client_auth", tls.client_auth,
                            "needs [tls] ca (the CA client certificates are checked against)")
@@ -454,6 +593,7 @@ _SECTION_KEYS: dict[str, Callable[[], Iterable[str]]] = {
     "main": lambda: (f.name for f in dataclasses.fields(MainConfig)),
     "kafka": lambda: (f.name for f in dataclasses.fields(KafkaConfig)),
     "tls": lambda: (f.name for f in dataclasses.fields(TlsConfig)),
+    "security": lambda: (f.name for f in dataclasses.fields(SecurityConfig)),
     "store": lambda: _store_keys(),
 }
 
@@ -533,6 +673,7 @@ def load_config(path: str | None, *, data_dir: str | None = None,
         main=_read_main(reader("main"), data_dir),
         kafka=kafka,
         tls=tls,
+        security=_read_security(reader("security")),
         store=_read_store(reader("store"), kafka),
         source=source,
     )

@@ -179,6 +179,36 @@ def filter_log_level(publisher: LogPublisher, level: str) -> list[tuple[Any, Any
     return pairs
 
 
+def _credentials(config: BrokerConfig) -> Any:
+    """Read the users file now, so that an unreadable one stops start-up with one line."""
+    from twisted_kafka.security.credentials import CredentialStore
+    from twisted_kafka.store.metafile import MetadataFileError
+
+    try:
+        return CredentialStore.in_directory(config.main.data_dir, config.security.users_file,
+                                            durable=config.store.fsync)
+    except (MetadataFileError, OSError, ValueError, KeyError) as e:
+        raise SystemExit(f"{config.source}: [security] users_file: cannot read users: {e}") from None
+
+
+def _authorizer(config: BrokerConfig) -> tuple[Any, Any]:
+    """Return the ACL store and authorizer C{[security] authorizer} asks for, or C{None}s."""
+    if config.security.authorizer != "acl":
+        return None, None
+    from twisted_kafka.security.acl_authorizer import AclAuthorizer
+    from twisted_kafka.security.acl_store import AclStore
+    from twisted_kafka.store.metafile import MetadataFileError
+
+    try:
+        store = AclStore.in_directory(config.main.data_dir, config.security.acls_file,
+                                      durable=config.store.fsync)
+    except (MetadataFileError, OSError) as e:
+        raise SystemExit(f"{config.source}: [security] acls_file: cannot read ACLs: {e}") from None
+    return store, AclAuthorizer(store, frozenset(config.security.super_users),
+                                config.security.allow_everyone_if_no_acl_found,
+                                config.kafka.default_vhost)
+
+
 def makeService(options: Options) -> BrokerService:
     """Return the broker service described by C{options} (already parsed)."""
     from twisted_kafka.broker import Broker
@@ -191,7 +221,9 @@ def makeService(options: Options) -> BrokerService:
     root = BrokerService(config)
     store = StreamStore(config.main.data_dir, config.store, reactor=options.reactor)
     store.setServiceParent(root)
-    broker = Broker(config, store, options.reactor)
+    acls, authorizer = _authorizer(config)
+    broker = Broker(config, store, options.reactor, credentials=_credentials(config),
+                    authorizer=authorizer, acls=acls)
     # After the store: the group coordinator loads committed offsets at
     # start-up and stops (cancelling its timers) before the store closes.
     broker.groups.setName("groups")

@@ -152,3 +152,36 @@ class ListenerServiceTests(SynchronousTestCase):
         self.assertEqual([(formatEvent(e), e["log_level"].name) for e in self.events],
                          [("listener slow:1: gone", "critical")])
         self.successResultOf(service.stopService())
+
+
+class SecurityProtocolTests(SynchronousTestCase):
+    """Each listener carries its security protocol; SASL ones mark their connections."""
+
+    def test_protocols(self) -> None:
+        """The *_security_protocol keys and PROTOCOL:// prefixes; no prefix: by endpoint."""
+        files = write_tls_files(self.mktemp())
+        config = replace(
+            _config(port=19092, tls_port=19093, unix_path="/tmp/kafka.sock",
+                    port_security_protocol="SASL_PLAINTEXT",
+                    tls_port_security_protocol="SASL_SSL",
+                    listeners=["SASL_PLAINTEXT://tcp:19094", "tcp:19095",
+                               f"ssl:19096:privateKey={files.server_key}:certKey={files.server_cert}"]),
+            tls=TlsConfig(cert=files.server_cert, key=files.server_key))
+        built = build_listeners(config, MemoryReactor())
+        self.assertEqual([b.security_protocol for b in built],
+                         ["SASL_PLAINTEXT", "SASL_SSL", "PLAINTEXT", "SASL_PLAINTEXT",
+                          "PLAINTEXT", "SSL"])
+        self.assertEqual(built[3].description, "SASL_PLAINTEXT://tcp:19094")
+
+    def test_sasl_listener_marks_connections(self) -> None:
+        """A SASL listener's factory tells each connection its protocol."""
+        from tests.apis.support import make_broker
+        from twisted_kafka.server.factory import KafkaServerFactory, ListenerFactory
+
+        broker = make_broker(self)
+        reactor = MemoryReactor()
+        listener = build_listeners(_config(listeners=["SASL_PLAINTEXT://tcp:19097"]), reactor)[-1]
+        service = ListenerService(listener, KafkaServerFactory(broker), reactor)
+        self.assertIsInstance(service.factory, ListenerFactory)
+        connection = service.factory.buildProtocol(None)
+        self.assertEqual(connection.security_protocol, "SASL_PLAINTEXT")

@@ -7,7 +7,9 @@ share their rules is named after the family with C{_apis}
 (C{group_apis}: JoinGroup, SyncGroup, Heartbeat, LeaveGroup, DescribeGroups,
 ListGroups, DeleteGroups; C{offset_apis}: OffsetCommit, OffsetFetch,
 OffsetDelete; C{config_apis}: DescribeConfigs, AlterConfigs,
-IncrementalAlterConfigs).  Every such module exposes C{register(registry)}.
+IncrementalAlterConfigs; C{sasl_apis}: SaslHandshake, SaslAuthenticate; C{scram_credential_apis}:
+DescribeUserScramCredentials, AlterUserScramCredentials; C{acl_apis}:
+DescribeAcls, CreateAcls, DeleteAcls).  Every such module exposes C{register(registry)}.
 What responders share and that answers no API by itself lives in
 L{twisted_kafka.apis.support}.  L{build_registry} registers every module.
 """
@@ -36,6 +38,9 @@ API_MODULES = [
     "config_apis",
     "describe_cluster",
     "delete_records",
+    "sasl_apis",
+    "scram_credential_apis",
+    "acl_apis",
 ]
 
 

@@ -12,7 +12,7 @@ fenced, so C{include_fenced_brokers} changes nothing.
 
 from __future__ import annotations
 
-from twisted_kafka.apis.support.authorized_operations import CLUSTER_OPERATIONS, NOT_REQUESTED
+from twisted_kafka.apis.support.authorized_operations import NOT_REQUESTED, authorized_operations
 from twisted_kafka.apis.metadata import broker_entry
 from twisted_kafka.errors import ErrorCode
 from twisted_kafka.protocol.messages import Fields
@@ -76,7 +76,8 @@ def respond(request: Fields, context: RequestContext) -> Fields:
             "is_fenced": False,
         }],
         "cluster_authorized_operations": (
-            CLUSTER_OPERATIONS if request.get("include_cluster_authorized_operations")
+            authorized_operations(context.access, ResourceType.CLUSTER, CLUSTER_NAME)
+            if request.get("include_cluster_authorized_operations")
             else NOT_REQUESTED
         ),
     }

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import Callable, Generic, TypeVar
 
-from twisted_kafka.apis.support.authorized_operations import GROUP_OPERATIONS, NOT_REQUESTED
+from twisted_kafka.apis.support.authorized_operations import NOT_REQUESTED, authorized_operations
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.groups.coordinator import VhostGroups
 from twisted_kafka.groups.group import GroupState
@@ -279,7 +279,8 @@ def _described(groups: VhostGroups, group_id: str, version: int, operations: int
 def respond_describe(request: Fields, context: RequestContext) -> Fields:
     """Answer a DescribeGroups request."""
     version = context.api_version
-    operations = GROUP_OPERATIONS if request.get("include_authorized_operations") else NOT_REQUESTED
+    include = bool(request.get("include_authorized_operations"))
+    operations = NOT_REQUESTED
     try:
         groups = vhost_groups(context)
     except KafkaError as e:
@@ -290,7 +291,10 @@ def respond_describe(request: Fields, context: RequestContext) -> Fields:
             for group_id in request["groups"]]}
     return {"throttle_time_ms": 0,
             "groups": [_refused_group(group_id, operations) if group_refused(context, group_id)
-                       else _described(groups, group_id, version, operations)
+                       else _described(groups, group_id, version,
+                                       authorized_operations(context.access, ResourceType.GROUP,
+                                                             group_id)
+                                       if include else NOT_REQUESTED)
                        for group_id in request["groups"]]}
 
 

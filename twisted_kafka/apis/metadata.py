@@ -19,11 +19,12 @@ for by name.
 from __future__ import annotations
 
 
-from twisted_kafka.apis.support.authorized_operations import CLUSTER_OPERATIONS, NOT_REQUESTED, TOPIC_OPERATIONS
+from twisted_kafka.apis.support.authorized_operations import NOT_REQUESTED, authorized_operations
 from twisted_kafka.errors import ErrorCode, KafkaError
-from twisted_kafka.apis.support.topics import NULL_TOPIC_ID, topic_need
+from twisted_kafka.apis.support.topics import NULL_TOPIC_ID, may_create_topic, topic_need
 from twisted_kafka.protocol.messages import Fields
-from twisted_kafka.server.authorizer import AclOperation, ResourceType
+from twisted_kafka.server.authorizer import (
+    ALLOW_ALL, CLUSTER_NAME, AclOperation, RequestAccess, ResourceType)
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.store.topic_names import is_internal, validate_topic_name
 from twisted_kafka.server.registry import ResponderRegistry
@@ -45,8 +46,12 @@ def broker_entry(context: RequestContext) -> Fields:
     }
 
 
-def topic_entry(topic: ITopic, node_id: int, include_operations: bool) -> Fields:
-    """Return the Metadata entry for an existing topic."""
+def topic_entry(topic: ITopic, node_id: int, include_operations: bool,
+                access: RequestAccess = ALLOW_ALL) -> Fields:
+    """Return the Metadata entry for an existing topic.
+
+    @param access: what the request may do, for the authorized operations.
+    """
     replicas = [node_id]
     return {
         "error_code": ErrorCode.NONE,
@@ -65,7 +70,9 @@ def topic_entry(topic: ITopic, node_id: int, include_operations: bool) -> Fields
             }
             for p in topic.partitions
         ],
-        "topic_authorized_operations": TOPIC_OPERATIONS if include_operations else NOT_REQUESTED,
+        "topic_authorized_operations": (
+            authorized_operations(access, ResourceType.TOPIC, topic.name)
+            if include_operations else NOT_REQUESTED),
     }
 
 
@@ -101,7 +108,7 @@ def respond(request: Fields, context: RequestContext) -> Fields:
         for listed in vhost.topics():
             if (not is_internal(listed.name)
                     and not access.refused(ResourceType.TOPIC, listed.name)):
-                topics.append(topic_entry(listed, node_id, include_ops))
+                topics.append(topic_entry(listed, node_id, include_ops, access))
     else:
         for wanted in requested:
             name = wanted.get("name")
@@ -114,7 +121,7 @@ def respond(request: Fields, context: RequestContext) -> Fields:
                     topics.append(error_entry(ErrorCode.TOPIC_AUTHORIZATION_FAILED, None,
                                               topic_id))
                 else:
-                    topics.append(topic_entry(topic, node_id, include_ops))
+                    topics.append(topic_entry(topic, node_id, include_ops, access))
                 continue
             if access.refused(ResourceType.TOPIC, name):
                 topics.append(error_entry(ErrorCode.TOPIC_AUTHORIZATION_FAILED, name))
@@ -127,11 +134,13 @@ def respond(request: Fields, context: RequestContext) -> Fields:
                         # unknown, unless its name is not a legal one.
                         validate_topic_name(name)
                         raise KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+                    if not may_create_topic(access, name):
+                        raise KafkaError(ErrorCode.TOPIC_AUTHORIZATION_FAILED)
                     topic = broker.auto_create_topic(vhost, name)
                 except KafkaError as e:
                     topics.append(error_entry(e.code, name))
                     continue
-            topics.append(topic_entry(topic, node_id, include_ops))
+            topics.append(topic_entry(topic, node_id, include_ops, access))
 
     return {
         "throttle_time_ms": 0,
@@ -140,7 +149,8 @@ def respond(request: Fields, context: RequestContext) -> Fields:
         "controller_id": node_id,
         "topics": topics,
         "cluster_authorized_operations": (
-            CLUSTER_OPERATIONS if request.get("include_cluster_authorized_operations")
+            authorized_operations(access, ResourceType.CLUSTER, CLUSTER_NAME)
+            if request.get("include_cluster_authorized_operations")
             else NOT_REQUESTED
         ),
         "error_code": ErrorCode.NONE,

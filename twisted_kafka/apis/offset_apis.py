@@ -17,6 +17,12 @@
   consumer protocol and are ignored for classic groups, as Kafka does.
 - OffsetDelete (47), v0: deletes offsets of an empty group, or of topics a
   consumer group does not subscribe to (GROUP_SUBSCRIBED_TO_TOPIC otherwise).
+
+Authorization as Kafka's: OffsetCommit needs Group/Read and Topic/Read,
+OffsetFetch Group/Describe and Topic/Describe (a fetch of every topic leaves
+out the topics not allowed), OffsetDelete Group/Delete and Topic/Read; a
+refused topic's partitions answer TOPIC_AUTHORIZATION_FAILED and are not
+touched.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from twisted_kafka.apis.group_apis import group_refused, vhost_groups
+from twisted_kafka.apis.support.topics import topic_need
 from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import AclOperation, Need, ResourceType
 from twisted_kafka.errors import ErrorCode, KafkaError
@@ -46,6 +53,9 @@ def respond_commit(request: Fields, context: RequestContext) -> Fields | AfterSy
     entries = [OffsetToCommit(t["name"], p["partition_index"], p["committed_offset"],
                               p.get("committed_leader_epoch", -1), p.get("committed_metadata"))
                for t in topics for p in t["partitions"]]
+    access = context.access
+    refused = {t["name"] for t in topics if access.refused(ResourceType.TOPIC, t["name"])}
+    allowed = [e for e in entries if e.topic not in refused] if refused else entries
     try:
         groups = vhost_groups(context, request["group_id"])
     except KafkaError as e:
@@ -57,12 +67,16 @@ def respond_commit(request: Fields, context: RequestContext) -> Fields | AfterSy
             request["generation_id_or_member_epoch"],
             request["member_id"],
             request.get("group_instance_id") if version >= 7 else None,
-            entries,
+            allowed,
             retention_time_ms=request.get("retention_time_ms", -1) if version <= 4 else -1,
             group_not_found=(ErrorCode.GROUP_ID_NOT_FOUND if version >= 9
                              else ErrorCode.ILLEGAL_GENERATION),
         )
         errors, written = outcome.errors, outcome.written
+        if refused:
+            committed = iter(errors)
+            errors = [ErrorCode.TOPIC_AUTHORIZATION_FAILED if e.topic in refused
+                      else next(committed) for e in entries]
     codes = iter(errors)
     response = {"throttle_time_ms": 0, "topics": [
         {"name": t["name"], "partitions": [
@@ -86,11 +100,23 @@ def _partition(index: int, committed: CommittedOffset | None,
             "metadata": committed.metadata, "error_code": error}
 
 
-def _fetch_group(groups: VhostGroups, group_id: str, topics: Sequence[Fields] | None) -> list[Fields]:
-    """Return the response topics of one group's fetch."""
-    wanted = None if topics is None else [(t["name"], t["partition_indexes"]) for t in topics]
-    return [{"name": name, "partitions": [_partition(i, c) for i, c in partitions]}
-            for name, partitions in groups.offsets.fetch(group_id, wanted)]
+def _fetch_group(groups: VhostGroups, group_id: str, topics: Sequence[Fields] | None,
+                 context: RequestContext) -> list[Fields]:
+    """Return the response topics of one group's fetch (Topic/Describe checked)."""
+    access = context.access
+    if topics is None:
+        return [_fetched(name, partitions)
+                for name, partitions in groups.offsets.fetch(group_id, None)
+                if not access.refused(ResourceType.TOPIC, name)]
+    refused = {t["name"] for t in topics if access.refused(ResourceType.TOPIC, t["name"])}
+    wanted = [(t["name"], t["partition_indexes"]) for t in topics if t["name"] not in refused]
+    answered = iter(groups.offsets.fetch(group_id, wanted))
+    return [_failed_topics([t], ErrorCode.TOPIC_AUTHORIZATION_FAILED)[0]
+            if t["name"] in refused else _fetched(*next(answered)) for t in topics]
+
+
+def _fetched(name: str, partitions: list[tuple[int, CommittedOffset | None]]) -> Fields:
+    return {"name": name, "partitions": [_partition(i, c) for i, c in partitions]}
 
 
 def _failed_topics(topics: Sequence[Fields] | None, error: ErrorCode) -> list[Fields]:
@@ -115,7 +141,7 @@ def respond_fetch(request: Fields, context: RequestContext) -> Fields:
                             error if groups is None else ErrorCode.GROUP_AUTHORIZATION_FAILED})
             else:
                 out.append({"group_id": g["group_id"], "error_code": ErrorCode.NONE,
-                            "topics": _fetch_group(groups, g["group_id"], g["topics"])})
+                            "topics": _fetch_group(groups, g["group_id"], g["topics"], context)})
         return {"throttle_time_ms": 0, "groups": out}
     topics = request["topics"]
     if groups is None:
@@ -123,7 +149,7 @@ def respond_fetch(request: Fields, context: RequestContext) -> Fields:
         return {"throttle_time_ms": 0, "error_code": error,
                 "topics": _failed_topics(topics, error) if version < 2 else []}
     return {"throttle_time_ms": 0, "error_code": ErrorCode.NONE,
-            "topics": _fetch_group(groups, request["group_id"], topics)}
+            "topics": _fetch_group(groups, request["group_id"], topics, context)}
 
 
 # -- OffsetDelete --------------------------------------------------------------
@@ -138,10 +164,15 @@ def respond_delete(request: Fields, context: RequestContext) -> Fields | AfterSy
         groups = vhost_groups(context, group_id)
     except KafkaError as e:
         return {"error_code": e.code, "throttle_time_ms": 0, "topics": []}
-    error, results, written = groups.offsets.delete(
-        group_id, [(t["name"], [p["partition_index"] for p in t["partitions"]]) for t in topics])
+    refused = {t["name"] for t in topics if context.access.refused(ResourceType.TOPIC, t["name"])}
+    error, deleted, written = groups.offsets.delete(
+        group_id, [(t["name"], [p["partition_index"] for p in t["partitions"]])
+                   for t in topics if t["name"] not in refused])
     if error != ErrorCode.NONE:
         return {"error_code": error, "throttle_time_ms": 0, "topics": []}
+    answers = iter(deleted)
+    results = [[ErrorCode.TOPIC_AUTHORIZATION_FAILED] * len(t["partitions"])
+               if t["name"] in refused else next(answers) for t in topics]
     response = {"error_code": ErrorCode.NONE, "throttle_time_ms": 0, "topics": [
         {"name": t["name"], "partitions": [
             {"partition_index": p["partition_index"], "error_code": code}
@@ -155,11 +186,14 @@ def respond_delete(request: Fields, context: RequestContext) -> Fields | AfterSy
 def register(registry: ResponderRegistry) -> None:
     """Serve the committed-offset APIs."""
     registry.register(OFFSET_COMMIT, "OffsetCommit", 2, 9, respond_commit,
-                      (Need(ResourceType.GROUP, AclOperation.READ, _group_id),))
+                      (Need(ResourceType.GROUP, AclOperation.READ, _group_id),
+                       topic_need(AclOperation.READ)))
     registry.register(OFFSET_FETCH, "OffsetFetch", 1, 9, respond_fetch,
-                      (Need(ResourceType.GROUP, AclOperation.DESCRIBE, _fetched_groups),))
+                      (Need(ResourceType.GROUP, AclOperation.DESCRIBE, _fetched_groups),
+                       Need(ResourceType.TOPIC, AclOperation.DESCRIBE)))
     registry.register(OFFSET_DELETE, "OffsetDelete", 0, 0, respond_delete,
-                      (Need(ResourceType.GROUP, AclOperation.DELETE, _group_id),))
+                      (Need(ResourceType.GROUP, AclOperation.DELETE, _group_id),
+                       topic_need(AclOperation.READ)))
 
 
 def _group_id(request: Fields) -> tuple[str, ...]:

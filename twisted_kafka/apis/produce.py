@@ -34,7 +34,8 @@ from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.records import batch as record_batch
 from twisted_kafka.records.record_walk import RecordError, RecordErrors
-from twisted_kafka.apis.support.topics import NULL_TOPIC_ID, topic_need, topic_refused
+from twisted_kafka.apis.support.topics import (
+    NULL_TOPIC_ID, may_create_topic, topic_need, topic_refused)
 from twisted_kafka.server.authorizer import AclOperation, ResourceType
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.server.registry import ResponderRegistry
@@ -118,6 +119,8 @@ class _TopicLookup:
                              f"cannot append to internal topic {name!r}")
         topic = vhost.topic(name)
         if topic is None:
+            if not may_create_topic(self.context.access, name):
+                raise topic_refused(name)
             topic = self.context.broker.auto_create_topic(vhost, name)
         return topic
 

@@ -1033,6 +1033,156 @@ DELETE_RECORDS_RESPONSE = Message(
     ]),
 ])
 
+SASL_HANDSHAKE_REQUEST = Message(
+    "SaslHandshakeRequest", api_key=17, versions="0-1", flexible="none", fields=[
+    Field("mechanism", STRING, "0+"),
+])
+
+SASL_HANDSHAKE_RESPONSE = Message(
+    "SaslHandshakeResponse", api_key=17, versions="0-1", flexible="none", fields=[
+    Field("error_code", INT16, "0+"),
+    Array("mechanisms", "0+", of=STRING),
+])
+
+SASL_AUTHENTICATE_REQUEST = Message(
+    "SaslAuthenticateRequest", api_key=36, versions="0-2", flexible="2+", fields=[
+    Field("auth_bytes", BYTES, "0+"),
+])
+
+SASL_AUTHENTICATE_RESPONSE = Message(
+    "SaslAuthenticateResponse", api_key=36, versions="0-2", flexible="2+", fields=[
+    Field("error_code", INT16, "0+"),
+    Field("error_message", STRING, "0+", nullable="0+", default=None),
+    Field("auth_bytes", BYTES, "0+"),
+    Field("session_lifetime_ms", INT64, "1+"),
+])
+
+DESCRIBE_USER_SCRAM_CREDENTIALS_REQUEST = Message(
+    "DescribeUserScramCredentialsRequest", api_key=50, versions="0", flexible="0+", fields=[
+    Array("users", "0+", nullable="0+", default=None, fields=[
+        Field("name", STRING, "0+"),
+    ]),
+])
+
+DESCRIBE_USER_SCRAM_CREDENTIALS_RESPONSE = Message(
+    "DescribeUserScramCredentialsResponse", api_key=50, versions="0", flexible="0+", fields=[
+    Field("throttle_time_ms", INT32, "0+"),
+    Field("error_code", INT16, "0+"),
+    Field("error_message", STRING, "0+", nullable="0+", default=None),
+    Array("results", "0+", fields=[
+        Field("user", STRING, "0+"),
+        Field("error_code", INT16, "0+"),
+        Field("error_message", STRING, "0+", nullable="0+", default=None),
+        Array("credential_infos", "0+", fields=[
+            Field("mechanism", INT8, "0+"),
+            Field("iterations", INT32, "0+"),
+        ]),
+    ]),
+])
+
+ALTER_USER_SCRAM_CREDENTIALS_REQUEST = Message(
+    "AlterUserScramCredentialsRequest", api_key=51, versions="0", flexible="0+", fields=[
+    Array("deletions", "0+", fields=[
+        Field("name", STRING, "0+"),
+        Field("mechanism", INT8, "0+"),
+    ]),
+    Array("upsertions", "0+", fields=[
+        Field("name", STRING, "0+"),
+        Field("mechanism", INT8, "0+"),
+        Field("iterations", INT32, "0+"),
+        Field("salt", BYTES, "0+"),
+        Field("salted_password", BYTES, "0+"),
+    ]),
+])
+
+ALTER_USER_SCRAM_CREDENTIALS_RESPONSE = Message(
+    "AlterUserScramCredentialsResponse", api_key=51, versions="0", flexible="0+", fields=[
+    Field("throttle_time_ms", INT32, "0+"),
+    Array("results", "0+", fields=[
+        Field("user", STRING, "0+"),
+        Field("error_code", INT16, "0+"),
+        Field("error_message", STRING, "0+", nullable="0+", default=None),
+    ]),
+])
+
+_ACL_FILTER = [
+    Field("resource_type_filter", INT8, "0+"),
+    Field("resource_name_filter", STRING, "0+", nullable="0+", default=None),
+    Field("pattern_type_filter", INT8, "1+", default=3),
+    Field("principal_filter", STRING, "0+", nullable="0+", default=None),
+    Field("host_filter", STRING, "0+", nullable="0+", default=None),
+    Field("operation", INT8, "0+"),
+    Field("permission_type", INT8, "0+"),
+]
+
+DESCRIBE_ACLS_REQUEST = Message(
+    "DescribeAclsRequest", api_key=29, versions="1-3", flexible="2+", fields=_ACL_FILTER)
+
+DESCRIBE_ACLS_RESPONSE = Message(
+    "DescribeAclsResponse", api_key=29, versions="1-3", flexible="2+", fields=[
+    Field("throttle_time_ms", INT32, "0+"),
+    Field("error_code", INT16, "0+"),
+    Field("error_message", STRING, "0+", nullable="0+", default=None),
+    Array("resources", "0+", fields=[
+        Field("resource_type", INT8, "0+"),
+        Field("resource_name", STRING, "0+"),
+        Field("pattern_type", INT8, "1+", default=3),
+        Array("acls", "0+", fields=[
+            Field("principal", STRING, "0+"),
+            Field("host", STRING, "0+"),
+            Field("operation", INT8, "0+"),
+            Field("permission_type", INT8, "0+"),
+        ]),
+    ]),
+])
+
+CREATE_ACLS_REQUEST = Message(
+    "CreateAclsRequest", api_key=30, versions="1-3", flexible="2+", fields=[
+    Array("creations", "0+", fields=[
+        Field("resource_type", INT8, "0+"),
+        Field("resource_name", STRING, "0+"),
+        Field("resource_pattern_type", INT8, "1+", default=3),
+        Field("principal", STRING, "0+"),
+        Field("host", STRING, "0+"),
+        Field("operation", INT8, "0+"),
+        Field("permission_type", INT8, "0+"),
+    ]),
+])
+
+CREATE_ACLS_RESPONSE = Message(
+    "CreateAclsResponse", api_key=30, versions="1-3", flexible="2+", fields=[
+    Field("throttle_time_ms", INT32, "0+"),
+    Array("results", "0+", fields=[
+        Field("error_code", INT16, "0+"),
+        Field("error_message", STRING, "0+", nullable="0+", default=None),
+    ]),
+])
+
+DELETE_ACLS_REQUEST = Message(
+    "DeleteAclsRequest", api_key=31, versions="1-3", flexible="2+", fields=[
+    Array("filters", "0+", fields=_ACL_FILTER),
+])
+
+DELETE_ACLS_RESPONSE = Message(
+    "DeleteAclsResponse", api_key=31, versions="1-3", flexible="2+", fields=[
+    Field("throttle_time_ms", INT32, "0+"),
+    Array("filter_results", "0+", fields=[
+        Field("error_code", INT16, "0+"),
+        Field("error_message", STRING, "0+", nullable="0+", default=None),
+        Array("matching_acls", "0+", fields=[
+            Field("error_code", INT16, "0+"),
+            Field("error_message", STRING, "0+", nullable="0+", default=None),
+            Field("resource_type", INT8, "0+"),
+            Field("resource_name", STRING, "0+"),
+            Field("pattern_type", INT8, "1+", default=3),
+            Field("principal", STRING, "0+"),
+            Field("host", STRING, "0+"),
+            Field("operation", INT8, "0+"),
+            Field("permission_type", INT8, "0+"),
+        ]),
+    ]),
+])
+
 CONSUMER_PROTOCOL_SUBSCRIPTION = Message(
     "ConsumerProtocolSubscription", versions="0-3", flexible="none", fields=[
     Array("topics", "0+", of=STRING),
@@ -1073,6 +1223,9 @@ REQUESTS: dict[int, Message] = _by_api_key(
     OFFSET_DELETE_REQUEST, CREATE_TOPICS_REQUEST, DELETE_TOPICS_REQUEST,
     CREATE_PARTITIONS_REQUEST, DESCRIBE_CONFIGS_REQUEST, ALTER_CONFIGS_REQUEST,
     INCREMENTAL_ALTER_CONFIGS_REQUEST, DESCRIBE_CLUSTER_REQUEST, DELETE_RECORDS_REQUEST,
+    SASL_HANDSHAKE_REQUEST, SASL_AUTHENTICATE_REQUEST,
+    DESCRIBE_USER_SCRAM_CREDENTIALS_REQUEST, ALTER_USER_SCRAM_CREDENTIALS_REQUEST,
+    DESCRIBE_ACLS_REQUEST, CREATE_ACLS_REQUEST, DELETE_ACLS_REQUEST,
 )
 
 #: Every response schema, by API key.
@@ -1086,6 +1239,9 @@ RESPONSES: dict[int, Message] = _by_api_key(
     DELETE_TOPICS_RESPONSE, CREATE_PARTITIONS_RESPONSE, DESCRIBE_CONFIGS_RESPONSE,
     ALTER_CONFIGS_RESPONSE, INCREMENTAL_ALTER_CONFIGS_RESPONSE, DESCRIBE_CLUSTER_RESPONSE,
     DELETE_RECORDS_RESPONSE,
+    SASL_HANDSHAKE_RESPONSE, SASL_AUTHENTICATE_RESPONSE,
+    DESCRIBE_USER_SCRAM_CREDENTIALS_RESPONSE, ALTER_USER_SCRAM_CREDENTIALS_RESPONSE,
+    DESCRIBE_ACLS_RESPONSE, CREATE_ACLS_RESPONSE, DELETE_ACLS_RESPONSE,
 )
 
 #: Data messages embedded in other messages' bytes fields, by name.

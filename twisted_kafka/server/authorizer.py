@@ -12,27 +12,34 @@ API's error (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED,
 CLUSTER_AUTHORIZATION_FAILED) and asks the same L{Access} about resources it
 only learns while answering (a topic named by id).
 
-There are no ACLs yet: the broker's authorizer is L{AllowEverything}, and
-then no question is asked at all (L{ALLOW_ALL}).  The security work plugs a
-real authorizer in here.
+Without C{[security] authorizer = acl} the broker's authorizer is
+L{AllowEverything}, and then no question is asked at all (L{ALLOW_ALL}).
+With it, the authorizer is Kafka's ACL model
+(L{twisted_kafka.security.acl_authorizer}), a L{VhostScopedAuthorizer}:
+each connection asks the one narrowed to its vhost and client host.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Iterable, Protocol, runtime_checkable
 from twisted_kafka.protocol.messages import Fields
 
 #: The principal of a connection that has not authenticated (Kafka's name).
 ANONYMOUS = "User:ANONYMOUS"
 #: The name of the single cluster resource (Kafka's C{Resource.CLUSTER_NAME}).
 CLUSTER_NAME = "kafka-cluster"
+#: Asked as a resource name: may the principal do the operation on some
+#: resource of the type (Kafka's C{authorizeByResourceType})?  No resource
+#: can have this name (it is not a legal topic, group or transactional id).
+ANY_RESOURCE = "\x00any"
 
 
 class ResourceType(IntEnum):
     """Kafka's C{org.apache.kafka.common.resource.ResourceType} codes."""
 
+    ANY = 1
     TOPIC = 2
     GROUP = 3
     CLUSTER = 4
@@ -44,6 +51,8 @@ class ResourceType(IntEnum):
 class AclOperation(IntEnum):
     """Kafka's C{org.apache.kafka.common.acl.AclOperation} codes."""
 
+    ANY = 1
+    ALL = 2
     READ = 3
     WRITE = 4
     CREATE = 5
@@ -89,6 +98,18 @@ class Authorizer(Protocol):
         """Return whether C{principal} may do C{operation} on the named resource."""
 
 
+@runtime_checkable
+class VhostScopedAuthorizer(Protocol):
+    """An authorizer whose rules belong to a vhost and depend on the client's host."""
+
+    def authorize(self, principal: str, operation: AclOperation,
+                  resource_type: ResourceType, name: str) -> bool:
+        """Answer as the default vhost's rules do for an unknown host."""
+
+    def scoped(self, vhost: str, host: str) -> Authorizer:
+        """Return the authorizer of a connection in C{vhost} from C{host}."""
+
+
 class RequestAccess(Protocol):
     """What a responder asks about the request it answers (see L{Access})."""
 
@@ -96,6 +117,13 @@ class RequestAccess(Protocol):
 
     def refused(self, resource_type: ResourceType, name: str) -> bool:
         """Return whether the request may not do its operation on this resource."""
+
+    def allows(self, operation: AclOperation, resource_type: ResourceType, name: str) -> bool:
+        """Return whether the request's principal may do any C{operation} on the resource.
+
+        For what the API did not declare (CreateTopics's topic creation
+        through Metadata, the authorized-operations bit sets).
+        """
 
 
 class AllowEverything:
@@ -143,6 +171,10 @@ class Access:
             return False
         return not self._ask(resource_type, operation, name)
 
+    def allows(self, operation: AclOperation, resource_type: ResourceType, name: str) -> bool:
+        """Ask the authorizer about C{operation} on the resource (not cached)."""
+        return self._authorizer.authorize(self.principal, operation, resource_type, name)
+
 
 class _AllowAll:
     """The L{Access} of every request when the authorizer allows everything."""
@@ -152,6 +184,10 @@ class _AllowAll:
     def refused(self, resource_type: ResourceType, name: str) -> bool:
         """Nothing is refused."""
         return False
+
+    def allows(self, operation: AclOperation, resource_type: ResourceType, name: str) -> bool:
+        """Everything is allowed."""
+        return True
 
 
 #: The access of a request on a broker whose authorizer is L{AllowEverything}.

@@ -20,7 +20,9 @@ bytes keep the idle timer alive, not an incomplete request.
 
 A malformed frame or request, an unknown api key or an unsupported version
 (ApiVersions excepted, see KIP-511) is logged with the peer and closes this
-connection only.
+connection only.  On an SSL or SASL listener (C{security_protocol}) a
+L{ConnectionAuthentication} decides what may be answered before the client
+has authenticated (see L{twisted_kafka.server.authentication}).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from twisted_kafka.protocol.compiler import Chunk
 from twisted_kafka.protocol.errors import EncodeError
 from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.addresses import describe_address
+from twisted_kafka.server.authentication import ConnectionAuthentication
+from twisted_kafka.server.authorizer import ANONYMOUS, VhostScopedAuthorizer
 from twisted_kafka.server.codecs import ResponseFramer
 from twisted_kafka.server.dispatch import RequestDispatcher, RequestRefused
 from twisted_kafka.server.file_sender import FileSender
@@ -70,6 +74,11 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
     log = Logger()
     #: The transport: TCP, TLS or unix; also an IPushProducer we can pause.
     transport: Any
+    #: The listener's security protocol: set by the L{ListenerFactory} of a
+    #: SASL listener; a TLS connection left PLAINTEXT is an SSL one.
+    security_protocol = "PLAINTEXT"
+    #: The connection's authentication on an SSL or SASL listener.
+    _authentication: ConnectionAuthentication | None = None
 
     def __init__(self, broker: "Broker",
                  open_connections: set["KafkaConnection"] | None = None,
@@ -138,6 +147,9 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         if not kafka.advertised_port and local_port:
             self.advertised_port = local_port
         self.vhost = self.broker.store.vhost(kafka.default_vhost)
+        if (self.security_protocol != "PLAINTEXT"
+                or isinstance(self.broker.authorizer, VhostScopedAuthorizer)):
+            self._secure()
         if interfaces.ITCPTransport.providedBy(transport):
             # As Kafka does: a response's last segment goes out at once
             # instead of waiting (Nagle) for the ACK of the one before,
@@ -149,9 +161,41 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         if self._open_connections is not None:
             self._open_connections.add(self)
 
+    def _secure(self) -> None:
+        """Authenticate (SSL and SASL listeners) and authorize per vhost and client host."""
+        host = getattr(self.transport.getPeer(), "host", "")
+        self._peer_host = host if isinstance(host, str) else ""
+        if (self.security_protocol == "PLAINTEXT"
+                and getattr(self.transport, "getPeerCertificate", None) is not None):
+            self.security_protocol = "SSL"
+        if self.security_protocol == "PLAINTEXT":
+            assert self.vhost is not None
+            self._dispatcher.bind(ANONYMOUS, self.vhost.name, self._peer_host)
+            return
+        certificate = None
+        if self.security_protocol == "SSL":
+            def certificate() -> str:
+                return self.broker.certificate_principal(self.transport)
+        auth = ConnectionAuthentication(self.security_protocol, self.peer, self.broker.reactor,
+                                        self._authenticated, self.close, certificate)
+        self._authentication = self._dispatcher.authentication = auth
+        if auth.sasl:
+            self._parser.max_size = min(self._parser.max_size,
+                                        self.broker.config.security.sasl_max_receive_size)
+
+    def _authenticated(self, principal: str, vhost: str | None) -> None:
+        """The client authenticated as C{principal}, in C{vhost} unless C{None}."""
+        if vhost is not None:
+            self.vhost = self.broker.store.vhost(vhost)
+        assert self.vhost is not None
+        self._parser.max_size = self.broker.config.kafka.max_request_size
+        self._dispatcher.bind(principal, self.vhost.name, self._peer_host)
+
     def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
         """Forget pending work: cancel timers and store watches, give back the budget."""
         self._closed = True
+        if self._authentication is not None:
+            self._authentication.lost()
         self.setTimeout(None)
         self._stop_request_timer()
         self._end_poll()

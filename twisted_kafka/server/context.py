@@ -10,6 +10,7 @@ from twisted_kafka.server.authorizer import ALLOW_ALL, RequestAccess
 
 if TYPE_CHECKING:
     from twisted_kafka.broker import Broker, ResponderSettings
+    from twisted_kafka.server.authentication import ConnectionAuthentication
     from twisted_kafka.store.interfaces import IVhost
 
 
@@ -28,6 +29,8 @@ class RequestContext:
     @ivar advertised_port: the port Metadata should tell this client.
     @ivar access: what the authorizer allows this request; a responder
         answers a refused resource with its API's authorization error.
+    @ivar authentication: the connection's authentication on an SSL or
+        SASL listener (what the SASL responders drive), else C{None}.
     """
 
     broker: "Broker"
@@ -38,6 +41,7 @@ class RequestContext:
     advertised_host: str
     advertised_port: int
     access: RequestAccess = ALLOW_ALL
+    authentication: ConnectionAuthentication | None = None
 
     @property
     def settings(self) -> ResponderSettings:

@@ -8,7 +8,9 @@ must close the connection (a malformed header or body, an unknown api key,
 an unsupported version other than ApiVersions's, a responder that raised)
 is raised as L{RequestRefused}, carrying the reason to log.  Before the
 responder runs, the broker's authorizer is asked about the resources the
-request names (see L{twisted_kafka.server.authorizer}).
+request names (see L{twisted_kafka.server.authorizer}).  On an SSL or SASL
+listener the connection's L{ConnectionAuthentication} first decides whether
+the request may be answered at all (see L{twisted_kafka.server.authentication}).
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from twisted_kafka.protocol import headers as wire_headers
 from twisted_kafka.protocol.errors import DecodeError
 from twisted_kafka.protocol.headers import API_VERSIONS_KEY
 from twisted_kafka.protocol.messages import Fields
-from twisted_kafka.server.authorizer import ALLOW_ALL, ANONYMOUS, AllowEverything, access_for
+from twisted_kafka.server.authentication import ConnectionAuthentication, SaslFailed
+from twisted_kafka.server.authorizer import (
+    ALLOW_ALL, ANONYMOUS, AllowEverything, Authorizer, VhostScopedAuthorizer, access_for)
 from twisted_kafka.server.codecs import ResponseFramer, codec_for, response_framer
 from twisted_kafka.server.context import RequestContext
 
@@ -47,10 +51,13 @@ class RequestDispatcher:
     """Calls the registered responder for each request frame.
 
     @ivar principal: whom this connection's requests are authorized as.
+    @ivar authentication: the connection's authentication on an SSL or SASL
+        listener; C{None} on a PLAINTEXT one.
     """
 
     log = Logger()
     principal = ANONYMOUS
+    authentication: ConnectionAuthentication | None = None
 
     def __init__(self, broker: "Broker") -> None:
         """
@@ -60,6 +67,18 @@ class RequestDispatcher:
         self.broker = broker
         self._authorizer = broker.authorizer
         self._allow_all = isinstance(broker.authorizer, AllowEverything)
+
+    def bind(self, principal: str, vhost: str, host: str) -> None:
+        """Authorize this connection's requests as C{principal} in C{vhost} from C{host}.
+
+        An authorizer whose rules are per vhost (ACLs) is narrowed to
+        C{vhost} and C{host} once here, not per request.
+        """
+        self.principal = principal
+        authorizer: Authorizer = self.broker.authorizer
+        if isinstance(authorizer, VhostScopedAuthorizer):
+            authorizer = authorizer.scoped(vhost, host)
+        self._authorizer = authorizer
 
     def dispatch(self, frame: bytes, vhost: IVhost, peer: str, advertised_host: str,
                  advertised_port: int) -> tuple[Reply, ResponseFramer] | None:
@@ -74,12 +93,22 @@ class RequestDispatcher:
             C{None}).
         @raise RequestRefused: when the connection must close.
         """
+        gate = self.authentication
+        if gate is not None and not gate.authenticated and gate.raw_tokens:
+            try:
+                return gate.raw_token(frame)
+            except SaslFailed as e:
+                raise RequestRefused(f"SASL authentication failed: {e}") from None
         try:
             header, body_offset = wire_headers.decode_request_header(frame)
         except DecodeError as e:
             raise RequestRefused(f"malformed request header: {e}") from None
         api_key = header.api_key
         version = header.api_version
+        if gate is not None and not gate.authenticated:
+            refusal = gate.admit(api_key)
+            if refusal is not None:
+                raise RequestRefused(refusal)
         served = self.broker.registry.get(api_key)
         if served is None:
             raise RequestRefused(f"unknown api key {api_key} (version {version})")
@@ -111,6 +140,7 @@ class RequestDispatcher:
             advertised_host=advertised_host,
             advertised_port=advertised_port,
             access=access,
+            authentication=gate,
         )
         try:
             reply = served.responder(request, context)

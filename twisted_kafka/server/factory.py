@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from twisted.internet import protocol
+from twisted.internet import interfaces, protocol
 from twisted.internet.defer import Deferred, DeferredList, succeed
 from twisted.logger import Logger
 
@@ -41,6 +41,27 @@ class RefusedConnection(protocol.Protocol):
         self.log.warn("refusing connection from {peer}: {reason}",
                       peer=self.peer, reason=self.reason)
         self.transport.abortConnection()  # type: ignore[union-attr]
+
+
+class ListenerFactory(protocol.Factory):
+    """The broker's factory as one listener that is not PLAINTEXT serves it.
+
+    Connections are the broker's (limits, budget, draining); each is told
+    the listener's security protocol before it is made.
+    """
+
+    noisy = False
+
+    def __init__(self, factory: interfaces.IProtocolFactory, security_protocol: str) -> None:
+        self.factory = factory
+        self.security_protocol = security_protocol
+
+    def buildProtocol(self, addr: Any) -> Any:
+        """Return the broker factory's connection, marked with the security protocol."""
+        built = self.factory.buildProtocol(addr)
+        if isinstance(built, KafkaConnection):
+            built.security_protocol = self.security_protocol
+        return built
 
 
 class KafkaServerFactory(protocol.Factory):

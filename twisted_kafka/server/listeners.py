@@ -4,8 +4,10 @@
 L{build_listeners} turns the C{[kafka]} section into endpoints: plain TCP on
 C{port}, TLS on C{tls_port} (with the context from L{server_tls_options}), a
 unix socket on C{unix_path}, and every extra C{listeners} / C{--listen}
-string through L{serverFromString}.  L{ListenerService} listens on one of
-them, logs one line with the address once listening, and fails start-up
+string through L{serverFromString}.  Each has its security protocol
+(Kafka's C{PLAINTEXT}, C{SSL}, C{SASL_PLAINTEXT}, C{SASL_SSL}): the
+C{*_security_protocol} keys for the first three, an optional C{PROTOCOL://}
+prefix for the strings.  L{ListenerService} listens on one of them, logs one line with the address once listening, and fails start-up
 loudly: a port that cannot be bound stops the process with one line naming
 the listener (see L{ListenerFailed}).
 """
@@ -22,8 +24,9 @@ from twisted.internet.defer import CancelledError
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from twisted_kafka.config import BrokerConfig, ConfigError
+from twisted_kafka.config import BrokerConfig, ConfigError, split_security_protocol
 from twisted_kafka.server.addresses import describe_address
+from twisted_kafka.server.factory import ListenerFactory
 from twisted_kafka.server.tls import server_tls_options
 
 log = Logger()
@@ -45,10 +48,12 @@ class Listener:
     @ivar description: how the listener is named in logs and errors, in
         endpoint-string syntax (C{tcp:9092:interface=127.0.0.1}).
     @ivar endpoint: the server endpoint to listen on.
+    @ivar security_protocol: how its clients authenticate (Kafka's names).
     """
 
     description: str
     endpoint: interfaces.IStreamServerEndpoint
+    security_protocol: str = "PLAINTEXT"
 
 
 def build_listeners(config: BrokerConfig, reactor: Any) -> list[Listener]:
@@ -72,13 +77,15 @@ def build_listeners(config: BrokerConfig, reactor: Any) -> list[Listener]:
         listeners.append(Listener(
             f"unix:{kafka.unix_path}:lockfile=1",
             endpoints.UNIXServerEndpoint(
-                reactor, kafka.unix_path, backlog=backlog, wantPID=True)))
+                reactor, kafka.unix_path, backlog=backlog, wantPID=True),
+            kafka.unix_security_protocol))
     for description in kafka.listeners:
         try:
-            endpoint = endpoints.serverFromString(reactor, description)
+            protocol, endpoint_string = split_security_protocol(description)
+            endpoint = endpoints.serverFromString(reactor, endpoint_string)
         except Exception as e:
             raise ConfigError(f"listener {description}: {_reason(e)}") from None
-        listeners.append(Listener(description, endpoint))
+        listeners.append(Listener(description, endpoint, protocol))
     if not listeners:
         raise ConfigError(
             f"{config.source}: no listener: set [kafka] port, tls_port, unix_path or "
@@ -95,7 +102,8 @@ def tcp_listener(config: BrokerConfig, reactor: Any, port: int) -> Listener:
     kafka = config.kafka
     tcp_endpoint = endpoints.TCP6ServerEndpoint if ":" in kafka.bind else endpoints.TCP4ServerEndpoint
     return Listener(f"tcp:{port}:interface={kafka.bind}",
-                    tcp_endpoint(reactor, port, backlog=kafka.listen_backlog, interface=kafka.bind))
+                    tcp_endpoint(reactor, port, backlog=kafka.listen_backlog, interface=kafka.bind),
+                    kafka.port_security_protocol)
 
 
 def tls_listener(config: BrokerConfig, reactor: Any, port: int) -> Listener:
@@ -105,7 +113,8 @@ def tls_listener(config: BrokerConfig, reactor: Any, port: int) -> Listener:
         f"ssl:{port}:interface={kafka.bind}",
         endpoints.SSL4ServerEndpoint(
             reactor, port, server_tls_options(config), backlog=kafka.listen_backlog,
-            interface=kafka.bind))
+            interface=kafka.bind),
+        kafka.tls_port_security_protocol)
 
 
 def _reason(exception: BaseException) -> str:
@@ -130,6 +139,13 @@ class ListenerService(StreamServerEndpointService):
 
     def __init__(self, listener: Listener, factory: interfaces.IProtocolFactory,
                  reactor: Any) -> None:
+        """
+        @param factory: the broker's factory; a SASL listener serves it
+            through a L{ListenerFactory} naming its security protocol (a
+            connection sees for itself that it is TLS).
+        """
+        if listener.security_protocol.startswith("SASL_"):
+            factory = ListenerFactory(factory, listener.security_protocol)
         super().__init__(listener.endpoint, factory)
         self.listener = listener
         self.reactor = reactor

@@ -15,7 +15,8 @@ from typing import Callable, Iterable
 
 from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.protocol.messages import Fields
-from twisted_kafka.server.authorizer import AclOperation, Need, ResourceType
+from twisted_kafka.server.authorizer import (
+    CLUSTER_NAME, AclOperation, Need, RequestAccess, ResourceType)
 from twisted_kafka.server.context import RequestContext
 from twisted_kafka.store.batch_header import PARTITION_LEADER_EPOCH
 from twisted_kafka.store.interfaces import IPartitionLog, ITopic, IVhost
@@ -32,6 +33,15 @@ def topic_refused(name: str) -> KafkaError:
     """Return the error of a topic the request is not authorized for."""
     return KafkaError(ErrorCode.TOPIC_AUTHORIZATION_FAILED,
                       f"not authorized to access topic {name!r}")
+
+
+def may_create_topic(access: RequestAccess, name: str) -> bool:
+    """Return whether the request may create topic C{name} (auto-creation included).
+
+    As Kafka: Cluster/Create, or Create on the topic.
+    """
+    return (access.allows(AclOperation.CREATE, ResourceType.CLUSTER, CLUSTER_NAME)
+            or access.allows(AclOperation.CREATE, ResourceType.TOPIC, name))
 
 
 def topic_need(operation: AclOperation, topics: str = "topics",

@@ -1,0 +1,2 @@
+# -*- test-case-name: tests.security -*-
+"""Tests for SASL mechanisms, credentials and ACLs."""
