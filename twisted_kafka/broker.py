@@ -15,6 +15,7 @@ from twisted_kafka.errors import ErrorCode, KafkaError
 from twisted_kafka.groups.coordinator import GroupCoordinator
 from twisted_kafka.server.authorizer import AllowEverything, Authorizer
 from twisted_kafka.server.registry import ResponderRegistry
+from twisted_kafka.server.request_stats import RequestStats
 from twisted_kafka.store.interfaces import IStore, ITopic, IVhost
 from twisted_kafka.store.topic_names import INTERNAL_PREFIX, is_internal
 
@@ -86,6 +87,10 @@ class Broker:
     @ivar node_id: this broker's node id.
     @ivar authorizer: decides what each request may do (allows everything
         until ACLs exist).
+    @ivar request_stats: the request counters every connection adds to,
+        when the metrics endpoint is on (see L{twisted_kafka.observability});
+        C{None} otherwise.
+    @ivar started_at: when the broker was built (the reactor's clock).
     """
 
     def __init__(self, config: BrokerConfig, store: IStore, reactor: IReactorTime,
@@ -103,6 +108,8 @@ class Broker:
         self.registry = registry
         self.authorizer: Authorizer = authorizer if authorizer is not None else AllowEverything()
         self.groups = GroupCoordinator(store, reactor, config)
+        self.request_stats: RequestStats | None = None
+        self.started_at = reactor.seconds()
 
     def auto_create_topic(self, vhost: IVhost, name: str) -> ITopic:
         """Create topic C{name} in C{vhost} as auto-creation does, or raise.

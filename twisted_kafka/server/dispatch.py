@@ -47,10 +47,15 @@ class RequestDispatcher:
     """Calls the registered responder for each request frame.
 
     @ivar principal: whom this connection's requests are authorized as.
+    @ivar client_id: the client id of the latest request.
+    @ivar client_software: the client software name and version its latest
+        ApiVersions (v3+) request gave, if any.
     """
 
     log = Logger()
     principal = ANONYMOUS
+    client_id: str | None = None
+    client_software: tuple[str, str] | None = None
 
     def __init__(self, broker: "Broker") -> None:
         """
@@ -80,6 +85,7 @@ class RequestDispatcher:
             raise RequestRefused(f"malformed request header: {e}") from None
         api_key = header.api_key
         version = header.api_version
+        self.client_id = header.client_id
         served = self.broker.registry.get(api_key)
         if served is None:
             raise RequestRefused(f"unknown api key {api_key} (version {version})")
@@ -98,6 +104,9 @@ class RequestDispatcher:
                 request = codec_for(api_key, version)[0](frame, body_offset)
             except DecodeError as e:
                 raise RequestRefused(f"malformed {served.name} v{version} request: {e}") from None
+            if api_key == API_VERSIONS_KEY and version >= 3:
+                self.client_software = (request.get("client_software_name") or "",
+                                        request.get("client_software_version") or "")
         if self._allow_all or not served.needs:
             access = ALLOW_ALL
         else:
