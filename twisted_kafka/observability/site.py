@@ -4,6 +4,7 @@
     /metrics   Prometheus text format (prometheus_client's exposition)
     /healthz   alive
     /readyz    store recovered and Kafka listeners up
+    /api/      the management JSON API (L{twisted_kafka.observability.json_api})
 
 L{http_listener} builds the endpoint of C{[http] listen} (a configuration
 error when it is not a valid endpoint string); L{http_service} the service
@@ -21,6 +22,7 @@ from twisted.web.server import Site
 
 from twisted_kafka.config import BrokerConfig, ConfigError
 from twisted_kafka.observability.health import Healthz, Readyz
+from twisted_kafka.observability.json_api import ApiResource
 from twisted_kafka.observability.metrics_resource import MetricsResource
 from twisted_kafka.observability.registry import build_registry
 from twisted_kafka.server.listeners import Listener, ListenerService
@@ -41,6 +43,7 @@ def build_root(view: BrokerView, registry: CollectorRegistry | None = None) -> R
     root.putChild(b"metrics", MetricsResource(registry))
     root.putChild(b"healthz", Healthz())
     root.putChild(b"readyz", Readyz(view))
+    root.putChild(b"api", ApiResource(view))
     return root
 
 
