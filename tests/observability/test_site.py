@@ -88,3 +88,31 @@ class HttpListenerTests(SynchronousTestCase):
         """A string that is no endpoint is a configuration error naming it."""
         error = self.assertRaises(ConfigError, http_listener, self.config("bogus:1"), MemoryReactor())
         self.assertTrue(str(error).startswith("<defaults>: [http] listen = bogus:1: "), str(error))
+
+
+class UiTests(SynchronousTestCase):
+    """/ui/ serves the packaged page; / redirects to it."""
+
+    def test_index(self) -> None:
+        """/ui/ is the UI's page, with a content security policy."""
+        _, view = observed_broker(self)
+        code, body, request = render(build_root(view), "/ui/")
+        self.assertEqual(code, 200)
+        self.assertIn(b'<script src="app.js"></script>', body)
+        self.assertIn(b"default-src 'self'", request.responseHeaders.getRawHeaders(b"content-security-policy")[0])
+
+    def test_script(self) -> None:
+        """The script is served as JavaScript and loads nothing from elsewhere."""
+        _, view = observed_broker(self)
+        code, body, request = render(build_root(view), "/ui/app.js")
+        self.assertEqual(code, 200)
+        self.assertEqual(request.responseHeaders.getRawHeaders(b"content-type"), [b"text/javascript; charset=utf-8"])
+        self.assertNotIn(b"http://", body)
+        self.assertNotIn(b"https://", body)
+        self.assertNotIn(b"innerHTML", body)
+
+    def test_root_redirects(self) -> None:
+        """/ redirects to /ui/."""
+        _, view = observed_broker(self)
+        _, _, request = render(build_root(view), "/")
+        self.assertEqual(request.responseHeaders.getRawHeaders(b"location"), [b"/ui/"])

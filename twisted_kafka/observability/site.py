@@ -5,6 +5,7 @@
     /healthz   alive
     /readyz    store recovered and Kafka listeners up
     /api/      the management JSON API (L{twisted_kafka.observability.json_api})
+    /ui/       the web UI (L{twisted_kafka.observability.ui_resource}); / redirects there
 
 L{http_listener} builds the endpoint of C{[http] listen} (a configuration
 error when it is not a valid endpoint string); L{http_service} the service
@@ -19,11 +20,13 @@ from prometheus_client import CollectorRegistry
 from twisted.internet import endpoints
 from twisted.web.resource import Resource
 from twisted.web.server import Site
+from twisted.web.util import Redirect
 
 from twisted_kafka.config import BrokerConfig, ConfigError
 from twisted_kafka.observability.health import Healthz, Readyz
 from twisted_kafka.observability.json_api import ApiResource
 from twisted_kafka.observability.metrics_resource import MetricsResource
+from twisted_kafka.observability.ui_resource import UiResource
 from twisted_kafka.observability.registry import build_registry
 from twisted_kafka.server.listeners import Listener, ListenerService
 
@@ -44,6 +47,8 @@ def build_root(view: BrokerView, registry: CollectorRegistry | None = None) -> R
     root.putChild(b"healthz", Healthz())
     root.putChild(b"readyz", Readyz(view))
     root.putChild(b"api", ApiResource(view))
+    root.putChild(b"ui", UiResource())
+    root.putChild(b"", Redirect(b"/ui/"))
     return root
 
 
