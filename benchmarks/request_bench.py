@@ -9,7 +9,12 @@ request for: single-record Produce (acks=1), a 16 KiB Produce, Fetch of one
 out on purpose, so the figure moves only when the broker's own code does;
 use it before and after a hot-path change, next to produce_bench.py.
 
-    python benchmarks/request_bench.py [--count N] [--profile]
+With C{--metrics} every case runs on two connections of the same broker,
+one counting request statistics (as with C{[http] listen} set, see
+docs/metrics.md) and one not, in alternating rounds, and the table gives
+both figures and their ratio; then the time of one scrape of C{/metrics}.
+
+    python benchmarks/request_bench.py [--count N] [--profile] [--metrics]
 """
 
 from __future__ import annotations
@@ -62,6 +67,9 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=20000)
     parser.add_argument("--profile", action="store_true", help="cProfile the single-record case")
+    parser.add_argument("--metrics", action="store_true",
+                        help="compare connections with and without request statistics")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds with --metrics")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as data_dir:
         clock = Clock()
@@ -91,6 +99,10 @@ def main(argv: list[str]) -> int:
                 connection.dataReceived(small)
             profiler.disable()
             pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
+        if args.metrics:
+            compare_metrics(broker, connection, cases, args.count, args.rounds)
+            store.stopService()
+            return 0
         print(f"{'request':32} {'µs/request':>12}")
         for name, data in cases:
             count = args.count if "Metadata" not in name else args.count // 10
@@ -101,6 +113,42 @@ def main(argv: list[str]) -> int:
             print(f"{name:32} {elapsed / count * 1e6:12.1f}")
         store.stopService()
     return 0
+
+
+def compare_metrics(broker: Broker, plain: object, cases: list[tuple[str, bytes]], count: int,
+                    rounds: int) -> None:
+    """Print each case's CPU per request without and with request statistics, and one scrape's."""
+    from prometheus_client import generate_latest
+
+    from twisted_kafka.observability.registry import build_registry
+    from twisted_kafka.observability.view import BrokerView
+    from twisted_kafka.server.request_stats import RequestStats
+
+    factory = KafkaServerFactory(broker)
+    broker.request_stats = RequestStats()
+    counted = factory.buildProtocol(None)
+    counted.makeConnection(_Transport())
+    broker.request_stats = None
+    print(f"{'request':32} {'off µs':>8} {'on µs':>8} {'on/off':>7}")
+    for name, data in cases:
+        n = count if "Metadata" not in name else count // 10
+        totals = {"off": 0.0, "on": 0.0}
+        for _ in range(rounds):
+            for label, connection in (("off", plain), ("on", counted)):
+                started = time.process_time()
+                for _ in range(n // rounds):
+                    connection.dataReceived(data)  # type: ignore[attr-defined]
+                totals[label] += time.process_time() - started
+        per = {k: v / (n // rounds * rounds) * 1e6 for k, v in totals.items()}
+        print(f"{name:32} {per['off']:8.2f} {per['on']:8.2f} {per['on'] / per['off']:7.3f}")
+    broker.request_stats = counted._stats  # type: ignore[attr-defined]
+    registry = build_registry(BrokerView(broker, connections=lambda: [counted]))
+    started = time.process_time()
+    scrapes = 50
+    for _ in range(scrapes):
+        size = len(generate_latest(registry))
+    per_scrape = (time.process_time() - started) / scrapes * 1e3
+    print(f"one scrape of /metrics ({size} bytes): {per_scrape:.2f} ms CPU")
 
 
 if __name__ == "__main__":

@@ -366,3 +366,25 @@ class SecuritySectionTests(ConfigTestMixin, SynchronousTestCase):
                 ("[tls]\nprincipal_mapping_rules = RULE:x\n", "[tls] principal_mapping_rules")):
             error = self.assertRaises(ConfigError, load_config, self.write_ini(text))
             self.assertIn(message, str(error))
+
+
+class HttpSectionTests(ConfigTestMixin, SynchronousTestCase):
+    """The C{[http]} section: off by default, its values checked."""
+
+    def test_off_by_default(self) -> None:
+        """Without a section no HTTP listener is configured."""
+        self.assertEqual(load_config(None).http.listen, "")
+
+    def test_values(self) -> None:
+        """Every key is read."""
+        from twisted_kafka.config import HttpConfig
+
+        loaded = load_config(self.write_ini(
+            "[http]\nlisten = tcp:9644:interface=127.0.0.1\nmax_partition_series = 5\n"
+            "max_peek_records = 20\n"))
+        self.assertEqual(loaded.http, HttpConfig("tcp:9644:interface=127.0.0.1", 5, 20))
+
+    def test_bad_cap(self) -> None:
+        """A negative series cap is refused with one line."""
+        self.assertEqual(self.load_error("[http]\nmax_partition_series = -1\n"),
+                         "FILE: [http] max_partition_series = -1: out of range (must be at least 0)")

@@ -13,9 +13,10 @@ import twisted_kafka
 PACKAGE = os.path.dirname(twisted_kafka.__file__)
 
 #: The store modules the layers above may import: its interfaces and its rules
-#: (names, topic configs, the [store] section, header constants), never the
-#: concrete stream-queue classes.
+#: (names, topic configs, the [store] section, header constants, the counters
+#: it keeps for metrics), never the concrete stream-queue classes.
 STORE_SEAM = {
+    "twisted_kafka.store.stats",
     "twisted_kafka.store.interfaces",
     "twisted_kafka.store.topic_names",
     "twisted_kafka.store.topic_configs",
@@ -39,6 +40,11 @@ ALLOWED = {
     # The test toolkit is a client of the broker: it speaks the protocol,
     # builds records, and starts the service tap.py builds.
     "testing": {"testing", "protocol", "records", "errors", "config", "server", "tap"},
+    # Metrics, health checks, the JSON API and the UI look at the whole
+    # broker (through the store's seam) and are built by tap.py; nothing
+    # below imports them.
+    "observability": {"observability", "server", "apis", "store", "groups", "records",
+                      "protocol", "errors", "broker", "config"},
 }
 
 #: Imports a layer's rule does not cover, each with its reason: the fork
@@ -93,7 +99,7 @@ class LayerTests(SynchronousTestCase):
     def test_store_reached_through_its_seam(self) -> None:
         """apis/, groups/ and server/ use the store's interfaces and rules, never its concrete classes."""
         wrong = []
-        for layer in ("apis", "groups", "server"):
+        for layer in ("apis", "groups", "server", "observability"):
             for path, imported in layer_modules(layer).items():
                 for module in imported:
                     if module.startswith("twisted_kafka.store.") and not any(
@@ -113,6 +119,19 @@ class LayerTests(SynchronousTestCase):
                 if name.endswith(".py"):
                     path = os.path.join(root, name)
                     if any(m.startswith("twisted_kafka.testing") for m in imports_of(path)):
+                        wrong.append(os.path.relpath(path, PACKAGE))
+        self.assertEqual(wrong, [])
+
+    def test_nothing_imports_observability(self) -> None:
+        """Only tap.py (which builds the HTTP listener) imports twisted_kafka.observability."""
+        wrong = []
+        for root, _, files in os.walk(PACKAGE):
+            if os.path.relpath(root, PACKAGE).split(os.sep)[0] == "observability":
+                continue
+            for name in files:
+                path = os.path.join(root, name)
+                if name.endswith(".py") and os.path.relpath(path, PACKAGE) != "tap.py":
+                    if any(m.startswith("twisted_kafka.observability") for m in imports_of(path)):
                         wrong.append(os.path.relpath(path, PACKAGE))
         self.assertEqual(wrong, [])
 

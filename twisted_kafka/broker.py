@@ -18,6 +18,7 @@ from twisted_kafka.security.credentials import CredentialStore
 from twisted_kafka.security.principals import certificate_name, parse_rules
 from twisted_kafka.server.authorizer import ANONYMOUS, AllowEverything, Authorizer
 from twisted_kafka.server.registry import ResponderRegistry
+from twisted_kafka.server.request_stats import RequestStats
 from twisted_kafka.store.interfaces import IStore, ITopic, IVhost
 from twisted_kafka.store.topic_names import INTERNAL_PREFIX, is_internal
 
@@ -103,6 +104,10 @@ class Broker:
     @ivar node_id: this broker's node id.
     @ivar authorizer: decides what each request may do (allows everything
         unless C{[security] authorizer = acl}).
+    @ivar request_stats: the request counters every connection adds to,
+        when the metrics endpoint is on (see L{twisted_kafka.observability});
+        C{None} otherwise.
+    @ivar started_at: when the broker was built (the reactor's clock).
     """
 
     def __init__(self, config: BrokerConfig, store: IStore, reactor: IReactorTime,
@@ -131,6 +136,8 @@ class Broker:
         self._credentials = credentials
         self.acls = acls
         self._principal_rules = parse_rules(config.tls.principal_mapping_rules)
+        self.request_stats: RequestStats | None = None
+        self.started_at = reactor.seconds()
 
     @property
     def credentials(self) -> CredentialStore:

@@ -236,6 +236,26 @@ class SecurityConfig:
 
 
 @dataclass(frozen=True)
+class HttpConfig:
+    """The C{[http]} section: the listener of metrics, health checks, the JSON API and the UI.
+
+    @ivar listen: a Twisted server endpoint string for the HTTP listener
+        (for example C{tcp:9644:interface=127.0.0.1}); empty (the default)
+        serves no HTTP at all.  Nothing on it asks for a password yet: keep
+        it on 127.0.0.1 or behind a proxy that does.
+    @ivar max_partition_series: the most per-partition series (offsets and
+        sizes; group lag) one scrape of C{/metrics} reports; topic and
+        group totals are always reported (docs/metrics.md).
+    @ivar max_peek_records: the most records one records request of the
+        JSON API returns.
+    """
+
+    listen: str = ""
+    max_partition_series: int = 10000
+    max_peek_records: int = 500
+
+
+@dataclass(frozen=True)
 class BrokerConfig:
     """The whole configuration of one broker.
 
@@ -248,6 +268,7 @@ class BrokerConfig:
     tls: TlsConfig = field(default_factory=TlsConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
+    http: HttpConfig = field(default_factory=HttpConfig)
     source: str = DEFAULTS_SOURCE
 
 
@@ -589,12 +610,23 @@ def _read_store(reader: _Reader, kafka: KafkaConfig) -> StoreConfig:
     return store
 
 
+def _read_http(reader: _Reader) -> HttpConfig:
+    default = HttpConfig()
+    return HttpConfig(
+        listen=reader.string("listen", default.listen),
+        max_partition_series=reader.integer(
+            "max_partition_series", default.max_partition_series, 0),
+        max_peek_records=reader.integer("max_peek_records", default.max_peek_records, 1, 100000),
+    )
+
+
 _SECTION_KEYS: dict[str, Callable[[], Iterable[str]]] = {
     "main": lambda: (f.name for f in dataclasses.fields(MainConfig)),
     "kafka": lambda: (f.name for f in dataclasses.fields(KafkaConfig)),
     "tls": lambda: (f.name for f in dataclasses.fields(TlsConfig)),
     "security": lambda: (f.name for f in dataclasses.fields(SecurityConfig)),
     "store": lambda: _store_keys(),
+    "http": lambda: (f.name for f in dataclasses.fields(HttpConfig)),
 }
 
 
@@ -675,5 +707,6 @@ def load_config(path: str | None, *, data_dir: str | None = None,
         tls=tls,
         security=_read_security(reader("security")),
         store=_read_store(reader("store"), kafka),
+        http=_read_http(reader("http")),
         source=source,
     )

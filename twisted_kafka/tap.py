@@ -7,8 +7,9 @@ every listener string and the open-file limit against the stored
 partitions) so that nothing can fail later with a traceback.
 L{makeService} builds the broker: a L{BrokerService} whose children are, in
 start order, the stream-queue store, the group coordinator, the connection
-drainer and one L{ListenerService} per listener, all serving one
-L{KafkaServerFactory}.  They stop in reverse order, each after the one before
+drainer, one L{ListenerService} per listener, all serving one
+L{KafkaServerFactory}, and the HTTP listener when C{[http] listen} is set
+(L{twisted_kafka.observability}).  They stop in reverse order, each after the one before
 has finished: listeners stop accepting, open connections are answered and
 closed, the coordinator stops, and the store stops last.
 """
@@ -32,6 +33,7 @@ from twisted.python.failure import Failure
 
 from twisted_kafka.printable import EscapingObserver
 from twisted_kafka.config import BrokerConfig, ConfigError, load_config
+from twisted_kafka.observability.site import http_listener
 from twisted_kafka.server.listeners import Listener, ListenerService, build_listeners
 from twisted_kafka.store.descriptors import DescriptorBudget, DescriptorLimitError, FileLimit
 from twisted_kafka.store.service import stored_partitions
@@ -66,6 +68,7 @@ class Options(usage.Options):
         self.file_limit = file_limit
         self.config: BrokerConfig | None = None
         self.listeners: list[Listener] = []
+        self.http: Listener | None = None
 
     def opt_listen(self, description: str) -> None:
         """Add a listener: any Twisted server endpoint string, e.g.
@@ -90,6 +93,7 @@ class Options(usage.Options):
                 self["config"], data_dir=self["data-dir"], listen=self["listen"])
             check_open_files(self.config, self.file_limit)
             self.listeners = build_listeners(self.config, self.reactor)
+            self.http = http_listener(self.config, self.reactor)
         except ConfigError as e:
             raise SystemExit(str(e)) from None
 
@@ -232,6 +236,31 @@ def makeService(options: Options) -> BrokerService:
     # Stops after the listeners and before the coordinator and the store:
     # in-flight requests are answered while the store can still fsync.
     ConnectionDrainService(factory).setServiceParent(root)
+    services = []
     for listener in options.listeners:
-        ListenerService(listener, factory, options.reactor).setServiceParent(root)
+        kafka_listener = ListenerService(listener, factory, options.reactor)
+        kafka_listener.setServiceParent(root)
+        services.append(kafka_listener)
+    if options.http is not None:
+        # Last: it starts once the Kafka listeners listen and stops first.
+        _serve_http(options.http, broker, factory, services, options.reactor).setServiceParent(root)
     return root
+
+
+def _serve_http(listener: Listener, broker: Any, factory: Any, kafka_listeners: list[ListenerService],
+                reactor: Any) -> service.IService:
+    """The HTTP listener's service; from now on the broker's connections keep request statistics."""
+    from twisted_kafka.observability.site import http_service
+    from twisted_kafka.observability.view import BrokerView
+    from twisted_kafka.server.request_stats import RequestStats
+
+    broker.request_stats = RequestStats()
+    http = broker.config.http
+    view = BrokerView(
+        broker,
+        connections=lambda: list(factory.connections),
+        listeners=lambda: [(s.listener.description, s.port is not None) for s in kafka_listeners],
+        max_partition_series=http.max_partition_series,
+        max_peek_records=http.max_peek_records,
+    )
+    return http_service(listener, view, reactor)

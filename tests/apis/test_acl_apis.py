@@ -41,8 +41,9 @@ class AclCase(SynchronousTestCase):
     """A broker with the ACL authorizer, admin a super user, topics a and b in /."""
 
     def setUp(self) -> None:
-        """Build it."""
+        """Build it, its clock at the test batches' time (2023-11-14)."""
         self.broker = make_broker(self)
+        self.broker.reactor.advance(1_700_000_000)  # type: ignore[attr-defined]
         self.broker.acls = AclStore.in_directory(self.mktemp(), durable=False)
         self.broker.authorizer = AclAuthorizer(self.broker.acls, frozenset({ADMIN}))
         vhost = self.broker.store.vhost("/")

@@ -82,6 +82,7 @@ class BrokerProcess:
                  unix: bool = False, main: Mapping[str, Any] | None = None,
                  kafka: Mapping[str, Any] | None = None,
                  store: Mapping[str, Any] | None = None,
+                 http: Mapping[str, Any] | None = None,
                  extra_args: tuple[str, ...] = (),
                  open_files: int | None = None) -> None:
         """
@@ -93,6 +94,7 @@ class BrokerProcess:
         @param main: extra C{[main]} settings.
         @param kafka: extra C{[kafka]} settings (override the generated ones).
         @param store: extra C{[store]} settings.
+        @param http: C{[http]} settings (the HTTP listener of metrics and the API).
         @param extra_args: more arguments after C{kafka --config INI}.
         @param open_files: run the broker with this open-file limit
             (C{RLIMIT_NOFILE}, soft and hard), as C{ulimit -n} would; it
@@ -117,6 +119,8 @@ class BrokerProcess:
             "tls": {},
             "store": dict(store or {}),
         }
+        if http:
+            sections["http"] = dict(http)
         if tls:
             self.tls_files = write_tls_files(os.path.join(self.directory, "tls"))
             sections["kafka"]["tls_port"] = self.tls_port

@@ -31,6 +31,7 @@ from typing import Any, Callable, Protocol
 
 from twisted.logger import Logger
 
+from twisted_kafka.protocol.compiler import Chunk
 from twisted_kafka.protocol.headers import API_VERSIONS_KEY
 from twisted_kafka.protocol.messages import Fields
 from twisted_kafka.server.authorizer import ANONYMOUS
@@ -188,7 +189,7 @@ class ConnectionAuthentication:
         self._expiry = None
         self._close(f"SASL session of {self.principal} expired without re-authentication")
 
-    def raw_token(self, frame: bytes) -> tuple[Fields, Callable[[Fields], list[bytes]]]:
+    def raw_token(self, frame: bytes) -> tuple[Fields, Callable[[Fields], list[Chunk]]]:
         """Answer a SASL token sent without Kafka headers (after SaslHandshake v0).
 
         @raise SaslFailed: the token fails the authentication (the
@@ -207,7 +208,7 @@ class ConnectionAuthentication:
         return {"auth_bytes": step.challenge}, _raw_frame
 
 
-def _raw_frame(body: Fields) -> list[bytes]:
+def _raw_frame(body: Fields) -> list[Chunk]:
     """Frame a SASL token without a Kafka header: its size, then its bytes."""
     token: bytes = body["auth_bytes"]
     return [_SIZE.pack(len(token)), token]

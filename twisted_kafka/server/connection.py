@@ -125,6 +125,30 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         self.advertised_port = kafka.advertised_port or (
             kafka.port if kafka.port > 0 else kafka.tls_port)
         self.vhost: IVhost | None = None
+        #: bytes read from and written to the client (responses' frames are
+        #: counted only while the broker keeps request statistics)
+        self.bytes_in = 0
+        self.bytes_out = 0
+        #: when the connection was made (the broker's reactor clock)
+        self.connected_at = broker.reactor.seconds()
+        self._stats = broker.request_stats
+        if self._stats is not None:
+            self._replies.observe = self._stats.responded
+
+    @property
+    def client_id(self) -> str | None:
+        """The client id of the latest request."""
+        return self._dispatcher.client_id
+
+    @property
+    def client_software(self) -> tuple[str, str] | None:
+        """The client's software name and version, if its ApiVersions (v3+) said."""
+        return self._dispatcher.client_software
+
+    @property
+    def principal(self) -> str:
+        """Whom this connection's requests are authorized as."""
+        return str(self._dispatcher.principal)
 
     def callLater(self, delay: float, f: Callable[..., Any], *args: Any) -> Any:
         """Schedule on the broker's reactor (the idle timer of TimeoutMixin)."""
@@ -314,6 +338,7 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         """Split C{data} into frames and process them in order."""
         if self._closed:
             return
+        self.bytes_in += len(data)
         self.resetTimeout()
         try:
             frames = self._parser.feed(data)
@@ -455,6 +480,8 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
 
     def _process(self, frame: bytes) -> None:
         """Answer one request frame and queue its reply."""
+        stats = self._stats
+        started = stats.clock() if stats is not None else 0.0
         try:
             assert self.vhost is not None, "a request before connectionMade"
             dispatched = self._dispatcher.dispatch(
@@ -462,14 +489,29 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         except RequestRefused as e:
             self.close(e.reason)
             return
-        if dispatched is not None:
-            self._queue(*dispatched)
+        if stats is None:
+            if dispatched is not None:
+                self._queue(*dispatched)
+            return
+        # The header was decoded: its first four bytes are the api key and version.
+        api_key = frame[0] << 8 | frame[1]
+        if dispatched is None:
+            stats.request(api_key, frame[2] << 8 | frame[3], len(frame), _no_response, self)
+            return
+        reply, frame_of = dispatched
+        frame_of = stats.request(api_key, frame[2] << 8 | frame[3], len(frame), frame_of, self)
+        self._queue(reply, frame_of, api_key, started)
 
     # -- output ---------------------------------------------------------------
 
-    def _queue(self, reply: Reply, frame_of: ResponseFramer) -> None:
-        """Put C{reply} in the ordered reply queue (or wait for it)."""
-        slot = self._replies.add()
+    def _queue(self, reply: Reply, frame_of: ResponseFramer, api_key: int = -1,
+               started: float = 0.0) -> None:
+        """Put C{reply} in the ordered reply queue (or wait for it).
+
+        @param api_key: the API answered, when the reply is timed.
+        @param started: when its request was taken up.
+        """
+        slot = self._replies.add(api_key, started)
         if type(reply) is dict:
             data = self._encoded(frame_of, reply)
             if data is None:
@@ -588,3 +630,8 @@ class KafkaConnection(protocol.Protocol, policies.TimeoutMixin):
         wait, self._poll = self._poll, None
         if wait is not None:
             wait.cancel()
+
+
+def _no_response(body: Fields) -> list[Chunk]:
+    """The framer of a request answered with no response (never called)."""
+    return []

@@ -53,11 +53,16 @@ class RequestDispatcher:
     @ivar principal: whom this connection's requests are authorized as.
     @ivar authentication: the connection's authentication on an SSL or SASL
         listener; C{None} on a PLAINTEXT one.
+    @ivar client_id: the client id of the latest request.
+    @ivar client_software: the client software name and version its latest
+        ApiVersions (v3+) request gave, if any.
     """
 
     log = Logger()
     principal = ANONYMOUS
     authentication: ConnectionAuthentication | None = None
+    client_id: str | None = None
+    client_software: tuple[str, str] | None = None
 
     def __init__(self, broker: "Broker") -> None:
         """
@@ -109,6 +114,7 @@ class RequestDispatcher:
             refusal = gate.admit(api_key)
             if refusal is not None:
                 raise RequestRefused(refusal)
+        self.client_id = header.client_id
         served = self.broker.registry.get(api_key)
         if served is None:
             raise RequestRefused(f"unknown api key {api_key} (version {version})")
@@ -127,6 +133,9 @@ class RequestDispatcher:
                 request = codec_for(api_key, version)[0](frame, body_offset)
             except DecodeError as e:
                 raise RequestRefused(f"malformed {served.name} v{version} request: {e}") from None
+            if api_key == API_VERSIONS_KEY and version >= 3:
+                self.client_software = (request.get("client_software_name") or "",
+                                        request.get("client_software_version") or "")
         if self._allow_all or not served.needs:
             access = ALLOW_ALL
         else:

@@ -138,16 +138,18 @@ class ListenerService(StreamServerEndpointService):
     """
 
     def __init__(self, listener: Listener, factory: interfaces.IProtocolFactory,
-                 reactor: Any) -> None:
+                 reactor: Any, kind: str = "Kafka") -> None:
         """
         @param factory: the broker's factory; a SASL listener serves it
             through a L{ListenerFactory} naming its security protocol (a
             connection sees for itself that it is TLS).
+        @param kind: what the listener serves, for its log line.
         """
         if listener.security_protocol.startswith("SASL_"):
             factory = ListenerFactory(factory, listener.security_protocol)
         super().__init__(listener.endpoint, factory)
         self.listener = listener
+        self.kind = kind
         self.reactor = reactor
         self.setName(listener.description)
         self.port: interfaces.IListeningPort | None = None
@@ -160,8 +162,8 @@ class ListenerService(StreamServerEndpointService):
 
         def listening(port: interfaces.IListeningPort) -> interfaces.IListeningPort:
             self.port = port
-            log.info("Kafka listener {description} listening on {address}",
-                     description=self.listener.description,
+            log.info("{kind} listener {description} listening on {address}",
+                     kind=self.kind, description=self.listener.description,
                      address=describe_address(port.getHost()))
             return port
 

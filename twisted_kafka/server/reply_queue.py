@@ -33,14 +33,18 @@ class ReplySlot:
     @ivar ready: whether the slot may leave once it reaches the head.
     @ivar close_after: when set, the connection closes (with this reason
         logged) after writing the slot.
+    @ivar api_key: the API answered, when the request is timed (else -1).
+    @ivar started: when its request frame was taken up (the stats clock).
     """
 
-    __slots__ = ("data", "ready", "close_after")
+    __slots__ = ("data", "ready", "close_after", "api_key", "started")
 
-    def __init__(self) -> None:
+    def __init__(self, api_key: int = -1, started: float = 0.0) -> None:
         self.data: list[Chunk] = []
         self.ready = False
         self.close_after: str | None = None
+        self.api_key = api_key
+        self.started = started
 
 
 class ReplyQueue:
@@ -52,9 +56,11 @@ class ReplyQueue:
     @ivar write: the transport's C{writeSequence}, set on connection.
     @ivar sender: sends file ranges on this transport, if it can
         (plaintext TCP); set on connection.
+    @ivar observe: called with a timed slot's C{api_key} and C{started}
+        when it moves to the output (C{None}: nothing is timed).
     """
 
-    __slots__ = ("_slots", "_out", "paused", "close_reason", "write", "sender")
+    __slots__ = ("_slots", "_out", "paused", "close_reason", "write", "sender", "observe")
 
     def __init__(self) -> None:
         self._slots: deque[ReplySlot] = deque()
@@ -63,14 +69,15 @@ class ReplyQueue:
         self.close_reason: str | None = None
         self.write: Callable[[Iterable[bytes]], None] = _not_connected
         self.sender: FileSender | None = None
+        self.observe: Callable[[int, float], None] | None = None
 
     def __len__(self) -> int:
         """Return the number of slots not yet moved to the output."""
         return len(self._slots)
 
-    def add(self) -> ReplySlot:
-        """Return a new slot at the tail."""
-        slot = ReplySlot()
+    def add(self, api_key: int = -1, started: float = 0.0) -> ReplySlot:
+        """Return a new slot at the tail (timed when C{api_key} is given)."""
+        slot = ReplySlot(api_key, started)
         self._slots.append(slot)
         return slot
 
@@ -91,8 +98,11 @@ class ReplyQueue:
         slots = self._slots
         out = self._out
         moved = False
+        observe = self.observe
         while slots and slots[0].ready:
             slot = slots.popleft()
+            if observe is not None and slot.api_key >= 0:
+                observe(slot.api_key, slot.started)
             if slot.data:
                 out.extend(slot.data)
                 moved = True

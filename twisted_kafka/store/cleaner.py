@@ -626,6 +626,11 @@ class LogCleaner:
         result.seconds = time.perf_counter() - self._started
         self.passes += 1
         self.results = (self.results + [result])[-100:]
+        stats = self._commit.stats
+        stats.cleaner_passes += 1
+        stats.cleaner_bytes_read += result.bytes_read
+        stats.cleaner_bytes_written += result.bytes_written
+        stats.cleaner_records_removed += result.records_removed
         if result.end > result.start:
             self._progress = True
         if self._pass is not None and result.segments_before:

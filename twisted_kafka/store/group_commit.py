@@ -14,6 +14,7 @@ closed while a round may be using them are closed when it ends.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -22,6 +23,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from twisted_kafka.errors import ErrorCode, KafkaError
+from twisted_kafka.store.stats import StoreStats
 
 
 class ThreadPool(Protocol):
@@ -88,8 +90,14 @@ class GroupCommit:
 
     log = Logger()
 
-    def __init__(self, reactor: ThreadingReactor, threadpool: ThreadPool | None, enabled: bool) -> None:
+    def __init__(self, reactor: ThreadingReactor, threadpool: ThreadPool | None, enabled: bool,
+                 stats: StoreStats | None = None) -> None:
+        """
+        @param stats: where each round's duration, file count and failure
+            are counted (a fresh L{StoreStats} when not given).
+        """
         self._reactor = reactor
+        self.stats = stats if stats is not None else StoreStats()
         self._threadpool = threadpool
         self.enabled = enabled
         self.dirty: set[HasFd] = set() if enabled else _NothingToSync()
@@ -197,14 +205,19 @@ class GroupCommit:
         self._running = True
         self._want_round = False
         self.rounds += 1
+        self.stats.fsync_files.observe(len(fds) + len(paths))
+        started = time.perf_counter()
 
         def on_result(success: bool, result: object) -> None:
-            self._reactor.callFromThread(self._finished, success, result, actions)
+            self._reactor.callFromThread(self._finished, success, result, actions, started)
 
         self._threadpool.callInThreadWithCallback(on_result, fsync_all, fds, paths)
 
-    def _finished(self, success: bool, result: object, actions: list[Callable[[], None]]) -> None:
+    def _finished(self, success: bool, result: object, actions: list[Callable[[], None]],
+                  started: float = 0.0) -> None:
         """Back on the reactor thread: close deferred fds, run actions, fire waiters."""
+        if started:
+            self.stats.fsync_seconds.observe(time.perf_counter() - started)
         self._running = False
         waiters, self._waiters = self._waiters, []
         closes, self._pending_closes = self._pending_closes, []
@@ -225,6 +238,7 @@ class GroupCommit:
                     d.callback(None)
             else:
                 failure = result if isinstance(result, Failure) else Failure(Exception(repr(result)))
+                self.stats.fsync_failures += 1
                 self.log.error("fsync round failed: {failure}", failure=failure)
                 error = KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"fsync failed: {failure.getErrorMessage()}")
                 for d in waiters:

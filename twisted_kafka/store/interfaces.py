@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
     from twisted_kafka.protocol.file_records import FileRecords
     from twisted_kafka.records.batch import BatchHeader
+    from twisted_kafka.store.stats import StoreStats
 
 __all__ = [
     "Buffer",
@@ -147,6 +148,21 @@ class IPartitionLog(IOffsetsJournal, Protocol):
 
     def watch(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Call C{callback()} after every append; return a function that stops that."""
+
+    def size_bytes(self) -> int:
+        """Bytes of stored batches in all the partition's segments."""
+
+    @property
+    def bytes_in(self) -> int:
+        """Bytes appended since the store opened the partition."""
+
+    @property
+    def records_in(self) -> int:
+        """Offsets appended since the store opened the partition."""
+
+    @property
+    def bytes_out(self) -> int:
+        """Bytes read since the store opened the partition."""
 
 
 class ITopic(Protocol):
@@ -259,6 +275,18 @@ class IStore(Protocol):
 
         @raise KafkaError: C{KAFKA_STORAGE_ERROR}.
         """
+
+    @property
+    def data_dir(self) -> str:
+        """The absolute path of the data directory."""
+
+    @property
+    def stats(self) -> StoreStats:
+        """What the store counts of its fsync rounds, failures, retention and cleaner."""
+
+    @property
+    def running(self) -> bool | int:
+        """Whether the store has opened and recovered every log and not stopped since."""
 
     def sync(self) -> Deferred[None]:
         """Fire once an fsync covers every append made before the call.

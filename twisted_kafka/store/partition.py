@@ -111,6 +111,11 @@ class PartitionLog:
         #: retention work left over from L{trim_head}, continued in later reactor turns
         self._trim = SlicedTask(runtime.clock, self._trim_step)
         self._cleaner_checkpoint: CleanerCheckpoint | None = None
+        #: bytes and offsets appended, and bytes read, since the store opened
+        #: the partition (the metrics endpoint sums them per topic)
+        self.bytes_in = 0
+        self.records_in = 0
+        self.bytes_out = 0
 
     def __repr__(self) -> str:
         return f"<PartitionLog {self.topic.name}-{self.index} [{self.log_start_offset}, {self.high_watermark})>"
@@ -211,12 +216,15 @@ class PartitionLog:
         try:
             segment.append(batch, offset, delta, max_ts, settings.index_interval_bytes)
         except OSError as e:
+            self._commit.stats.append_failures += 1
             if segment.broken:
                 message = f"log of {self.topic.name}-{self.index} is unusable after a failed write: {e}"
                 self._failed = KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, message)
                 self.log.error("{message}", message=message)
             raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"append failed: {e.strerror or e}") from None
         self.high_watermark = offset + delta + 1
+        self.bytes_in += n
+        self.records_in += delta + 1
         self._dirty.add(segment)
         if producer_id >= 0:
             self._producers.record(producer_id, epoch, base_seq, delta, offset, max_ts)
@@ -341,8 +349,10 @@ class PartitionLog:
                 segment.touch()
                 read = segment.read_file_records if file_records else segment.read
                 data = read(segment.base_offset, max_bytes, min_one)
+            self.bytes_out += len(data)
             return data
         except OSError as e:
+            self._commit.stats.read_failures += 1
             raise KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, f"read failed: {e.strerror or e}") from None
 
     def offset_for_timestamp(self, timestamp_ms: int) -> tuple[int, int] | None:
@@ -426,6 +436,9 @@ class PartitionLog:
         self._sealed_bytes -= segment.size
         self.log_start_offset = max(self.log_start_offset, self._segments[0].base_offset)
         self._dirty.discard(segment)
+        stats = self._commit.stats
+        stats.retention_segments += 1
+        stats.retention_bytes += segment.size
         self._commit.close_fd(segment.detach_fd())
         self.log.info(
             "Deleting segment {path} ({why}); log start offset now {start}",

@@ -36,6 +36,7 @@ from twisted_kafka.store.partition import PartitionLog
 from twisted_kafka.store.recovery import DELETED_SUFFIX, remove_path
 from twisted_kafka.store.retention import RetentionSweep
 from twisted_kafka.store.runtime import StoreRuntime
+from twisted_kafka.store.stats import StoreStats
 from twisted_kafka.store.topic import TOPIC_SUFFIX, TopicLog, load_metadata
 from twisted_kafka.store.vhost import VhostStore, vhost_dir_name, vhost_name_from_dir
 
@@ -139,6 +140,8 @@ class StreamStore(Service):
         self.cleaner: LogCleaner | None = None
         self.recovered_unclean = False
         self._fsync_thread: FsyncThread | None = None
+        #: what the store counts for the metrics endpoint
+        self.stats = StoreStats()
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -159,7 +162,7 @@ class StreamStore(Service):
             if self.config.fsync:
                 self._fsync_thread = FsyncThread()
                 fsync_worker = self._fsync_thread
-        commit = GroupCommit(self._reactor, fsync_worker, self.config.fsync)
+        commit = GroupCommit(self._reactor, fsync_worker, self.config.fsync, self.stats)
         self._runtime = StoreRuntime(
             self.config, self._reactor, commit, threadpool, self.log, self._max_open_sealed_files,
             self.descriptors, self._count_partitions,
