@@ -163,6 +163,14 @@ retention_ms = -1
             (False, 1048576, -1))
         self.assertEqual(loaded.store.segment_ms, default.segment_ms)
 
+    def test_compression_type(self) -> None:
+        """C{[store] compression_type} is one of Kafka's values, matched case-insensitively."""
+        loaded = load_config(self.write_ini("[store]\ncompression_type = GZIP\n"))
+        self.assertEqual((StoreConfig().compression_type, loaded.store.compression_type),
+                         ("producer", "gzip"))
+        self.assertIn("FILE: [store] compression_type = brotli: must be one of",
+                      self.load_error("[store]\ncompression_type = brotli\n"))
+
     def test_partitions_reach_store(self) -> None:
         """C{[kafka] num_partitions} is also the store's default partition count."""
         loaded = load_config(self.write_ini("[kafka]\nnum_partitions = 4\n"))

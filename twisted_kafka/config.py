@@ -27,6 +27,7 @@ from twisted.logger import Logger
 
 from twisted_kafka.security.principals import MappingRuleError, parse_rules
 from twisted_kafka.store.config import StoreConfig
+from twisted_kafka.store.topic_config_table import COMPRESSION_TYPES
 
 log = Logger()
 
@@ -566,6 +567,8 @@ def _store_field_reader(reader: _Reader, name: str, kind: Any) -> Callable[[Any]
         return lambda default: reader.ratio(name, default)
     if name == "message_timestamp_type":
         return lambda default: reader.choice(name, default, TIMESTAMP_TYPES)
+    if name == "compression_type":
+        return lambda default: reader.choice(name, default, COMPRESSION_TYPES)
     return lambda default: reader.string(name, default)
 
 

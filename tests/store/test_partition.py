@@ -274,6 +274,18 @@ class RecompressionTests(StoreTestMixin, SynchronousTestCase):
         self.log.append(batch)
         self.assertEqual(self.stored(0)[0], as_stored(batch, 0))
 
+    def test_broker_default(self) -> None:
+        """C{[store] compression_type} is the codec of topics that set none; an override wins."""
+        self.store.stopService()
+        self.store = self.open_store(compression_type="zstd")
+        topic = self.store.vhost("/").create_topic("default", 1)
+        topic.partitions[0].append(make_batch(2))
+        [(_, _, header)] = split_batches(topic.partitions[0].read(0, 1))
+        self.assertEqual(header.codec, CODEC_ZSTD)
+        self.log = self.store.vhost("/").topic("t").partitions[0]
+        self.log.append(make_batch(2))
+        self.assertEqual(self.stored(0)[1].codec, CODEC_GZIP)
+
     def test_to_uncompressed(self) -> None:
         """C{uncompressed} stores a compressed batch's records uncompressed."""
         self.topic.set_configs({"compression.type": "uncompressed"})

@@ -30,6 +30,9 @@ class StoreConfig:
     @ivar retention_check_interval_ms: how often the retention sweep runs.
     @ivar max_message_bytes: largest batch an append accepts.
     @ivar message_timestamp_type: C{CreateTime} or C{LogAppendTime}.
+    @ivar compression_type: the default C{compression.type} (Kafka's broker
+        C{compression.type}): C{producer} keeps each batch's codec; a codec
+        name makes the store recompress batches sent with another.
     @ivar num_partitions: partition count of a topic created with -1.
     @ivar producer_id_expiration_ms: forget an idle idempotent producer's
         state after this long (Kafka's C{producer.id.expiration.ms}).
@@ -63,6 +66,7 @@ class StoreConfig:
     retention_check_interval_ms: int = 300_000
     max_message_bytes: int = 1048588
     message_timestamp_type: str = "CreateTime"
+    compression_type: str = "producer"
     num_partitions: int = 1
     producer_id_expiration_ms: int = 86_400_000
     max_open_sealed_files: int = MAX_OPEN_SEALED_FILES

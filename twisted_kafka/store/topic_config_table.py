@@ -121,7 +121,7 @@ def _entries() -> tuple[TopicConfigEntry, ...]:
               " uncompressed, gzip, snappy, lz4 or zstd make the broker recompress, at"
               " produce time, every batch sent with another codec (max.message.bytes"
               " then applies to the recompressed batch too).",
-              fixed_default="producer", choices=COMPRESSION_TYPES),
+              store_field="compression_type", choices=COMPRESSION_TYPES),
         entry("compression.zstd.level", "INT", "compression.zstd.level",
               "The zstd level the broker recompresses with when compression.type is zstd"
               " (-131072 to 22).",
