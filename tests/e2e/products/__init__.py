@@ -1,0 +1,1 @@
+"""Stream-processing applications (Quix Streams, Faust) the e2e tests run as subprocesses."""
