@@ -7,7 +7,9 @@ Each input record's value is a word; the agent adds one to the word's entry
 in a Table whose store is C{memory://} (so a restarted worker has nothing
 local and must recover the table from its changelog topic on the broker) and
 writes C{{"word": ..., "count": ...}} to the output topic, keyed by the word.
-It runs until SIGTERM.
+It prints L{READY} once the table is recovered and the input partitions are
+at their committed offsets, one line per event it counts, and runs until
+SIGTERM.
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ from typing import Any, AsyncIterator
 
 import faust
 
+#: The line printed when the worker is ready for input.
+READY = "word count ready"
+
 
 def make_app(bootstrap: str, input_topic: str, output_topic: str, app_id: str) -> faust.App:
-    """Return the Faust application with its table and agent."""
+    """Return the Faust application with its table, agent and readiness task."""
     app = faust.App(app_id, broker=f"kafka://{bootstrap}", store="memory://",
                     topic_partitions=1, topic_replication_factor=1, web_enabled=False,
                     broker_commit_interval=0.5, table_cleanup_interval=3600.0)
@@ -34,10 +39,16 @@ def make_app(bootstrap: str, input_topic: str, output_topic: str, app_id: str) -
         """Count each word and write its new count."""
         async for event in stream.events():
             word = event.value.decode()
+            print(f"event offset={event.message.offset} word={word}", file=sys.stderr, flush=True)
             counts[word] += 1
             await sink.send(key=word.encode(),
                             value=json.dumps({"word": word, "count": counts[word]}).encode())
             yield word
+
+    @app.task
+    async def announce() -> None:
+        """Say the worker is ready: Faust starts app tasks after table recovery completed."""
+        print(READY, file=sys.stderr, flush=True)
 
     return app
 
