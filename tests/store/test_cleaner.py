@@ -13,6 +13,8 @@ import random
 import shutil
 from typing import Any
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_kafka.records.batch import CODEC_GZIP, CODEC_LZ4, CODEC_NONE, CODEC_SNAPPY, CODEC_ZSTD, split_batches
@@ -108,6 +110,63 @@ class CleanerTestMixin(StoreTestMixin):
             for j, record in enumerate(records):
                 written[base + j] = record
         return written
+
+
+#: One step of a property run: append a batch (its records' keys and
+#: tombstone flags, its codec, whether an idempotent producer sends it),
+#: run the cleaner to the end, or restart the store (cleanly or crashed).
+_STEPS = st.one_of(
+    st.tuples(st.just("append"),
+              st.lists(st.tuples(st.integers(0, 7), st.booleans()), min_size=1, max_size=6),
+              st.sampled_from((CODEC_NONE, CODEC_GZIP, CODEC_LZ4)), st.booleans()),
+    st.tuples(st.just("clean")),
+    st.tuples(st.just("restart"), st.booleans()),
+)
+
+
+class CleanerPropertyTests(CleanerTestMixin, SynchronousTestCase):
+    """Any interleaving of appends, cleans and restarts keeps what the model keeps."""
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(steps=st.lists(_STEPS, min_size=1, max_size=60), budget=st.sampled_from((1 << 20, 400)))
+    def test_against_model(self, steps: list[tuple[Any, ...]], budget: int) -> None:
+        """After every clean: the latest record of each key below the clean's end, at its offset; all above it.
+
+        Small key maps (C{budget}) clean in several passes; restarts (clean
+        or crashed) keep the result; an idempotent producer can always go on
+        with its next sequence number.
+        """
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        store = self.open_store(cleaner_dedupe_buffer_size=budget, segment_bytes=400)
+        partition = self.compacted_partition(store)
+        written: Stored = {}
+        sequence = 0
+        for step in steps:
+            if step[0] == "append":
+                _, shape, codec, idempotent = step
+                records = [(b"key-%d" % key, None if tombstone else b"value-%d" % len(written))
+                           for key, tombstone in shape]
+                producer = ({"producer_id": 7, "producer_epoch": 0, "base_sequence": sequence}
+                            if idempotent else {})
+                base = partition.append(keyed(records, codec, **producer)).base_offset
+                sequence += len(records) if idempotent else 0
+                written.update((base + i, record) for i, record in enumerate(records))
+            elif step[0] == "clean":
+                self.clean(store)
+            else:
+                store = self.reopen(store, clean=step[1], cleaner_dedupe_buffer_size=budget,
+                                    segment_bytes=400)
+                partition = self.partition(store)
+            end = partition.cleaner_checkpoint.first_dirty
+            self.assertEqual(records_of(partition), compacted(written, end))
+        self.clean(store)
+        end = partition.cleaner_checkpoint.first_dirty
+        self.assertEqual(end, partition.segments()[-1].base_offset, "all but the active segment cleaned")
+        self.assertEqual(records_of(partition), compacted(written, end))
+        appended = partition.append(keyed([(b"key-0", b"last")], producer_id=7, producer_epoch=0,
+                                          base_sequence=sequence))
+        self.assertEqual(appended.base_offset, max(written, default=-1) + 1)
+        self.stop(store)
 
 
 class CleanerModelTests(CleanerTestMixin, SynchronousTestCase):
